@@ -1,0 +1,189 @@
+/**
+ * The download manager end to end, one source versus several: the same file
+ * from 1 provider and from 3 providers at once, each provider and the
+ * receiver in its own process on 127.0.0.1. The receiver is a full
+ * DownloadManager (manifest, scheduling, verification, part file, fsync'ed
+ * progress records, atomic rename), so its time and peak RSS are what a user
+ * gets. Compare with bench/transfer.ts for the raw-stream baselines.
+ *
+ *   npx node bench/multi-source.ts --size 1GiB [--providers 1,3] [--runs 1] [--dir /tmp]
+ */
+import { fork } from 'node:child_process'
+import { randomFillSync } from 'node:crypto'
+import { once } from 'node:events'
+import { mkdtemp, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { hashFile, peeritFile } from '../protocols/file/index.ts'
+import { DownloadManager } from '../src/downloads/download-manager.ts'
+import { Store } from '../src/store.ts'
+import type { ChildProcess } from 'node:child_process'
+
+/** What the parent tells a child. */
+type Role =
+  { role: 'provider', source: string } |
+  { role: 'receiver', dir: string, contentId: string, providers: string[] }
+
+/** A receiver's report. */
+interface Report {
+  ms: number
+  maxRssMiB: number
+  providers: number
+}
+
+async function node (lookup?: Parameters<typeof peeritFile>[0]) {
+  return createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { peeritFile: peeritFile(lookup) }
+  })
+}
+
+async function provide (source: string): Promise<string> {
+  const hashed = await hashFile(source)
+  const { size } = await (await open(source)).stat()
+  const shared = { path: source, manifestBytes: hashed.manifestBytes, size, mtimeMs: hashed.mtimeMs }
+  const provider = await node({ lookup: id => id === hashed.contentId ? shared : undefined })
+  return provider.getMultiaddrs()[0].toString()
+}
+
+async function receive (job: Extract<Role, { role: 'receiver' }>): Promise<Report> {
+  const receiver = await node()
+  const providerIds: string[] = []
+  for (const address of job.providers) {
+    const ma = multiaddr(address)
+    const peerId = ma.getComponents().find(c => c.name === 'p2p')?.value ?? ''
+    providerIds.push(peerId)
+    await receiver.dial(ma)
+  }
+  const store = new Store(join(job.dir, 'state'))
+  await store.open()
+  const manager = new DownloadManager({
+    file: receiver.services.peeritFile,
+    section: store.section('downloads'),
+    downloadDir: join(job.dir, 'downloads'),
+    providers: async () => providerIds,
+    logger: receiver.logger
+  })
+  const start = performance.now()
+  const result = await manager.download({ contentId: job.contentId, name: 'received.bin' })
+  const ms = performance.now() - start
+  await store.close()
+  await receiver.stop()
+  return { ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, providers: result.providers.length }
+}
+
+async function runChild (job: Role): Promise<void> {
+  if (job.role === 'provider') {
+    process.send?.(await provide(job.source))
+    process.once('message', () => { process.exit(0) })
+    return
+  }
+  const report = await receive(job)
+  process.send?.(report, () => { process.exit(0) })
+}
+
+function spawnChild (job: Role): ChildProcess {
+  return fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+}
+
+async function reply<T> (child: ChildProcess): Promise<T> {
+  const [message] = await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => { throw new Error(`a child exited with ${code} before reporting`) })
+  ])
+  return message as T
+}
+
+async function runCase (source: string, contentId: string, count: number, dir: string): Promise<Report> {
+  const providers = Array.from({ length: count }, () => spawnChild({ role: 'provider', source }))
+  try {
+    const addresses = await Promise.all(providers.map(async child => reply<string>(child)))
+    const receiverDir = await mkdtemp(join(dir, 'receiver-'))
+    try {
+      return await reply<Report>(spawnChild({ role: 'receiver', dir: receiverDir, contentId, providers: addresses }))
+    } finally {
+      await rm(receiverDir, { recursive: true, force: true })
+    }
+  } finally {
+    for (const child of providers) {
+      child.send('stop')
+    }
+    await Promise.all(providers.map(async child => once(child, 'exit')))
+  }
+}
+
+function parseSize (text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(text)
+  if (match == null) {
+    throw new Error(`bad size ${text}`)
+  }
+  const units: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 }
+  return Math.round(Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()])
+}
+
+async function randomFile (path: string, size: number): Promise<void> {
+  const handle = await open(path, 'w')
+  const block = Buffer.allocUnsafe(16 * 1024 * 1024)
+  try {
+    for (let written = 0; written < size; written += block.byteLength) {
+      randomFillSync(block)
+      await handle.write(block, 0, Math.min(block.byteLength, size - written))
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
+async function main (): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      size: { type: 'string', default: '1GiB' },
+      providers: { type: 'string', default: '1,3' },
+      runs: { type: 'string', default: '1' },
+      dir: { type: 'string', default: tmpdir() }
+    }
+  })
+  if (values.child != null) {
+    await runChild(JSON.parse(values.child) as Role)
+    return
+  }
+  const size = parseSize(values.size)
+  const dir = await mkdtemp(join(values.dir, 'peerit-multi-source-'))
+  try {
+    const source = join(dir, 'source.bin')
+    await randomFile(source, size)
+    const { contentId } = await hashFile(source)
+    console.log(`${(size / 2 ** 20).toFixed(0)} MiB, DownloadManager end to end, node ${process.version}`)
+    const best = new Map<number, Report>()
+    for (let run = 1; run <= Number(values.runs); run++) {
+      for (const count of values.providers.split(',').map(Number)) {
+        const report = await runCase(source, contentId, count, dir)
+        console.log(`run ${run}: ${count} provider(s) ${(size / 1e6 / (report.ms / 1000)).toFixed(0).padStart(6)} MB/s  peak RSS ${report.maxRssMiB.toFixed(0)} MiB  (${report.providers} supplied pieces)`)
+        if ((best.get(count)?.ms ?? Infinity) > report.ms) {
+          best.set(count, report)
+        }
+      }
+    }
+    const single = best.get(1)
+    for (const [count, report] of best) {
+      if (single != null && count !== 1) {
+        console.log(`best ${count} providers / 1 provider = ${(single.ms / report.ms).toFixed(2)}`)
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+await main()

@@ -1,0 +1,349 @@
+/**
+ * 1 GiB (or `--size`) from one process to another on 127.0.0.1, side by side:
+ *
+ *   (a) raw libp2p stream, receiver discards       — the transport's ceiling
+ *   (b) raw libp2p stream written to a file        — what a naive app gets
+ *   (c) PeerIT getPieces, every piece verified, written at its offset
+ *   (d) plain TCP (node:net) written to a file     — no libp2p at all
+ *
+ * Every case has its own sender and receiver child process, so the receiver's
+ * peak RSS (`maxRSS`) is its own. Usage:
+ *
+ *   npx node bench/transfer.ts --size 1GiB [--cases a,b,c,d] [--runs 1] [--dir /tmp]
+ *
+ * Extension point: a case is a `{ key, name, sender, receiver }` entry in
+ * CASES; a sender role starts one provider and reports its address. A
+ * multi-source case (the download manager) adds an entry that starts several
+ * senders (see `startSenders`) and one receiver given all their addresses.
+ */
+import { fork } from 'node:child_process'
+import { randomFillSync } from 'node:crypto'
+import { once } from 'node:events'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createConnection, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { sendBufferBelow } from '../protocols/file/back-pressure.ts'
+import { decodeManifest, hashFile, peeritFile, pieceCount, verifyPiece } from '../protocols/file/index.ts'
+import type { PeeritFile } from '../protocols/file/index.ts'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import type { ChildProcess } from 'node:child_process'
+
+const RAW_PROTOCOL = '/peerit-bench/raw/1.0'
+const CHUNK = 256 * 1024
+
+/** What the parent hands every child. */
+interface Job {
+  role: 'sender' | 'receiver'
+  key: string
+  source: string
+  output: string
+  size: number
+  manifestPath: string
+  contentId: string
+  mtimeMs: number
+  /** Receivers: the sender addresses (multiaddrs, or host:port for TCP). */
+  addresses: string[]
+}
+
+/** A receiver's report. */
+interface Result {
+  bytes: number
+  ms: number
+  maxRssMiB: number
+}
+
+interface Case {
+  key: string
+  name: string
+  sender: (job: Job) => Promise<string>
+  receiver: (job: Job) => Promise<number>
+}
+
+const CASES: Case[] = [
+  { key: 'a', name: 'raw libp2p stream, discard', sender: rawSender, receiver: rawDiscard },
+  { key: 'b', name: 'raw libp2p stream → file', sender: rawSender, receiver: rawToFile },
+  { key: 'c', name: 'PeerIT getPieces + verify → file', sender: peeritSender, receiver: peeritReceiver },
+  { key: 'd', name: 'plain TCP → file', sender: tcpSender, receiver: tcpReceiver }
+]
+
+async function libp2pNode (services: { peeritFile?: ReturnType<typeof peeritFile> } = {}): Promise<Libp2p<{ peeritFile?: PeeritFile }>> {
+  return createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services
+  })
+}
+
+/**
+ * Sends the file on a raw stream as fast as back-pressure allows, reading it
+ * the way the PeerIT server does (`stream.onDrain()` would not bound the send
+ * buffer: see protocols/file/back-pressure.ts).
+ */
+async function rawSender (job: Job): Promise<string> {
+  const node = await libp2pNode()
+  const signal = new AbortController().signal
+  await node.handle(RAW_PROTOCOL, async (stream: Stream) => {
+    const handle = await open(job.source, 'r')
+    try {
+      for (let position = 0; position < job.size;) {
+        const buffer = Buffer.allocUnsafeSlow(Math.min(CHUNK, job.size - position))
+        const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position)
+        position += bytesRead
+        stream.send(buffer.subarray(0, bytesRead))
+        await sendBufferBelow(stream, CHUNK, signal)
+      }
+      await stream.close()
+    } finally {
+      await handle.close()
+    }
+  })
+  return node.getMultiaddrs()[0].toString()
+}
+
+async function rawStream (job: Job): Promise<{ node: Libp2p, stream: Stream }> {
+  const node = await libp2pNode()
+  const stream = await node.dialProtocol(multiaddr(job.addresses[0]), RAW_PROTOCOL)
+  await stream.close()
+  return { node, stream }
+}
+
+async function rawDiscard (job: Job): Promise<number> {
+  const { node, stream } = await rawStream(job)
+  let bytes = 0
+  for await (const chunk of stream) {
+    bytes += chunk.byteLength
+  }
+  await node.stop()
+  return bytes
+}
+
+async function rawToFile (job: Job): Promise<number> {
+  const { node, stream } = await rawStream(job)
+  const file = createWriteStream(job.output)
+  let bytes = 0
+  for await (const chunk of stream) {
+    bytes += chunk.byteLength
+    if (!file.write(chunk.subarray())) {
+      await once(file, 'drain')
+    }
+  }
+  file.end()
+  await once(file, 'close')
+  await node.stop()
+  return bytes
+}
+
+async function peeritSender (job: Job): Promise<string> {
+  const manifestBytes = await readFile(job.manifestPath)
+  const source = { path: job.source, manifestBytes, size: job.size, mtimeMs: job.mtimeMs }
+  const node = await libp2pNode({ peeritFile: peeritFile({ lookup: id => id === job.contentId ? source : undefined }) })
+  return node.getMultiaddrs()[0].toString()
+}
+
+/** What a download does for one provider: manifest, then every piece verified and written at its offset. */
+async function peeritReceiver (job: Job): Promise<number> {
+  const node = await libp2pNode({ peeritFile: peeritFile() })
+  const connection = await node.dial(multiaddr(job.addresses[0]))
+  const service = node.services.peeritFile as PeeritFile
+  const manifest = await service.getManifest(connection.remotePeer, job.contentId)
+  const handle = await open(job.output, 'w')
+  let bytes = 0
+  try {
+    for await (const piece of service.getPieces(connection.remotePeer, job.contentId, manifest, 0, pieceCount(manifest))) {
+      if (!verifyPiece(manifest, piece.index, piece.bytes)) {
+        throw new Error(`piece ${piece.index} failed verification`)
+      }
+      await handle.write(piece.bytes, 0, piece.bytes.byteLength, piece.index * manifest.pieceSize)
+      bytes += piece.bytes.byteLength
+    }
+  } finally {
+    await handle.close()
+  }
+  await node.stop()
+  return bytes
+}
+
+async function tcpSender (job: Job): Promise<string> {
+  const server = createServer(socket => {
+    pipeline(createReadStream(job.source, { highWaterMark: CHUNK }), socket).catch(() => {})
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  if (address == null || typeof address === 'string') {
+    throw new Error('no TCP address')
+  }
+  return `127.0.0.1:${address.port}`
+}
+
+async function tcpReceiver (job: Job): Promise<number> {
+  const [host, port] = job.addresses[0].split(':')
+  const socket = createConnection({ host, port: Number(port) })
+  let bytes = 0
+  socket.on('data', (chunk: Buffer) => { bytes += chunk.byteLength })
+  await pipeline(socket, createWriteStream(job.output))
+  return bytes
+}
+
+// ── child side ─────────────────────────────────────────────────────────────
+
+async function runChild (job: Job): Promise<void> {
+  const benchCase = CASES.find(c => c.key === job.key)
+  if (benchCase == null) {
+    throw new Error(`unknown case ${job.key}`)
+  }
+  if (job.role === 'sender') {
+    process.send?.({ address: await benchCase.sender(job) })
+    // The parent says when the case is done; exiting (not being killed) lets --cpu-prof write.
+    process.once('message', () => { process.exit(0) })
+    return
+  }
+  const start = performance.now()
+  const bytes = await benchCase.receiver(job)
+  const ms = performance.now() - start
+  const result: Result = { bytes, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }
+  process.send?.(result, () => { process.exit(0) })
+}
+
+// ── parent side ────────────────────────────────────────────────────────────
+
+function spawnChild (job: Job): ChildProcess {
+  // PEERIT_BENCH_PROFILE=<dir> writes a CPU profile of every child there.
+  const profile = process.env.PEERIT_BENCH_PROFILE
+  const execArgv = profile == null ? process.execArgv : [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profile}`]
+  return fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
+}
+
+async function firstMessage<T> (child: ChildProcess): Promise<T> {
+  const [message] = await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => { throw new Error(`child exited with ${code} before reporting`) })
+  ])
+  return message as T
+}
+
+/** Starts `count` sender processes for a case; returns them with their addresses. */
+async function startSenders (job: Job, count: number): Promise<Array<{ child: ChildProcess, address: string }>> {
+  return Promise.all(Array.from({ length: count }, async () => {
+    const child = spawnChild({ ...job, role: 'sender' })
+    const { address } = await firstMessage<{ address: string }>(child)
+    return { child, address }
+  }))
+}
+
+async function runCase (benchCase: Case, base: Omit<Job, 'role' | 'key' | 'addresses'>): Promise<Result> {
+  const job = { ...base, key: benchCase.key, addresses: [] }
+  const senders = await startSenders({ ...job, role: 'sender' }, 1)
+  try {
+    const receiver = spawnChild({ ...job, role: 'receiver', addresses: senders.map(s => s.address) })
+    const result = await firstMessage<Result>(receiver)
+    if (result.bytes !== base.size) {
+      throw new Error(`${benchCase.name}: received ${result.bytes} of ${base.size} bytes`)
+    }
+    return result
+  } finally {
+    await Promise.all(senders.map(async ({ child }) => {
+      const exited = once(child, 'exit')
+      child.send('stop')
+      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 5000).unref())])
+      child.kill()
+    }))
+    await rm(base.output, { force: true })
+  }
+}
+
+function parseSize (text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(text)
+  if (match == null) {
+    throw new Error(`bad size ${text}`)
+  }
+  const units: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 }
+  return Math.round(Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()])
+}
+
+async function writeRandomFile (path: string, size: number): Promise<void> {
+  const handle = await open(path, 'w')
+  const block = Buffer.allocUnsafe(16 * 1024 * 1024)
+  try {
+    for (let written = 0; written < size; written += block.byteLength) {
+      randomFillSync(block)
+      await handle.write(block, 0, Math.min(block.byteLength, size - written))
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
+async function main (): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      size: { type: 'string', default: '1GiB' },
+      cases: { type: 'string', default: 'a,b,c,d' },
+      runs: { type: 'string', default: '1' },
+      dir: { type: 'string', default: tmpdir() }
+    }
+  })
+  if (values.child != null) {
+    await runChild(JSON.parse(values.child) as Job)
+    return
+  }
+  const size = parseSize(values.size)
+  const dir = await mkdtemp(join(values.dir, 'peerit-bench-'))
+  try {
+    const source = join(dir, 'source.bin')
+    await writeRandomFile(source, size)
+    const hashed = await hashFile(source)
+    const manifestPath = join(dir, 'manifest.bin')
+    await writeFile(manifestPath, hashed.manifestBytes)
+    const { mtimeMs } = await stat(source)
+    const base = { source, output: join(dir, 'output.bin'), size, manifestPath, contentId: hashed.contentId, mtimeMs }
+    const manifest = decodeManifest(hashed.manifestBytes)
+    console.log(`${(size / 2 ** 20).toFixed(0)} MiB, ${pieceCount(manifest)} pieces of ${manifest.pieceSize / 2 ** 20} MiB, node ${process.version}`)
+    const selected = CASES.filter(c => values.cases.split(',').includes(c.key))
+    const best = new Map<string, Result>()
+    for (let run = 0; run < Number(values.runs); run++) {
+      for (const benchCase of selected) {
+        const result = await runCase(benchCase, base)
+        const mbps = size / 1e6 / (result.ms / 1000)
+        console.log(`run ${run + 1} (${benchCase.key}) ${benchCase.name.padEnd(34)} ${mbps.toFixed(0).padStart(6)} MB/s  peak RSS ${result.maxRssMiB.toFixed(0)} MiB`)
+        const previous = best.get(benchCase.key)
+        if (previous == null || result.ms < previous.ms) {
+          best.set(benchCase.key, result)
+        }
+      }
+    }
+    const rate = (key: string): number | undefined => {
+      const result = best.get(key)
+      return result == null ? undefined : size / 1e6 / (result.ms / 1000)
+    }
+    console.log('\nbest of runs:')
+    for (const benchCase of selected) {
+      const result = best.get(benchCase.key)
+      console.log(`  (${benchCase.key}) ${benchCase.name.padEnd(34)} ${rate(benchCase.key)?.toFixed(0).padStart(6)} MB/s  peak RSS ${result?.maxRssMiB.toFixed(0)} MiB`)
+    }
+    for (const [over, under] of [['c', 'b'], ['c', 'a'], ['c', 'd']]) {
+      const top = rate(over)
+      const bottom = rate(under)
+      if (top != null && bottom != null) {
+        console.log(`  ${over}/${under} = ${(top / bottom).toFixed(2)}`)
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+await main()

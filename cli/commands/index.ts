@@ -1,0 +1,20 @@
+import * as connect from './connect.ts'
+import * as daemon from './daemon.ts'
+import * as disconnect from './disconnect.ts'
+import * as download from './download.ts'
+import * as downloads from './downloads.ts'
+import * as fetch from './fetch.ts'
+import * as init from './init.ts'
+import * as list from './list.ts'
+import * as search from './search.ts'
+import * as share from './share.ts'
+import * as start from './start.ts'
+import * as status from './status.ts'
+import * as stop from './stop.ts'
+import * as sync from './sync.ts'
+import type { CommandModule } from 'yargs'
+
+/** Every `peerit` command, in the order `--help` lists them. */
+export const commands = [
+  init, start, daemon, stop, status, connect, disconnect, list, sync, share, fetch, search, download, downloads
+] as unknown as Array<CommandModule<any, any>>

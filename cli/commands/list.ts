@@ -1,0 +1,61 @@
+import { callDaemon } from '../context.ts'
+import { formatBytes, printJson, printTable, shortPeerId, style } from '../output.ts'
+import { printDiscoveredFiles } from '../print-files.ts'
+import type { GlobalOptions } from '../context.ts'
+import type { DiscoveredFile } from '../../src/discovered-files.ts'
+import type { PeerInfo } from '../../src/peer-node.ts'
+import type { Argv, CommandModule } from 'yargs'
+
+interface SharedRow { id: string, name: string, size: number, type: string, path: string }
+
+const peers: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'peers',
+  describe: 'Contacts and connected peers',
+  handler: async (argv) => {
+    const list = await callDaemon<PeerInfo[]>(argv, 'peers')
+    if (argv.json === true) {
+      printJson(list.map(p => ({ peerId: p.peerId, addresses: p.addresses, connected: p.connected, contact: p.contact, connectedSince: p.connectedSince ?? null })))
+      return
+    }
+    printTable(['PEER ID', 'STATE', 'SINCE', 'CONTACT', 'ADDRESSES'], list.map(p => [
+      shortPeerId(p.peerId),
+      p.connected ? style.green('connected') : style.dim('down'),
+      p.connectedSince == null ? '-' : new Date(p.connectedSince).toLocaleTimeString(),
+      p.contact ? 'yes' : 'no',
+      p.addresses.join(' ')
+    ]), 'No peers yet: add one with `peerit connect <host:port>`.')
+  }
+}
+
+const files: CommandModule<GlobalOptions, GlobalOptions & { limit?: number }> = {
+  command: 'files',
+  describe: 'Files discovered on the network (by `peerit fetch`)',
+  builder: (y) => y.option('limit', { type: 'number', describe: 'show at most this many' }) as unknown as Argv<GlobalOptions & { limit?: number }>,
+  handler: async (argv) => {
+    printDiscoveredFiles(await callDaemon<DiscoveredFile[]>(argv, 'files', { limit: argv.limit }), argv.json === true,
+      'No files discovered yet: run `peerit fetch`.')
+  }
+}
+
+const shared: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'shared',
+  describe: 'Files this node shares (its shared index)',
+  handler: async (argv) => {
+    const list = await callDaemon<SharedRow[]>(argv, 'sharedFiles')
+    if (argv.json === true) {
+      printJson(list.map(f => ({ id: f.id, name: f.name, size: f.size, type: f.type })))
+      return
+    }
+    printTable(['ID', 'SIZE', 'TYPE', 'PATH'], list.map(f => [f.id.slice(0, 12), formatBytes(f.size), f.type, f.path]),
+      'Nothing shared yet: put files in the shared folder and run `peerit sync`, or `peerit share <file>`.')
+  }
+}
+
+export const command = 'list <what>'
+export const describe = 'List peers, discovered files or shared files'
+
+export function builder (y: Argv<GlobalOptions>): Argv<GlobalOptions> {
+  return y.command(peers).command(files).command(shared).demandCommand(1, 'List what? peers, files or shared.')
+}
+
+export function handler (): void {}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { resolveConfigPath, STATE_DIR_NAME } from '../src/config-path.ts'
+import { stateFiles } from '../src/daemon/state-files.ts'
+import { PeeritError } from '../src/errors.ts'
+import { IpcClient } from '../src/ipc/client.ts'
+import type { StateFiles } from '../src/daemon/state-files.ts'
+import type { CallOptions } from '../src/ipc/client.ts'
+
+/** The options every command takes. */
+export interface GlobalOptions {
+  config?: string
+  json?: boolean
+}
+
+/** The config file a command acts on, and its state folder's files. */
+export interface NodeLocation {
+  configPath: string
+  files: StateFiles
+}
+
+/**
+ * Finds the node a command talks to: `--config`, then `PEERIT_CONFIG`, then
+ * `./peerConf.json`. Only the path is needed here; the daemon validates the
+ * file itself.
+ */
+export function locateNode (argv: GlobalOptions): NodeLocation {
+  const configPath = resolveConfigPath({ config: argv.config, env: process.env, cwd: process.cwd() })
+  return { configPath, files: stateFiles(join(dirname(configPath), STATE_DIR_NAME)) }
+}
+
+/** Throws the "create a config first" error when there is no config file. */
+export function requireConfig (location: NodeLocation): void {
+  if (!existsSync(location.configPath)) {
+    throw new PeeritError('ConfigError', 'ERR_CONFIG_MISSING',
+      `no config at ${location.configPath}: create one with \`peerit init\` (or pass --config PATH)`)
+  }
+}
+
+/** Makes one RPC call to the running daemon and closes the connection. */
+export async function callDaemon<T> (argv: GlobalOptions, method: string, params: Record<string, unknown> = {}, options: CallOptions = {}): Promise<T> {
+  const location = locateNode(argv)
+  requireConfig(location)
+  const client = await IpcClient.connect(location.files.socket)
+  try {
+    return await client.call<T>(method, params, options)
+  } finally {
+    client.close()
+  }
+}

@@ -1,0 +1,46 @@
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { PEERIT_VERSION } from '../src/version.ts'
+import { commands } from './commands/index.ts'
+import { EXIT_CODES, reportError } from './output.ts'
+
+/**
+ * The `peerit` program: global options, the commands, and one place where
+ * every failure becomes a one-line error and an exit code.
+ */
+const program = yargs(hideBin(process.argv))
+  .scriptName('peerit')
+  .usage('$0 <command> [options]\n\nRun and drive a PeerIT peer-to-peer file-sharing node.')
+  .option('config', {
+    type: 'string',
+    global: true,
+    describe: 'path of peerConf.json (default: $PEERIT_CONFIG, else ./peerConf.json)'
+  })
+  .option('json', {
+    type: 'boolean',
+    global: true,
+    default: false,
+    describe: 'print exactly one JSON value on stdout'
+  })
+  .command(commands)
+  .demandCommand(1, 'Name a command: see `peerit --help`.')
+  .recommendCommands()
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version(PEERIT_VERSION)
+  .wrap(Math.min(100, process.stdout.columns ?? 100))
+  .epilogue('Exit codes: 0 ok, 1 failed, 2 bad usage or config, 3 daemon not running, 4 not found. Docs: docs/cli.md')
+  .fail((message, err) => {
+    if (err != null) {
+      throw err
+    }
+    process.stderr.write(`error: ${message}\nRun \`peerit --help\` (or \`peerit <command> --help\`) for usage.\n`)
+    process.exit(EXIT_CODES.usage)
+  })
+
+try {
+  await program.parseAsync()
+} catch (err: any) {
+  reportError(err, process.argv.includes('--json'))
+}

@@ -1,0 +1,135 @@
+/**
+ * Everything the CLI prints goes through here. Two modes only: human text
+ * (tables, colour on a terminal unless NO_COLOR) and `--json` (exactly one
+ * JSON value on stdout). Errors go to stderr with an exit code from
+ * {@link EXIT_CODES}.
+ */
+
+/** The exit codes of every command (docs/cli.md). */
+export const EXIT_CODES = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  notRunning: 3,
+  notFound: 4
+} as const
+
+const NOT_FOUND_CODES = new Set(['ERR_FILE_NOT_FOUND', 'ERR_AMBIGUOUS_FILE', 'ERR_UNKNOWN_PEER', 'ERR_NOT_FOUND'])
+const USAGE_CODES = new Set(['ERR_CONFIG_MISSING', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_EXISTS', 'ERR_INVALID_PARAMS',
+  'ERR_INVALID_PEER_URL', 'ERR_INVALID_TYPE', 'ERR_USAGE'])
+
+/** The exit code for an error, by its stable code. */
+export function exitCodeFor (err: { code?: unknown }): number {
+  const code = typeof err.code === 'string' ? err.code : ''
+  if (code === 'ERR_NOT_RUNNING') {
+    return EXIT_CODES.notRunning
+  }
+  if (NOT_FOUND_CODES.has(code)) {
+    return EXIT_CODES.notFound
+  }
+  if (USAGE_CODES.has(code)) {
+    return EXIT_CODES.usage
+  }
+  return EXIT_CODES.failed
+}
+
+/** Whether colour may be used on a stream. */
+export function useColour (stream: NodeJS.WriteStream = process.stdout): boolean {
+  return stream.isTTY === true && (process.env.NO_COLOR ?? '') === '' && process.env.TERM !== 'dumb'
+}
+
+function paint (code: number, text: string, stream?: NodeJS.WriteStream): string {
+  return useColour(stream) ? `\x1b[${code}m${text}\x1b[0m` : text
+}
+
+/** Styles for human output; plain text when colour is off. */
+export const style = {
+  bold: (text: string, stream?: NodeJS.WriteStream) => paint(1, text, stream),
+  dim: (text: string, stream?: NodeJS.WriteStream) => paint(2, text, stream),
+  green: (text: string, stream?: NodeJS.WriteStream) => paint(32, text, stream),
+  red: (text: string, stream?: NodeJS.WriteStream) => paint(31, text, stream),
+  yellow: (text: string, stream?: NodeJS.WriteStream) => paint(33, text, stream)
+}
+
+/** Prints the one JSON value of a `--json` run. */
+export function printJson (value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+}
+
+/** Prints human lines to stdout. */
+export function printLines (...lines: string[]): void {
+  process.stdout.write(lines.join('\n') + '\n')
+}
+
+/** Prints a warning to stderr. */
+export function warn (message: string): void {
+  process.stderr.write(`${style.yellow('warning:', process.stderr)} ${message}\n`)
+}
+
+/** Prints rows as an aligned table; `empty` when there are none. */
+export function printTable (headers: string[], rows: string[][], empty: string): void {
+  if (rows.length === 0) {
+    printLines(empty)
+    return
+  }
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map(row => visibleLength(row[i] ?? ''))))
+  const line = (cells: string[]): string => cells.map((cell, i) =>
+    i === cells.length - 1 ? cell : cell + ' '.repeat(widths[i] - visibleLength(cell))).join('  ')
+  printLines(style.bold(line(headers)), ...rows.map(line))
+}
+
+function visibleLength (text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '').length
+}
+
+/** "1.5 MiB" */
+export function formatBytes (bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
+/** "3m 20s" */
+export function formatDuration (seconds: number): string {
+  if (!Number.isFinite(seconds)) {
+    return '?'
+  }
+  const s = Math.round(seconds)
+  if (s < 60) {
+    return `${s}s`
+  }
+  if (s < 3600) {
+    return `${Math.floor(s / 60)}m ${s % 60}s`
+  }
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+}
+
+/** A peer id shortened for tables, as libp2p tools do. */
+export function shortPeerId (peerId: string | null): string {
+  if (peerId == null) {
+    return '(unknown)'
+  }
+  return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
+}
+
+/** Prints an error: one line on stderr (plus candidates, if any); sets the exit code. */
+export function reportError (err: any, json: boolean): void {
+  const message = typeof err?.message === 'string' ? err.message : String(err)
+  process.stderr.write(`${style.red('error:', process.stderr)} ${message}\n`)
+  const candidates = err?.candidates ?? err?.data?.candidates
+  if (Array.isArray(candidates)) {
+    for (const c of candidates) {
+      process.stderr.write(`  ${c.id.slice(0, 12)}  ${c.name}  (${formatBytes(c.size)})\n`)
+    }
+  }
+  if (json) {
+    printJson({ error: { code: err?.code ?? 'ERR_UNKNOWN', message, ...(Array.isArray(candidates) ? { candidates } : {}) } })
+  }
+  process.exitCode = exitCodeFor(err ?? {})
+}

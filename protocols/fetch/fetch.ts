@@ -1,0 +1,397 @@
+/**
+ * The `/peerit/fetch/1.0` service: answers, forwards and relays fetches as a
+ * responder, and starts them as an originator. The wire rules it follows are
+ * in README.md; the TTL and deadline arithmetic in deadlines.ts.
+ */
+import { NotStartedError } from '@libp2p/interface'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import * as defaults from './constants.ts'
+import { PROTOCOL, WIRE_LIMITS } from './constants.ts'
+import { answerBudgetMs, clampTtl, fetchTimeoutMs, neighbourBudgetMs } from './deadlines.ts'
+import { InvalidMessageError, TooManyRecordsError, TooManyStreamsError } from './errors.ts'
+import { FrameReader, encodeFrame, sendFrame } from './framing.ts'
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
+import { checkRecord, fromWireQuery, packRecords, toProviderRecord, toWireFiles, toWireQuery } from './records.ts'
+import { SeenCache } from './seen-cache.ts'
+import { anySignal, raceSignal, timeoutSignal } from './signals.ts'
+import type { FetchOptions, FetchResult, FetchStats, PeeritFetch, PeeritFetchComponents, PeeritFetchInit, ProviderRecord, SharedFileEntry } from './index.ts'
+import type { WireRecord, WireRequest } from './messages.ts'
+import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
+
+/** Every limit, resolved from init and the defaults. */
+type Limits = Required<Omit<PeeritFetchInit, 'localFiles' | 'onRelayedRecord'>>
+
+/** Record frames one fetch may still pass on or keep, shared by all its neighbour streams. */
+interface RecordBudget {
+  records: number
+}
+
+/** Errors that mean the neighbour broke the protocol (counted as `rejected`), as opposed to a network failure. */
+const PROTOCOL_VIOLATIONS = new Set(['InvalidMessageError', 'MessageTooLargeError', 'TruncatedMessageError', 'InvalidTtlError', 'TooManyRecordsError'])
+
+/** The fetch service; see {@link PeeritFetch}. */
+export class PeeritFetchService implements PeeritFetch, Startable {
+  readonly [Symbol.toStringTag] = 'peerit:fetch'
+  private readonly components: PeeritFetchComponents
+  private readonly log: Logger
+  private readonly limits: Limits
+  private readonly localFiles: NonNullable<PeeritFetchInit['localFiles']>
+  private readonly onRelayedRecord?: PeeritFetchInit['onRelayedRecord']
+  private readonly seenCache: SeenCache
+  private readonly counters: FetchStats = {
+    fetchesStarted: 0,
+    originated: 0,
+    requestsReceived: 0,
+    duplicates: 0,
+    forwarded: 0,
+    recordsReceived: 0,
+    recordsRelayed: 0,
+    rejected: 0,
+    timeouts: 0,
+    bytesIn: 0,
+    bytesOut: 0
+  }
+
+  /** Inbound fetch streams open per remote peer. */
+  private readonly activePerPeer = new Map<string, number>()
+  /** Aborted by stop(): ends every stream and wait still in flight. */
+  private lifetime?: AbortController
+
+  constructor (components: PeeritFetchComponents, init: PeeritFetchInit = {}) {
+    this.components = components
+    this.log = components.logger.forComponent('peerit:fetch')
+    this.localFiles = init.localFiles ?? (() => [])
+    this.onRelayedRecord = init.onRelayedRecord
+    this.limits = {
+      defaultTtl: init.defaultTtl ?? defaults.DEFAULT_TTL,
+      maxTtl: init.maxTtl ?? defaults.MAX_TTL,
+      seenTtlMs: init.seenTtlMs ?? defaults.SEEN_TTL_MS,
+      maxSeenEntries: init.maxSeenEntries ?? defaults.MAX_SEEN_ENTRIES,
+      hopTimeoutMs: init.hopTimeoutMs ?? defaults.HOP_TIMEOUT_MS,
+      maxMessageBytes: init.maxMessageBytes ?? defaults.MAX_MESSAGE_BYTES,
+      maxFilesPerRecord: init.maxFilesPerRecord ?? defaults.MAX_FILES_PER_RECORD,
+      maxRecordsPerStream: init.maxRecordsPerStream ?? defaults.MAX_RECORDS_PER_STREAM,
+      maxRecordsPerFetch: init.maxRecordsPerFetch ?? defaults.MAX_RECORDS_PER_FETCH,
+      maxFilesPerFetch: init.maxFilesPerFetch ?? defaults.MAX_FILES_PER_FETCH,
+      maxInboundStreams: init.maxInboundStreams ?? defaults.MAX_INBOUND_STREAMS,
+      maxOutboundStreams: init.maxOutboundStreams ?? defaults.MAX_OUTBOUND_STREAMS,
+      maxConcurrentPerPeer: init.maxConcurrentPerPeer ?? defaults.MAX_CONCURRENT_PER_PEER
+    }
+    this.seenCache = new SeenCache({ ttlMs: this.limits.seenTtlMs, maxEntries: this.limits.maxSeenEntries })
+    this.handleStream = this.handleStream.bind(this)
+  }
+
+  /** A snapshot of the counters. */
+  get stats (): FetchStats {
+    return { ...this.counters }
+  }
+
+  /** Registers the protocol handler. */
+  async start (): Promise<void> {
+    this.lifetime = new AbortController()
+    await this.components.registrar.handle(PROTOCOL, this.handleStream, {
+      maxInboundStreams: this.limits.maxInboundStreams,
+      maxOutboundStreams: this.limits.maxOutboundStreams
+    })
+  }
+
+  /** Unregisters the handler and ends everything in flight. */
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(PROTOCOL)
+    this.lifetime?.abort(new NotStartedError('the fetch service stopped'))
+    this.lifetime = undefined
+    this.seenCache.clear()
+    this.activePerPeer.clear()
+  }
+
+  /** True between start() and stop(). */
+  isStarted (): boolean {
+    return this.lifetime != null
+  }
+
+  /** Floods a fetch through the connected neighbours and collects the answers. */
+  async fetch (options: FetchOptions = {}): Promise<FetchResult> {
+    if (this.lifetime == null) {
+      throw new NotStartedError('the fetch service is not started')
+    }
+    const ttl = clampTtl(options.ttl ?? this.limits.defaultTtl, 0, this.limits.maxTtl)
+    const query = toWireQuery(options.query)
+    options.signal?.throwIfAborted()
+    const startedAt = performance.now()
+    const id = crypto.getRandomValues(new Uint8Array(WIRE_LIMITS.fetchIdBytes))
+    const fetchId = uint8ArrayToString(id, 'base16')
+    // our own id too, so a request that loops back to us is answered "duplicate"
+    this.seenCache.add(fetchId)
+    this.counters.fetchesStarted++
+
+    // aborted once maxFilesPerFetch is reached: nothing more would be kept
+    const enough = new AbortController()
+    const signal = anySignal([
+      options.signal,
+      timeoutSignal(options.timeoutMs ?? fetchTimeoutMs(ttl, this.limits.hopTimeoutMs)),
+      this.lifetime.signal,
+      enough.signal
+    ])
+    const providers = new Map<string, ProviderRecord>()
+    const fileIds = new Map<string, Set<string>>()
+    let files = 0
+    const keep = (wire: WireRecord): void => {
+      const record = toProviderRecord(wire)
+      this.notify(options.onRecord, record)
+      let merged = providers.get(record.peerId)
+      let known = fileIds.get(record.peerId)
+      if (merged == null || known == null) {
+        merged = { peerId: record.peerId, addresses: [], files: [], hops: record.hops }
+        known = new Set()
+        providers.set(record.peerId, merged)
+        fileIds.set(record.peerId, known)
+      }
+      merged.hops = Math.min(merged.hops, record.hops)
+      merged.addresses = [...new Set([...merged.addresses, ...record.addresses])]
+      for (const file of record.files) {
+        if (files >= this.limits.maxFilesPerFetch) {
+          enough.abort(new TooManyRecordsError(`kept ${files} files, the limit of one fetch`))
+          return
+        }
+        if (!known.has(file.id)) {
+          known.add(file.id)
+          merged.files.push(file)
+          files++
+        }
+      }
+    }
+
+    const request: WireRequest = query == null ? { id, ttl, hops: 0 } : { id, ttl, hops: 0, query }
+    const budget: RecordBudget = { records: this.limits.maxRecordsPerFetch }
+    await Promise.all(this.neighbours().map(async connection => this.askNeighbour(connection, request, signal, budget, keep)))
+    options.signal?.throwIfAborted()
+    const durationMs = Math.round(performance.now() - startedAt)
+    this.log('fetch %s (ttl %d) reached %d peers, %d files, in %d ms', fetchId, ttl, providers.size, files, durationMs)
+    return { fetchId, records: [...providers.values()], peersReached: providers.size, durationMs }
+  }
+
+  /** The inbound handler: bounded per peer, never throws into libp2p. */
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const remote = connection.remotePeer.toString()
+    const active = this.activePerPeer.get(remote) ?? 0
+    if (active >= this.limits.maxConcurrentPerPeer || this.lifetime == null) {
+      this.counters.rejected++
+      this.log('refusing a fetch stream from %s: %d already open', remote, active)
+      stream.abort(new TooManyStreamsError(`${active} fetch streams from this peer already open`))
+      return
+    }
+    this.activePerPeer.set(remote, active + 1)
+    try {
+      await this.answer(stream, connection, this.lifetime.signal)
+    } catch (err) {
+      this.countFailure(err)
+      this.log.error('fetch stream from %s failed - %e', remote, err)
+      stream.abort(err as Error)
+    } finally {
+      const left = (this.activePerPeer.get(remote) ?? 1) - 1
+      if (left > 0) {
+        this.activePerPeer.set(remote, left)
+      } else {
+        this.activePerPeer.delete(remote)
+      }
+    }
+  }
+
+  /**
+   * Reads the request, answers duplicate or: remembers the id, forwards to the
+   * other neighbours, sends the local record and relays theirs, all within
+   * the budget the TTL gives (see deadlines.ts).
+   */
+  private async answer (stream: Stream, connection: Connection, lifetime: AbortSignal): Promise<void> {
+    const receivedAt = performance.now()
+    const elapsed = (): number => performance.now() - receivedAt
+    const reader = new FrameReader(stream, this.limits.maxMessageBytes, bytes => { this.counters.bytesIn += bytes })
+    try {
+      const requestSignal = anySignal([lifetime, timeoutSignal(this.limits.hopTimeoutMs)])
+      const frame = await reader.next(requestSignal)
+      if (frame == null) {
+        throw new InvalidMessageError('the stream ended before a request')
+      }
+      const request = decodeRequest(frame)
+      this.counters.requestsReceived++
+      const ttl = clampTtl(request.ttl, request.hops, this.limits.maxTtl)
+      const fetchId = uint8ArrayToString(request.id, 'base16')
+      if (!this.seenCache.add(fetchId)) {
+        this.counters.duplicates++
+        this.log.trace('fetch %s from %p is a duplicate', fetchId, connection.remotePeer)
+        await this.send(stream, encodeResponse({ duplicate: true }), requestSignal)
+        await stream.close({ signal: requestSignal })
+        return
+      }
+      this.log.trace('fetch %s from %p, ttl %d, hops %d', fetchId, connection.remotePeer, ttl, request.hops)
+
+      // the requester has nothing more to say; if its side breaks (it gave up), stop working for it
+      const upstreamGone = new AbortController()
+      const answerSignal = anySignal([lifetime, upstreamGone.signal, timeoutSignal(answerBudgetMs(ttl, this.limits.hopTimeoutMs) - elapsed())])
+      this.watchRequester(reader, stream, answerSignal, upstreamGone)
+
+      const relays: Array<Promise<void>> = []
+      if (ttl > 1) {
+        const neighbourSignal = anySignal([answerSignal, timeoutSignal(neighbourBudgetMs(ttl, this.limits.hopTimeoutMs) - elapsed())])
+        const forward: WireRequest = { ...request, ttl: ttl - 1, hops: request.hops + 1 }
+        const budget: RecordBudget = { records: this.limits.maxRecordsPerFetch }
+        const relay = async (record: WireRecord): Promise<void> => {
+          this.counters.recordsRelayed++
+          if (this.onRelayedRecord != null) {
+            this.notify(this.onRelayedRecord, toProviderRecord(record))
+          }
+          await this.send(stream, encodeResponse({ duplicate: false, record }), answerSignal)
+        }
+        for (const neighbour of this.neighbours(connection.remotePeer.toString())) {
+          relays.push(this.askNeighbour(neighbour, forward, neighbourSignal, budget, relay))
+        }
+      }
+      await this.sendLocalRecords(stream, request, answerSignal)
+      await Promise.all(relays)
+      // past the budget, the requester has stopped waiting: an abort says so more honestly than a close
+      answerSignal.throwIfAborted()
+      await stream.close({ signal: answerSignal })
+    } finally {
+      reader.dispose()
+    }
+  }
+
+  /** After the request, the requester only closes its side: more data is a violation, a reset means it gave up. */
+  private watchRequester (reader: FrameReader, stream: Stream, signal: AbortSignal, upstreamGone: AbortController): void {
+    reader.next(signal).then(frame => {
+      if (frame != null) {
+        throw new InvalidMessageError('a second frame after the request')
+      }
+    }).catch((err: Error) => {
+      if (signal.aborted) {
+        return
+      }
+      this.countFailure(err)
+      this.log('requester side of a fetch stream ended badly - %e', err)
+      upstreamGone.abort(err)
+      stream.abort(err)
+    })
+  }
+
+  /** This peer's own answer: its record(s) with the matching files, always at least one frame. */
+  private async sendLocalRecords (stream: Stream, request: WireRequest, signal: AbortSignal): Promise<void> {
+    let entries: SharedFileEntry[] = []
+    try {
+      entries = await raceSignal(Promise.resolve(this.localFiles(fromWireQuery(request.query))), signal)
+    } catch (err) {
+      signal.throwIfAborted()
+      this.log.error('localFiles failed, answering with no files - %e', err)
+    }
+    const files = toWireFiles(entries)
+    if (files.dropped > 0) {
+      this.log('left out %d local files that cannot be sent (bad id, size, type or name)', files.dropped)
+    }
+    const base = { peerId: this.components.peerId.toString(), addresses: this.ownAddresses(), hops: request.hops + 1 }
+    for (const record of packRecords(base, files.value ?? [], this.limits.maxFilesPerRecord, this.limits.maxMessageBytes)) {
+      await this.send(stream, encodeResponse({ duplicate: false, record }), signal)
+    }
+  }
+
+  /**
+   * Sends `request` to one neighbour and hands every checked record it sends
+   * back to `onRecord`, until it closes, breaks the protocol, exceeds a limit
+   * or `signal` aborts. Never throws: a failed neighbour is logged and its
+   * stream aborted; the fetch goes on with the others.
+   */
+  private async askNeighbour (connection: Connection, request: WireRequest, signal: AbortSignal, budget: RecordBudget, onRecord: (record: WireRecord) => void | Promise<void>): Promise<void> {
+    let stream: Stream | undefined
+    let reader: FrameReader | undefined
+    const abortStream = (): void => { stream?.abort(signal.reason) }
+    signal.addEventListener('abort', abortStream, { once: true })
+    try {
+      stream = await connection.newStream(PROTOCOL, { signal })
+      if (request.hops === 0) {
+        this.counters.originated++
+      } else {
+        this.counters.forwarded++
+      }
+      await this.send(stream, encodeRequest(request), signal)
+      await stream.close({ signal })
+      reader = new FrameReader(stream, this.limits.maxMessageBytes, bytes => { this.counters.bytesIn += bytes })
+      let records = 0
+      let duplicate = false
+      for (let frame = await reader.next(signal); frame != null; frame = await reader.next(signal)) {
+        const response = decodeResponse(frame, this.limits)
+        if (duplicate || (response.duplicate && records > 0)) {
+          throw new InvalidMessageError('"duplicate" must be the only frame of an answer')
+        }
+        if (response.record == null) {
+          duplicate = true
+          continue
+        }
+        records++
+        this.counters.recordsReceived++
+        if (records > this.limits.maxRecordsPerStream || budget.records <= 0) {
+          throw new TooManyRecordsError(`more than ${records > this.limits.maxRecordsPerStream ? `${this.limits.maxRecordsPerStream} records on one stream` : `${this.limits.maxRecordsPerFetch} records in one fetch`}`)
+        }
+        budget.records--
+        // its own record says hops + 1; everything it relays comes from farther away
+        const checked = checkRecord(response.record, request.hops + 1, this.components.peerId.toString())
+        this.counters.rejected += checked.dropped
+        if (checked.value != null) {
+          await onRecord(checked.value)
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) {
+        if ((signal.reason as Error | undefined)?.name === 'TimeoutError') {
+          this.counters.timeouts++
+        }
+        this.log.trace('stopped waiting on %p - %e', connection.remotePeer, signal.reason)
+      } else {
+        this.countFailure(err)
+        this.log('fetch stream to %p failed - %e', connection.remotePeer, err)
+      }
+      stream?.abort(err as Error)
+    } finally {
+      signal.removeEventListener('abort', abortStream)
+      reader?.dispose()
+    }
+  }
+
+  /** One open, unlimited connection per connected peer, leaving out `except`. */
+  private neighbours (except?: string): Connection[] {
+    const byPeer = new Map<string, Connection>()
+    for (const connection of this.components.connectionManager.getConnections()) {
+      const peer = connection.remotePeer.toString()
+      if (peer !== except && connection.status === 'open' && connection.limits == null && !byPeer.has(peer)) {
+        byPeer.set(peer, connection)
+      }
+    }
+    return [...byPeer.values()]
+  }
+
+  /** The addresses this peer announces, as many as a record may carry. */
+  private ownAddresses (): Uint8Array[] {
+    return this.components.addressManager.getAddresses()
+      .map(address => address.bytes)
+      .filter(bytes => bytes.byteLength <= WIRE_LIMITS.maxAddressBytes)
+      .slice(0, WIRE_LIMITS.maxAddresses)
+  }
+
+  private async send (stream: Stream, body: Uint8Array, signal: AbortSignal): Promise<void> {
+    const frame = encodeFrame(body)
+    this.counters.bytesOut += frame.byteLength
+    await sendFrame(stream, frame, signal)
+  }
+
+  /** A user callback must not break the protocol: its errors are logged and ignored. */
+  private notify (callback: ((record: ProviderRecord) => void) | undefined, record: ProviderRecord): void {
+    try {
+      callback?.(record)
+    } catch (err) {
+      this.log.error('a record callback threw - %e', err)
+    }
+  }
+
+  private countFailure (err: unknown): void {
+    if (PROTOCOL_VIOLATIONS.has((err as Error | undefined)?.name ?? '')) {
+      this.counters.rejected++
+    }
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Length-prefixed framing on a libp2p v3 stream: an unsigned LEB128 varint
+ * (minimal, at most 5 bytes) with the body length, then the body.
+ *
+ * Why not `lpStream` from @libp2p/utils: it reports a clean end of stream and
+ * a stream cut inside a frame with the same error, and the spec treats them
+ * differently (the first is the normal end of an answer, the second a
+ * truncated frame).
+ */
+import { writer } from 'protons-runtime'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidMessageError, MessageTooLargeError, TruncatedMessageError } from './errors.ts'
+import { raceSignal } from './signals.ts'
+import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+
+/** A varint longer than this cannot be a frame length we would accept (2^35 > any configured maximum). */
+const MAX_PREFIX_BYTES = 5
+/** Decoded frames held before the reader pauses the stream; the muxer then holds the sender back. */
+const HIGH_WATER_FRAMES = 16
+
+/** The bytes of one frame: varint length, then `body`. */
+export function encodeFrame (body: Uint8Array): Uint8Array {
+  return writer().bytes(body).finish()
+}
+
+/** Writes one frame, waiting (bounded by `signal`) when the stream asks the writer to slow down. */
+export async function sendFrame (stream: Stream, frame: Uint8Array, signal: AbortSignal): Promise<void> {
+  if (!stream.send(frame)) {
+    await stream.onDrain({ signal })
+  }
+}
+
+/**
+ * Reads one frame length from the front of `buffer`. Returns undefined while
+ * the prefix is incomplete; throws as soon as the prefix is over-long, not
+ * minimal, zero, or larger than `maxLength` — before the body is buffered.
+ */
+function readLengthPrefix (buffer: Uint8ArrayList, maxLength: number): { length: number, prefixBytes: number } | undefined {
+  let length = 0
+  for (let i = 0; i < MAX_PREFIX_BYTES; i++) {
+    if (i >= buffer.byteLength) {
+      return undefined
+    }
+    const byte = buffer.get(i)
+    length += (byte & 0x7f) * 2 ** (7 * i)
+    if (length > maxLength) {
+      throw new MessageTooLargeError(`frame of ${length}+ bytes, the limit is ${maxLength}`)
+    }
+    if ((byte & 0x80) === 0) {
+      if (i > 0 && byte === 0) {
+        throw new InvalidMessageError('frame length prefix is not minimally encoded')
+      }
+      if (length === 0) {
+        throw new InvalidMessageError('empty frame')
+      }
+      return { length, prefixBytes: i + 1 }
+    }
+  }
+  throw new InvalidMessageError(`frame length prefix longer than ${MAX_PREFIX_BYTES} bytes`)
+}
+
+/**
+ * Reads frames from a stream as they arrive. `next()` gives the next frame
+ * body, `null` at a clean end of stream (remote closed its write side between
+ * frames), or throws: {@link MessageTooLargeError}, {@link InvalidMessageError},
+ * {@link TruncatedMessageError}, the stream's own error when it was reset or
+ * aborted, or the signal's reason. The caller decides to abort the stream.
+ */
+export class FrameReader {
+  private readonly stream: Stream
+  private readonly maxMessageBytes: number
+  private readonly onBytes: (bytes: number) => void
+  private readonly buffer = new Uint8ArrayList()
+  private readonly frames: Uint8ArrayList[] = []
+  private ended = false
+  private failure?: Error
+  private wake?: () => void
+
+  constructor (stream: Stream, maxMessageBytes: number, onBytes: (bytes: number) => void = () => {}) {
+    this.stream = stream
+    this.maxMessageBytes = maxMessageBytes
+    this.onBytes = onBytes
+    this.onMessage = this.onMessage.bind(this)
+    this.onEnd = this.onEnd.bind(this)
+    this.onClose = this.onClose.bind(this)
+    stream.addEventListener('message', this.onMessage)
+    stream.addEventListener('end', this.onEnd)
+    stream.addEventListener('close', this.onClose)
+  }
+
+  /** The next frame body, or null at a clean end of stream. */
+  async next (signal: AbortSignal): Promise<Uint8ArrayList | null> {
+    while (true) {
+      const frame = this.frames.shift()
+      if (frame != null) {
+        this.maybeResume()
+        return frame
+      }
+      if (this.failure != null) {
+        throw this.failure
+      }
+      if (this.ended) {
+        if (this.buffer.byteLength > 0) {
+          throw new TruncatedMessageError(`stream ended ${this.buffer.byteLength} bytes into a frame`)
+        }
+        return null
+      }
+      const woken = Promise.withResolvers<void>()
+      this.wake = woken.resolve
+      await raceSignal(woken.promise, signal)
+    }
+  }
+
+  /** Stops listening; a pending `next()` returns what is left (or null). */
+  dispose (): void {
+    this.stream.removeEventListener('message', this.onMessage)
+    this.stream.removeEventListener('end', this.onEnd)
+    this.stream.removeEventListener('close', this.onClose)
+    this.buffer.consume(this.buffer.byteLength)
+    this.ended = true
+    this.notify()
+  }
+
+  private onMessage (event: StreamMessageEvent): void {
+    if (this.failure != null || this.ended) {
+      return
+    }
+    this.onBytes(event.data.byteLength)
+    this.buffer.append(event.data)
+    try {
+      while (true) {
+        const prefix = readLengthPrefix(this.buffer, this.maxMessageBytes)
+        if (prefix == null || this.buffer.byteLength < prefix.prefixBytes + prefix.length) {
+          break
+        }
+        this.frames.push(this.buffer.sublist(prefix.prefixBytes, prefix.prefixBytes + prefix.length))
+        this.buffer.consume(prefix.prefixBytes + prefix.length)
+      }
+    } catch (err) {
+      this.failure = err as Error
+      this.buffer.consume(this.buffer.byteLength)
+    }
+    if (this.frames.length >= HIGH_WATER_FRAMES && this.stream.readStatus === 'readable') {
+      this.stream.pause()
+    }
+    this.notify()
+  }
+
+  /** 'end' comes after the last data; on a reset or abort it comes first and 'close' brings the error right after. */
+  private onEnd (): void {
+    if (this.stream.status === 'reset' || this.stream.status === 'aborted') {
+      return
+    }
+    this.ended = true
+    this.notify()
+  }
+
+  private onClose (event: StreamCloseEvent): void {
+    if (event.error != null) {
+      this.failure ??= event.error
+    }
+    this.ended = true
+    this.notify()
+  }
+
+  private maybeResume (): void {
+    if (this.frames.length < HIGH_WATER_FRAMES / 2 && this.stream.readStatus === 'paused') {
+      this.stream.resume()
+    }
+  }
+
+  private notify (): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * `/peerit/fetch/1.0`: flood discovery. A fetch floods through the network
+ * with a TTL; every peer it reaches answers with its provider record, and the
+ * answers travel back along the path the request came (see README.md).
+ *
+ * Mount it in any libp2p node:
+ * `createLibp2p({ services: { peeritFetch: peeritFetch({ localFiles }) } })`.
+ */
+import { PeeritFetchService } from './fetch.ts'
+import type { ComponentLogger, PeerId } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
+
+export { PROTOCOL } from './constants.ts'
+export * from './errors.ts'
+export { SeenCache } from './seen-cache.ts'
+export type { SeenCacheInit } from './seen-cache.ts'
+
+/** A search pushed into the network. Both parts optional; no query means every shared file. */
+export interface FetchQuery {
+  /** Every word must match the file name (the responder decides how: case- and accent-insensitive). */
+  words?: string[]
+  /** A kind (`music`, `video`, `document`, `image`, `archive`, `other`) or an extension (`pdf`). */
+  type?: string
+}
+
+/** One shared file as a provider announces it. */
+export interface SharedFileEntry {
+  /** Content id: 64 lowercase hex characters. */
+  id: string
+  name: string
+  /** Bytes. */
+  size: number
+  /** Kind or extension, as the provider classified it. */
+  type: string
+}
+
+/** What one provider answered (at the originator: all its frames merged). */
+export interface ProviderRecord {
+  peerId: string
+  /** Multiaddr strings the provider listens on. */
+  addresses: string[]
+  files: SharedFileEntry[]
+  /** The provider's distance from the originator (1 = a neighbour). */
+  hops: number
+}
+
+/** Options of {@link PeeritFetch.fetch}. */
+export interface FetchOptions {
+  /** Default 7; larger than 10 is clamped to 10; 0 or less throws {@link InvalidTtlError}. */
+  ttl?: number
+  query?: FetchQuery
+  /** Overall deadline; default (ttl + 1) × hopTimeoutMs. The fetch resolves with what arrived by then. */
+  timeoutMs?: number
+  /** Aborting it rejects the fetch with the signal's reason. */
+  signal?: AbortSignal
+  /** Called with every record frame as it arrives (before merging). */
+  onRecord?: (record: ProviderRecord) => void
+}
+
+/** What a fetch found. */
+export interface FetchResult {
+  /** The 16-byte fetch id, hex. */
+  fetchId: string
+  /** One per provider (frames merged, files deduplicated by id). */
+  records: ProviderRecord[]
+  /** Distinct remote peers that answered. */
+  peersReached: number
+  durationMs: number
+}
+
+/** Counters since start, for monitoring and the benchmark. */
+export interface FetchStats {
+  /** Fetches this peer started. */
+  fetchesStarted: number
+  /** Requests this peer sent for its own fetches. */
+  originated: number
+  /** Requests that reached this peer (duplicates included). */
+  requestsReceived: number
+  /** Requests answered "duplicate". */
+  duplicates: number
+  /** Requests this peer passed on to its neighbours for others. */
+  forwarded: number
+  /** Record frames read from neighbours. */
+  recordsReceived: number
+  /** Neighbours' record frames passed up towards an originator. */
+  recordsRelayed: number
+  /** Streams aborted and entries dropped because of bad input or exceeded limits. */
+  rejected: number
+  /** Neighbour streams cut by a deadline. */
+  timeouts: number
+  /** Frame bytes (prefix included) read on fetch streams. */
+  bytesIn: number
+  /** Frame bytes (prefix included) written on fetch streams. */
+  bytesOut: number
+}
+
+/** The service mounted as `peeritFetch`. */
+export interface PeeritFetch {
+  /** Floods a fetch through the connected neighbours and collects the answers. */
+  fetch (options?: FetchOptions): Promise<FetchResult>
+  /** A snapshot of the counters. */
+  readonly stats: FetchStats
+}
+
+/** Options of {@link peeritFetch}; every limit defaults to the constant of the same name in constants.ts. */
+export interface PeeritFetchInit {
+  /** The local answer: this peer's shared files that match `query` (all when no query). Called once per non-duplicate request. */
+  localFiles?: (query: FetchQuery | undefined) => Promise<SharedFileEntry[]> | SharedFileEntry[]
+  /** Sees every remote record frame that passes through this peer as a relay (the node may use it to learn addresses). */
+  onRelayedRecord?: (record: ProviderRecord) => void
+  /** TTL of a fetch started without one. Default 7. */
+  defaultTtl?: number
+  /** Cap on TTL + hops; larger TTLs are clamped. Default 10. */
+  maxTtl?: number
+  /** Seen-cache entry lifetime. Default 30 s. */
+  seenTtlMs?: number
+  /** Seen-cache size bound. Default 10,000. */
+  maxSeenEntries?: number
+  /** Time budget per hop of TTL. Default 2 s. */
+  hopTimeoutMs?: number
+  /** Largest frame body. Default 64 KiB. */
+  maxMessageBytes?: number
+  /** Files per record frame. Default 128. */
+  maxFilesPerRecord?: number
+  /** Record frames read from one neighbour per fetch. Default 4,096. */
+  maxRecordsPerStream?: number
+  /** Record frames relayed (or kept, as originator) per fetch. Default 16,384. */
+  maxRecordsPerFetch?: number
+  /** Files the originator keeps per fetch. Default 100,000. */
+  maxFilesPerFetch?: number
+  /** Registrar limit per connection. Default 32. */
+  maxInboundStreams?: number
+  /** Registrar limit per connection. Default 64. */
+  maxOutboundStreams?: number
+  /** Inbound fetch streams at once from one peer. Default 8. */
+  maxConcurrentPerPeer?: number
+}
+
+/** The libp2p components the service uses. */
+export interface PeeritFetchComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  addressManager: AddressManager
+  logger: ComponentLogger
+}
+
+/** The libp2p service factory: `services: { peeritFetch: peeritFetch({ localFiles }) }`. */
+export function peeritFetch (init: PeeritFetchInit = {}): (components: PeeritFetchComponents) => PeeritFetch {
+  return (components) => new PeeritFetchService(components, init)
+}

@@ -1,0 +1,133 @@
+import { AbortError, InvalidParametersError } from '@libp2p/interface'
+import { CONTENT_ID_LENGTH, MAX_RESPONSE_HEADER_LENGTH, PROTOCOL } from './constants.ts'
+import { BusyError, FileUnavailableError, NotFoundError, ProtocolError } from './errors.ts'
+import { decodeManifestFor, MAX_MANIFEST_LENGTH, pieceCount, pieceLength } from './manifest.ts'
+import { decodeResponse, encodeRequest, RequestKind, ResponseStatus } from './messages.ts'
+import { StreamReader } from './stream-reader.ts'
+import type { PieceData } from './index.ts'
+import type { Manifest } from './manifest.ts'
+import type { FileRequest } from './messages.ts'
+import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+
+/** What the requesting side needs. */
+export interface FileClientInit {
+  connectionManager: ConnectionManager
+  log: Logger
+  timeoutMs: number
+  highWaterMark: number
+  maxPiecesPerRequest: number
+}
+
+const CONTENT_ID_PATTERN = /^[0-9a-f]{64}$/
+
+/** The requesting side of `/peerit/file/1.0`. */
+export class FileClient {
+  private readonly init: FileClientInit
+
+  constructor (init: FileClientInit) {
+    this.init = init
+  }
+
+  /** Fetches a manifest and checks it against the content id. */
+  async getManifest (peer: PeerId, contentId: string, options: AbortOptions = {}): Promise<Manifest> {
+    const request = { kind: RequestKind.MANIFEST, contentId: contentIdBytes(contentId), first: 0, count: 0 }
+    const { stream, reader } = await this.request(peer, request, options)
+    try {
+      const manifestBytes = await reader.readLengthPrefixed(MAX_MANIFEST_LENGTH)
+      await reader.readEnd()
+      return decodeManifestFor(contentId, manifestBytes)
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    } finally {
+      reader.dispose()
+    }
+  }
+
+  /** Streams pieces [first, first + count), split into requests the server's default limit accepts. */
+  async * getPieces (peer: PeerId, contentId: string, manifest: Manifest, first: number, count: number, options: AbortOptions = {}): AsyncGenerator<PieceData> {
+    const end = first + count
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || first < 0 || count < 0 || end > pieceCount(manifest)) {
+      throw new InvalidParametersError(`pieces [${first}, ${end}) are outside the file's ${pieceCount(manifest)} pieces`)
+    }
+    const id = contentIdBytes(contentId)
+    for (let start = first; start < end; start += this.init.maxPiecesPerRequest) {
+      const request = { kind: RequestKind.PIECES, contentId: id, first: start, count: Math.min(this.init.maxPiecesPerRequest, end - start) }
+      yield * this.requestPieces(peer, manifest, request, options)
+    }
+  }
+
+  private async * requestPieces (peer: PeerId, manifest: Manifest, request: FileRequest, options: AbortOptions): AsyncGenerator<PieceData> {
+    const { stream, reader } = await this.request(peer, request, options)
+    let complete = false
+    try {
+      for (let index = request.first; index < request.first + request.count; index++) {
+        const bytes = allocPiece(pieceLength(manifest, index))
+        await reader.readInto(bytes)
+        yield { index, bytes }
+      }
+      await reader.readEnd()
+      complete = true
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    } finally {
+      reader.dispose()
+      // The consumer left the loop early: free the server's slot at once.
+      if (!complete) {
+        stream.abort(new AbortError('the consumer stopped reading'))
+      }
+    }
+  }
+
+  /** Opens a stream, sends the request, reads the response header and throws unless it says OK. */
+  private async request (peer: PeerId, request: FileRequest, options: AbortOptions): Promise<{ stream: Stream, reader: StreamReader }> {
+    const { connectionManager, timeoutMs, highWaterMark, log } = this.init
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+    const stream = await connectionManager.openStream(peer, PROTOCOL, { signal })
+    // Listen before the request leaves, so no response byte waits in libp2p's buffer.
+    const reader = new StreamReader(stream, { highWaterMark, timeoutMs, signal: options.signal })
+    try {
+      stream.send(encodeRequest(request))
+      await stream.close({ signal })
+      const { status } = decodeResponse(await reader.readLengthPrefixed(MAX_RESPONSE_HEADER_LENGTH))
+      log.trace('%p answered %s for kind %d', peer, status, request.kind)
+      throwUnlessOk(status)
+      return { stream, reader }
+    } catch (err) {
+      reader.dispose()
+      stream.abort(err as Error)
+      throw err
+    }
+  }
+}
+
+function throwUnlessOk (status: ResponseStatus): void {
+  switch (status) {
+    case ResponseStatus.OK: return
+    case ResponseStatus.NOT_FOUND: throw new NotFoundError()
+    case ResponseStatus.BUSY: throw new BusyError()
+    case ResponseStatus.UNAVAILABLE: throw new FileUnavailableError()
+    case ResponseStatus.BAD_REQUEST: throw new ProtocolError('the peer answered BAD_REQUEST')
+  }
+}
+
+/** A content id (64 lowercase hex digits) as its 32 raw bytes. */
+function contentIdBytes (contentId: string): Uint8Array {
+  if (!CONTENT_ID_PATTERN.test(contentId)) {
+    throw new InvalidParametersError(`content id must be ${CONTENT_ID_LENGTH * 2} lowercase hex digits`)
+  }
+  return Uint8Array.from(Buffer.from(contentId, 'hex'))
+}
+
+/**
+ * A piece buffer without zero-filling (every byte is overwritten by the read),
+ * as a plain Uint8Array on its own memory: never a slice of Node's shared pool,
+ * and without Buffer's view-returning `slice`.
+ */
+function allocPiece (length: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(length)
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length)
+}

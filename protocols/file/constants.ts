@@ -1,0 +1,32 @@
+/** The protocol id of PeerIT file transfer. */
+export const PROTOCOL = '/peerit/file/1.0'
+
+/**
+ * Inbound streams of this protocol per connection. Above the per-peer limit on
+ * purpose: a peer over its share gets a polite BUSY instead of a stream reset.
+ */
+export const MAX_INBOUND_STREAMS = 32
+/** Outbound streams of this protocol per connection. */
+export const MAX_OUTBOUND_STREAMS = 32
+/** Requests served to one peer at a time; more are answered BUSY. */
+export const MAX_CONCURRENT_PER_PEER = 8
+/** Requests served to all peers at a time; more are answered BUSY. */
+export const MAX_CONCURRENT_TOTAL = 64
+/** Most pieces one request may ask for (1 GiB of 1 MiB pieces); more are answered BAD_REQUEST. */
+export const MAX_PIECES_PER_REQUEST = 1024
+/** A request (either side) fails when no byte moves for this long. */
+export const TIMEOUT_MS = 30_000
+/** A request message is 48 bytes at most; 64 leaves room for unknown fields. */
+export const MAX_REQUEST_LENGTH = 64
+/** A response header is 2 bytes today; 64 leaves room for unknown fields. */
+export const MAX_RESPONSE_HEADER_LENGTH = 64
+/** The server reads a file in chunks of this size; at most two are in memory per request. */
+export const READ_CHUNK_SIZE = 256 * 1024
+/**
+ * The client pauses a stream once this many received bytes wait for the
+ * consumer, so a slow disk on the receiving side bounds memory instead of
+ * growing it.
+ */
+export const HIGH_WATER_MARK = 8 * 1024 * 1024
+/** The length of a content id on the wire: a raw SHA-256 digest. */
+export const CONTENT_ID_LENGTH = 32

@@ -1,0 +1,106 @@
+/**
+ * `/peerit/file/1.0`: fetch a shared file's manifest and stream its pieces
+ * from a peer. A plain libp2p service any libp2p node can mount:
+ *
+ * ```ts
+ * const node = await createLibp2p({
+ *   services: { peeritFile: peeritFile({ lookup: contentId => sharedIndex.get(contentId) }) }
+ * })
+ * const manifest = await node.services.peeritFile.getManifest(peer, contentId)
+ * for await (const piece of node.services.peeritFile.getPieces(peer, contentId, manifest, 0, pieceCount(manifest))) { … }
+ * ```
+ *
+ * The wire format is specified in this folder's README.md.
+ */
+import { PeeritFileService } from './file.ts'
+import type { Manifest } from './manifest.ts'
+import type { AbortOptions, ComponentLogger, PeerId } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+
+export { PROTOCOL } from './constants.ts'
+export * from './manifest.ts'
+export { NotFoundError, FileUnavailableError, ProtocolError, BusyError, TimeoutError } from './errors.ts'
+
+/** What the server needs to know about a shared file. */
+export interface SharedFileSource {
+  /** Absolute path of the file on disk. */
+  path: string
+  /** The canonical manifest bytes; their SHA-256 is the content id. */
+  manifestBytes: Uint8Array
+  /** Size and mtime when the file was hashed: a file that no longer matches is not served. */
+  size: number
+  mtimeMs: number
+}
+
+/** Options of the file service; every limit has a default in constants.ts. */
+export interface PeeritFileInit {
+  /** Looks a content id up in the shared index; undefined → not found. Only these files are ever served. */
+  lookup?: (contentId: string) => Promise<SharedFileSource | undefined> | SharedFileSource | undefined
+  /** Inbound streams of this protocol per connection (default 32). */
+  maxInboundStreams?: number
+  /** Outbound streams of this protocol per connection (default 32). */
+  maxOutboundStreams?: number
+  /** Requests served to one peer at a time; more are answered BUSY (default 8). */
+  maxConcurrentPerPeer?: number
+  /** Requests served to all peers at a time; more are answered BUSY (default 64). */
+  maxConcurrentTotal?: number
+  /**
+   * Most pieces in one request. The server answers BAD_REQUEST above it; the
+   * client splits a longer `getPieces` range into requests of this many (default 1024).
+   */
+  maxPiecesPerRequest?: number
+  /** A request fails, on either side, when no byte moves for this long (default 30 000 ms). */
+  timeoutMs?: number
+  /** Size of the server's positional reads (default 256 KiB). */
+  readChunkSize?: number
+  /** Received bytes the client buffers before it pauses the stream (default 8 MiB). */
+  highWaterMark?: number
+}
+
+/** One piece as it arrived: exactly `pieceLength(manifest, index)` bytes, not yet verified. */
+export interface PieceData {
+  index: number
+  bytes: Uint8Array
+}
+
+/** Counters of what the server did since it started. */
+export interface FileStats {
+  /** Requests answered OK and served to the end. */
+  requestsServed: number
+  /** Body bytes (manifests and pieces) handed to streams; at most one chunk per request may still be queued. */
+  bytesServed: number
+  /** Requests answered NOT_FOUND. */
+  notFound: number
+  /** Requests answered UNAVAILABLE (the file changed or vanished). */
+  unavailable: number
+  /** Requests answered BUSY. */
+  busy: number
+  /** Malformed requests (stream aborted) and requests answered BAD_REQUEST. */
+  rejected: number
+  /** Requests aborted while serving: idle timeout, reset by the peer, read error. */
+  aborted: number
+  /** Requests being served right now. */
+  active: number
+}
+
+/** The file transfer service. */
+export interface PeeritFile {
+  /** Fetches a file's manifest from a peer and checks it against the content id (throws InvalidManifestError). */
+  getManifest (peer: PeerId, contentId: string, options?: AbortOptions): Promise<Manifest>
+  /** Streams pieces [first, first + count) from a peer, in order, each exactly pieceLength bytes; NOT verified here. */
+  getPieces (peer: PeerId, contentId: string, manifest: Manifest, first: number, count: number, options?: AbortOptions): AsyncGenerator<PieceData>
+  /** Live counters of the serving side. */
+  readonly stats: FileStats
+}
+
+/** The libp2p components the service uses. */
+export interface PeeritFileComponents {
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  logger: ComponentLogger
+}
+
+/** The service factory: `services: { peeritFile: peeritFile({ lookup }) }`. */
+export function peeritFile (init: PeeritFileInit = {}): (components: PeeritFileComponents) => PeeritFile {
+  return (components) => new PeeritFileService(components, init)
+}

@@ -1,0 +1,235 @@
+import { open } from 'node:fs/promises'
+import { lpStream } from '@libp2p/utils'
+import { sendBufferBelow } from './back-pressure.ts'
+import { MAX_REQUEST_LENGTH } from './constants.ts'
+import { IdleTimeout } from './idle-timeout.ts'
+import { decodeManifest, FileChangedError, pieceCount } from './manifest.ts'
+import { decodeRequest, encodeLength, encodeResponse, RequestKind, ResponseStatus } from './messages.ts'
+import type { FileStats, PeeritFileInit, SharedFileSource } from './index.ts'
+import type { Manifest } from './manifest.ts'
+import type { FileRequest } from './messages.ts'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { FileHandle } from 'node:fs/promises'
+
+/** What the serving side needs; every limit already resolved to a number. */
+export interface FileServerInit {
+  lookup: NonNullable<PeeritFileInit['lookup']>
+  log: Logger
+  maxConcurrentPerPeer: number
+  maxConcurrentTotal: number
+  maxPiecesPerRequest: number
+  timeoutMs: number
+  readChunkSize: number
+}
+
+/** Errors that mean the request bytes were malformed (ours, and @libp2p/utils' framing errors). */
+const MALFORMED = new Set(['ProtocolError', 'InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError', 'UnexpectedEOFError'])
+
+/** Which counter each refusal adds to. */
+const REFUSAL_COUNTERS = {
+  [ResponseStatus.NOT_FOUND]: 'notFound',
+  [ResponseStatus.BUSY]: 'busy',
+  [ResponseStatus.UNAVAILABLE]: 'unavailable',
+  [ResponseStatus.BAD_REQUEST]: 'rejected'
+} as const
+
+/**
+ * The serving side of `/peerit/file/1.0`. Answers only for content ids its
+ * `lookup` knows, streams pieces from disk with positional reads and
+ * back-pressure, and aborts a request whose reader stalls.
+ */
+export class FileServer {
+  readonly stats: FileStats = { requestsServed: 0, bytesServed: 0, notFound: 0, unavailable: 0, busy: 0, rejected: 0, aborted: 0, active: 0 }
+  private readonly init: FileServerInit
+  private readonly activePerPeer = new Map<string, number>()
+  private readonly streams = new Set<Stream>()
+
+  constructor (init: FileServerInit) {
+    this.init = init
+  }
+
+  /** The libp2p stream handler; never throws. */
+  readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
+    const idle = new IdleTimeout(this.init.timeoutMs)
+    const onIdle = (): void => { stream.abort(idle.signal.reason) }
+    idle.signal.addEventListener('abort', onIdle)
+    this.streams.add(stream)
+    try {
+      await this.serve(stream, connection.remotePeer, idle)
+    } catch (err) {
+      this.stats.aborted++
+      this.init.log.error('request from %p failed - %e', connection.remotePeer, err)
+      stream.abort(err as Error)
+    } finally {
+      idle.clear()
+      idle.signal.removeEventListener('abort', onIdle)
+      this.streams.delete(stream)
+    }
+  }
+
+  /** Aborts every request in flight (the service is stopping). */
+  abortAll (reason: Error): void {
+    for (const stream of this.streams) {
+      stream.abort(reason)
+    }
+  }
+
+  private async serve (stream: Stream, peer: PeerId, idle: IdleTimeout): Promise<void> {
+    let request: FileRequest
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_LENGTH })
+      const requestBytes = await lp.read({ signal: idle.signal })
+      lp.unwrap()
+      request = decodeRequest(requestBytes.subarray())
+    } catch (err) {
+      if (!MALFORMED.has((err as Error).name)) {
+        throw err
+      }
+      // Bytes that do not even parse get no answer: the stream is aborted.
+      this.stats.rejected++
+      this.init.log('malformed request from %p - %e', peer, err)
+      stream.abort(err as Error)
+      return
+    }
+    const peerKey = peer.toString()
+    const peerActive = this.activePerPeer.get(peerKey) ?? 0
+    if (this.stats.active >= this.init.maxConcurrentTotal || peerActive >= this.init.maxConcurrentPerPeer) {
+      await this.refuse(stream, ResponseStatus.BUSY, idle)
+      return
+    }
+    this.stats.active++
+    this.activePerPeer.set(peerKey, peerActive + 1)
+    try {
+      await this.answer(stream, request, idle)
+    } finally {
+      this.stats.active--
+      const left = (this.activePerPeer.get(peerKey) ?? 1) - 1
+      if (left === 0) {
+        this.activePerPeer.delete(peerKey)
+      } else {
+        this.activePerPeer.set(peerKey, left)
+      }
+    }
+  }
+
+  private async answer (stream: Stream, request: FileRequest, idle: IdleTimeout): Promise<void> {
+    const isPieces = request.kind === RequestKind.PIECES
+    if ((request.kind !== RequestKind.MANIFEST && !isPieces) ||
+        (isPieces && (request.count < 1 || request.count > this.init.maxPiecesPerRequest))) {
+      await this.refuse(stream, ResponseStatus.BAD_REQUEST, idle)
+      return
+    }
+    const contentId = Buffer.from(request.contentId).toString('hex')
+    const source = await this.find(contentId)
+    if (source == null) {
+      await this.refuse(stream, ResponseStatus.NOT_FOUND, idle)
+      return
+    }
+    let manifest: Manifest
+    try {
+      manifest = decodeManifest(source.manifestBytes)
+    } catch (err) {
+      this.init.log.error('the shared index holds a bad manifest for %s - %e', contentId, err)
+      await this.refuse(stream, ResponseStatus.UNAVAILABLE, idle)
+      return
+    }
+    if (isPieces && request.first + request.count > pieceCount(manifest)) {
+      await this.refuse(stream, ResponseStatus.BAD_REQUEST, idle)
+      return
+    }
+    const handle = await openUnchanged(source)
+    if (handle == null) {
+      await this.refuse(stream, ResponseStatus.UNAVAILABLE, idle)
+      return
+    }
+    try {
+      stream.send(encodeResponse({ status: ResponseStatus.OK }))
+      if (isPieces) {
+        const start = request.first * manifest.pieceSize
+        const end = Math.min(manifest.size, (request.first + request.count) * manifest.pieceSize)
+        await this.sendRange(stream, handle, source.path, start, end, idle)
+      } else {
+        stream.send(encodeLength(source.manifestBytes.byteLength))
+        stream.send(source.manifestBytes)
+        this.stats.bytesServed += source.manifestBytes.byteLength
+      }
+      await stream.close({ signal: idle.signal })
+      this.stats.requestsServed++
+    } finally {
+      await handle.close()
+    }
+  }
+
+  /** Looks a content id up; a failing lookup is logged and answered like an unknown id. */
+  private async find (contentId: string): Promise<SharedFileSource | undefined> {
+    try {
+      return await this.init.lookup(contentId)
+    } catch (err) {
+      this.init.log.error('lookup of %s failed - %e', contentId, err)
+      return undefined
+    }
+  }
+
+  /**
+   * Sends [start, end) of the file: one read ahead while the previous chunk is
+   * sent, and no new chunk while more than one waits in the send buffer, so at
+   * most three chunks of a request are in memory however slow the reader is.
+   */
+  private async sendRange (stream: Stream, handle: FileHandle, path: string, start: number, end: number, idle: IdleTimeout): Promise<void> {
+    const readChunk = (position: number): Promise<Uint8Array> => {
+      const read = readExactly(handle, position, Math.min(this.init.readChunkSize, end - position), path)
+      // Rejections surface when awaited below; this stops one from going
+      // unhandled while the loop waits for a drain that fails first.
+      read.catch(() => {})
+      return read
+    }
+    let position = start
+    let next = position < end ? readChunk(position) : undefined
+    while (next != null) {
+      const chunk = await next
+      position += chunk.byteLength
+      next = position < end ? readChunk(position) : undefined
+      idle.touch()
+      stream.send(chunk)
+      await sendBufferBelow(stream, this.init.readChunkSize, idle.signal)
+      this.stats.bytesServed += chunk.byteLength
+    }
+  }
+
+  /** Answers with a status other than OK, and counts it. */
+  private async refuse (stream: Stream, status: Exclude<ResponseStatus, typeof ResponseStatus.OK>, idle: IdleTimeout): Promise<void> {
+    this.stats[REFUSAL_COUNTERS[status]]++
+    stream.send(encodeResponse({ status }))
+    await stream.close({ signal: idle.signal })
+  }
+}
+
+/** Opens a shared file if it still has the size and mtime it was indexed with. */
+async function openUnchanged (source: SharedFileSource): Promise<FileHandle | undefined> {
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(source.path, 'r')
+    const stat = await handle.stat()
+    if (stat.isFile() && stat.size === source.size && stat.mtimeMs === source.mtimeMs) {
+      return handle
+    }
+  } catch {
+    // Vanished or unreadable: the same answer as changed.
+  }
+  await handle?.close()
+  return undefined
+}
+
+/** Reads exactly `length` bytes at `position` into fresh memory; a file that shrank throws. */
+async function readExactly (handle: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
+  const buffer = Buffer.allocUnsafeSlow(length)
+  let done = 0
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done)
+    if (bytesRead === 0) {
+      throw new FileChangedError(path)
+    }
+    done += bytesRead
+  }
+  return buffer
+}

@@ -1,0 +1,108 @@
+import { createWriteStream } from 'node:fs'
+import { defaultLogger } from '@libp2p/logger'
+import { loadConfig } from '../config.ts'
+import { AlreadyRunningError } from '../errors.ts'
+import { IpcServer } from '../ipc/server.ts'
+import { listenAddress } from '../libp2p.ts'
+import { createPeerNode } from '../peer-node.ts'
+import { livePid, removePidFile, writePidFile } from './pid-file.ts'
+import { rpcMethods } from './rpc-methods.ts'
+import { stateFiles } from './state-files.ts'
+
+/** What a daemon started by `peerit start` tells its parent over the IPC channel. */
+export type DaemonReadyMessage =
+  | { type: 'ready', peerId: string, addresses: string[], pid: number }
+  | { type: 'error', code: string, message: string }
+
+/** Options of {@link runDaemon}. */
+export interface RunDaemonOptions {
+  configPath: string
+  /** Also echo the log to stderr (`peerit daemon` on a terminal). */
+  echo: boolean
+  /** Overrides the config's `watch`. */
+  watch?: boolean
+}
+
+/**
+ * Runs a PeerIT node as a daemon until SIGINT/SIGTERM or an RPC `stop`: loads
+ * the config, takes the state folder (refusing a live daemon, cleaning a dead
+ * one's pid file and socket), starts the node and the IPC socket, and tells a
+ * parent `peerit start` when it is ready. Resolves once it has stopped.
+ */
+export async function runDaemon (options: RunDaemonOptions): Promise<void> {
+  const { config, warnings } = await loadConfig(options.configPath)
+  const files = stateFiles(config.stateDir)
+  const logFile = createWriteStream(files.log, { flags: 'a', mode: 0o600 })
+  const log = (line: string): void => {
+    const stamped = `${new Date().toISOString()} ${line}\n`
+    logFile.write(stamped)
+    if (options.echo) {
+      process.stderr.write(stamped)
+    }
+  }
+  warnings.forEach(warning => { log(`warning: ${warning}`) })
+
+  const running = await livePid(files.pid)
+  if (running != null && running !== process.pid) {
+    throw new AlreadyRunningError(`PeerIT is already running for ${config.configPath} (pid ${running})`)
+  }
+
+  const node = await createPeerNode({
+    stateDir: config.stateDir,
+    sharedDir: config.sharedDir,
+    downloadDir: config.downloadDir,
+    listen: [listenAddress(config.listeningIp, config.listeningPort)],
+    peers: config.peers.map(p => p.input),
+    watch: options.watch ?? config.watch,
+    logger: defaultLogger()
+  })
+  let stopping: Promise<void> | undefined
+  let resolveStopped: () => void = () => {}
+  const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log('stopping')
+      await ipc.close().catch(() => {})
+      await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
+      await removePidFile(files.pid)
+      log('stopped')
+      await new Promise<void>((resolve) => { logFile.end(resolve) })
+      resolveStopped()
+    })()
+    return stopping
+  }
+  const ipc = new IpcServer({
+    socketPath: files.socket,
+    methods: rpcMethods(node, { pid: process.pid, requestStop: () => { void stop() } }),
+    logger: defaultLogger()
+  })
+
+  try {
+    await node.start()
+    await writePidFile(files.pid)
+    await ipc.listen()
+  } catch (err) {
+    await ipc.close().catch(() => {})
+    await node.stop().catch(() => {})
+    await removePidFile(files.pid)
+    logFile.end()
+    throw err
+  }
+  process.once('SIGINT', () => { void stop() })
+  process.once('SIGTERM', () => { void stop() })
+
+  const status = node.status()
+  log(`started ${status.peerId} (pid ${process.pid}) listening on ${status.addresses.join(' ')}`)
+  node.addEventListener('peer:connected', (event) => { log(`peer connected ${event.detail.peerId}`) })
+  node.addEventListener('peer:disconnected', (event) => { log(`peer disconnected ${event.detail.peerId}`) })
+  tellParent({ type: 'ready', peerId: status.peerId, addresses: status.addresses, pid: process.pid })
+  await stopped
+}
+
+/** Sends the ready/error message to a `peerit start` parent, if there is one. */
+export function tellParent (message: DaemonReadyMessage): void {
+  if (process.send != null && process.connected) {
+    process.send(message)
+    process.disconnect()
+  }
+}

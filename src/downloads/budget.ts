@@ -1,0 +1,65 @@
+/**
+ * A counting semaphore. In bytes, shared by every download of a manager, it
+ * lets a request be made only once its bytes fit, so the memory pieces can
+ * occupy is bounded by the budget, not by the file size or the number of
+ * downloads; in downloads, it bounds how many run at once.
+ */
+export class Budget {
+  readonly capacity: number
+  #used = 0
+  readonly #waiters: Array<{ amount: number, resolve: () => void }> = []
+
+  constructor (capacity: number) {
+    this.capacity = capacity
+  }
+
+  /** Units currently reserved. */
+  get used (): number {
+    return this.#used
+  }
+
+  /** Waits until `amount` fits, then reserves it. More than the whole budget waits for an empty one. */
+  async acquire (amount: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    if (this.#waiters.length === 0 && this.#fits(amount)) {
+      this.#used += amount
+      return
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<void>()
+    const waiter = { amount, resolve }
+    const onAbort = (): void => {
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1)
+      this.#wake()
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    this.#waiters.push(waiter)
+    try {
+      await promise
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Returns reserved units. */
+  release (amount: number): void {
+    this.#used = Math.max(0, this.#used - amount)
+    this.#wake()
+  }
+
+  #fits (amount: number): boolean {
+    return this.#used === 0 || this.#used + amount <= this.capacity
+  }
+
+  // First come, first served: a large request is not starved by small ones.
+  #wake (): void {
+    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0].amount)) {
+      const waiter = this.#waiters.shift()
+      if (waiter == null) {
+        break
+      }
+      this.#used += waiter.amount
+      waiter.resolve()
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/** Thrown when no provider is left that can supply the missing pieces; the download stays resumable. */
+export class NoProvidersError extends Error {
+  static readonly code = 'ERR_NO_PROVIDERS'
+  readonly code = NoProvidersError.code
+  constructor (message: string) {
+    super(message)
+    this.name = 'NoProvidersError'
+  }
+}
+
+/** Thrown when the download folder's disk is full (ENOSPC, EDQUOT); the verified pieces are kept. */
+export class DiskFullError extends Error {
+  static readonly code = 'ERR_DISK_FULL'
+  readonly code = DiskFullError.code
+  constructor (path: string, options?: ErrorOptions) {
+    super(`no space left on the disk while writing ${path}; free some space and resume the download`, options)
+    this.name = 'DiskFullError'
+  }
+}
+
+/** Thrown when a part file cannot be written for another reason than a full disk. */
+export class DownloadWriteError extends Error {
+  static readonly code = 'ERR_WRITE_FAILED'
+  readonly code = DownloadWriteError.code
+  constructor (path: string, options?: ErrorOptions) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : ''
+    super(`could not write ${path}${reason}`, options)
+    this.name = 'DownloadWriteError'
+  }
+}
+
+/** Thrown when a download is given something it cannot act on (a malformed content id, an empty `from`). */
+export class InvalidDownloadError extends Error {
+  static readonly code = 'ERR_INVALID_DOWNLOAD'
+  readonly code = InvalidDownloadError.code
+  constructor (message: string) {
+    super(message)
+    this.name = 'InvalidDownloadError'
+  }
+}
+
+/** Thrown to a caller whose download was stopped (by its signal or by {@link DownloadManager.stop}); the state is kept. */
+export class DownloadAbortedError extends Error {
+  static readonly code = 'ERR_DOWNLOAD_ABORTED'
+  readonly code = DownloadAbortedError.code
+  constructor (contentId: string) {
+    super(`download of ${contentId} was stopped; it can be resumed`)
+    this.name = 'AbortError'
+  }
+}
+
+/** Turns a failed file-system write into the download error a caller can act on. */
+export function toWriteError (err: unknown, path: string): Error {
+  const code = errorCode(err)
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new DiskFullError(path, { cause: err })
+  }
+  return new DownloadWriteError(path, { cause: err })
+}
+
+/** The `code` of a Node.js system error (`ENOENT`, `ENOSPC`, …), if it has one. */
+export function errorCode (err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+/** A provider sent a piece that does not match the manifest (or out of order); it is banned for the download. */
+export class BadPieceError extends Error {
+  static readonly code = 'ERR_BAD_PIECE'
+  readonly code = BadPieceError.code
+  constructor (message: string) {
+    super(message)
+    this.name = 'BadPieceError'
+  }
+}
+
+/** A provider delivered no piece for longer than the stall timeout; its pieces go to another provider. */
+export class StallError extends Error {
+  static readonly code = 'ERR_STALLED'
+  readonly code = StallError.code
+  constructor (peer: string, ms: number) {
+    super(`${peer} delivered no piece for ${ms} ms`)
+    this.name = 'StallError'
+  }
+}

@@ -1,0 +1,252 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
+import { BadPieceError, StallError } from './errors.ts'
+import { backoff, untilAborted } from './timing.ts'
+import type { Budget } from './budget.ts'
+import type { PartFile } from './part-file.ts'
+import type { PieceRun, PieceScheduler } from './piece-scheduler.ts'
+import type { Provider, ProviderPool } from './provider-pool.ts'
+import type { DownloadTunables } from './types.ts'
+import type { Manifest, PeeritFile, PieceData } from '../../protocols/file/index.ts'
+import type { Logger } from '@libp2p/interface'
+
+/** What a {@link PieceFetcher} works with. */
+export interface PieceFetcherInit {
+  contentId: string
+  manifest: Manifest
+  file: PeeritFile
+  scheduler: PieceScheduler
+  part: PartFile
+  pool: ProviderPool
+  /** Bytes in flight, shared by every download. */
+  budget: Budget
+  tunables: DownloadTunables
+  log: Logger
+  /** A piece was verified and written (not flushed yet). */
+  onPiece: (index: number, peer: string) => void
+}
+
+/** What to do about a failed request. */
+type Verdict = 'fatal' | 'ban' | 'gone' | 'busy' | 'retry'
+
+// Errors named by the file protocol and by this module, sorted by what they say about the provider.
+const VERDICTS: Record<string, Verdict> = {
+  DiskFullError: 'fatal',
+  DownloadWriteError: 'fatal',
+  BadPieceError: 'ban',
+  ProtocolError: 'ban',
+  InvalidManifestError: 'ban',
+  NotFoundError: 'gone',
+  FileUnavailableError: 'gone',
+  BusyError: 'busy'
+}
+
+/** A piece request in flight. */
+interface PieceRequest {
+  next: number
+  end: number
+  controller: AbortController
+}
+
+/** A provider in use: its lanes share its failure count and end together. */
+interface Session {
+  provider: Provider
+  failures: number
+  controller: AbortController
+}
+
+/** Marks a request aborted because other providers delivered all its remaining pieces. */
+const SUPERSEDED = Symbol('superseded')
+
+/**
+ * Fetches the missing pieces of one file from several providers at once.
+ * Each provider gets `maxRequestsPerPeer` lanes, each a loop of requests for
+ * runs of pieces; every piece is verified on arrival and written at its
+ * offset. A provider that stalls or fails gives its pieces back; one that
+ * sends a bad piece is banned. When every provider has dropped out, the pool
+ * is asked for a new round.
+ */
+export class PieceFetcher {
+  readonly #init: PieceFetcherInit
+  readonly #inFlight = new Map<string, number>()
+  readonly #requests = new Set<PieceRequest>()
+
+  constructor (init: PieceFetcherInit) {
+    this.#init = init
+  }
+
+  /** Providers with a request in flight. */
+  get peers (): string[] {
+    return [...this.#inFlight.keys()]
+  }
+
+  /** Runs until every piece is verified; throws NoProvidersError, a write error, or the signal's reason. */
+  async run (signal: AbortSignal): Promise<void> {
+    const { scheduler, pool, tunables } = this.#init
+    const fatal = new AbortController()
+    const runSignal = AbortSignal.any([signal, fatal.signal])
+    // The manifest came from a provider just now: that counts as progress.
+    let progressed = true
+    while (!scheduler.complete) {
+      const providers = await pool.nextRound(progressed, signal)
+      const before = scheduler.piecesDone
+      await Promise.all(providers.slice(0, tunables.maxPeersPerDownload).map(async provider => this.#session(provider, runSignal, fatal)))
+      if (fatal.signal.aborted) {
+        throw fatal.signal.reason
+      }
+      signal.throwIfAborted()
+      progressed = scheduler.piecesDone > before
+    }
+  }
+
+  async #session (provider: Provider, signal: AbortSignal, fatal: AbortController): Promise<void> {
+    const session: Session = { provider, failures: 0, controller: new AbortController() }
+    const sessionSignal = AbortSignal.any([signal, session.controller.signal])
+    const lanes = Array.from({ length: this.#init.tunables.maxRequestsPerPeer }, async () => this.#lane(session, sessionSignal, fatal))
+    await Promise.all(lanes)
+  }
+
+  async #lane (session: Session, signal: AbortSignal, fatal: AbortController): Promise<void> {
+    const { tunables, log } = this.#init
+    const { id } = session.provider
+    let busy = 0
+    while (!signal.aborted) {
+      try {
+        const run = await this.#claim(id, signal)
+        if (run == null) {
+          return
+        }
+        await this.#request(session.provider, run, signal)
+        session.failures = 0
+        busy = 0
+      } catch (caught) {
+        if (signal.aborted) {
+          return
+        }
+        const err = caught as Error
+        const verdict = VERDICTS[err.name] ?? 'retry'
+        log('request to %s failed (%s) - %e', id, verdict, err)
+        if (verdict === 'fatal') {
+          fatal.abort(err)
+          return
+        }
+        if (verdict === 'ban') {
+          this.#init.pool.ban(id)
+          session.controller.abort()
+          log('banned %s from %s: %s', id, this.#init.contentId, err.message)
+          return
+        }
+        if (verdict === 'gone' || (verdict === 'retry' && ++session.failures >= tunables.maxPeerFailures)) {
+          session.controller.abort()
+          return
+        }
+        const attempt = verdict === 'busy' ? busy++ : session.failures - 1
+        await sleep(backoff(attempt, tunables.retryBackoffMs, tunables.maxRetryBackoffMs), undefined, { signal }).catch(() => {})
+      }
+    }
+  }
+
+  /** Waits for room in the budget and for pieces to claim; undefined once there is nothing left to claim. */
+  async #claim (peer: string, signal: AbortSignal): Promise<PieceRun | undefined> {
+    const { scheduler, budget, manifest, tunables } = this.#init
+    const most = tunables.piecesPerRequest * manifest.pieceSize
+    while (!scheduler.complete) {
+      await budget.acquire(most, signal)
+      const run = scheduler.claim(peer, tunables.piecesPerRequest)
+      if (run != null) {
+        budget.release(most - this.#runBytes(run))
+        return run
+      }
+      budget.release(most)
+      // Every missing piece is in flight elsewhere: wait for one to land or come back.
+      await untilAborted(scheduler.changed(), signal)
+    }
+    return undefined
+  }
+
+  async #request (provider: Provider, run: PieceRun, laneSignal: AbortSignal): Promise<void> {
+    const { file, contentId, manifest, scheduler, budget, tunables } = this.#init
+    const request: PieceRequest = { next: run.first, end: run.first + run.count, controller: new AbortController() }
+    const signal = AbortSignal.any([laneSignal, request.controller.signal])
+    const stall = setTimeout(() => { request.controller.abort(new StallError(provider.id, tunables.stallTimeoutMs)) }, tunables.stallTimeoutMs)
+    this.#requests.add(request)
+    this.#inFlight.set(provider.id, (this.#inFlight.get(provider.id) ?? 0) + 1)
+    try {
+      for await (const piece of file.getPieces(provider.peerId, contentId, manifest, run.first, run.count, { signal })) {
+        stall.refresh()
+        await this.#accept(provider.id, request.next, piece)
+        budget.release(pieceLength(manifest, request.next))
+        request.next++
+        if (request.next < request.end && this.#superseded(request)) {
+          return
+        }
+      }
+      if (request.next < request.end) {
+        throw new Error(`${provider.id} ended the response after piece ${request.next - 1}`)
+      }
+    } catch (err) {
+      const reason = request.controller.signal.reason
+      if (laneSignal.aborted || reason == null) {
+        throw err
+      }
+      if (reason !== SUPERSEDED) {
+        // The stall, rather than the generic abort error it caused.
+        throw reason
+      }
+    } finally {
+      clearTimeout(stall)
+      this.#requests.delete(request)
+      const left = (this.#inFlight.get(provider.id) ?? 1) - 1
+      if (left === 0) {
+        this.#inFlight.delete(provider.id)
+      } else {
+        this.#inFlight.set(provider.id, left)
+      }
+      const rest = { first: request.next, count: request.end - request.next }
+      scheduler.release(provider.id, rest)
+      budget.release(this.#runBytes(rest))
+    }
+  }
+
+  /** Verifies and writes one arrived piece, unless another provider delivered it first. */
+  async #accept (peer: string, expected: number, piece: PieceData): Promise<void> {
+    const { manifest, scheduler, part } = this.#init
+    if (piece.index !== expected) {
+      throw new BadPieceError(`${peer} sent piece ${piece.index} where ${expected} was due`)
+    }
+    if (scheduler.isDone(expected)) {
+      return
+    }
+    if (!verifyPiece(manifest, expected, piece.bytes)) {
+      throw new BadPieceError(`${peer} sent piece ${expected} with the wrong hash`)
+    }
+    await part.write(piece.bytes, expected * manifest.pieceSize)
+    if (scheduler.markDone(expected)) {
+      this.#init.onPiece(expected, peer)
+      this.#abortSuperseded()
+    }
+  }
+
+  /** End game: a duplicate request whose pieces all arrived from elsewhere is cancelled, freeing its provider. */
+  #abortSuperseded (): void {
+    for (const request of this.#requests) {
+      if (this.#superseded(request)) {
+        request.controller.abort(SUPERSEDED)
+      }
+    }
+  }
+
+  #superseded (request: PieceRequest): boolean {
+    for (let index = request.next; index < request.end; index++) {
+      if (!this.#init.scheduler.isDone(index)) {
+        return false
+      }
+    }
+    return true
+  }
+
+  #runBytes (run: PieceRun): number {
+    const { size, pieceSize } = this.#init.manifest
+    return Math.max(0, Math.min(size, (run.first + run.count) * pieceSize) - run.first * pieceSize)
+  }
+}

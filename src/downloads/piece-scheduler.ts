@@ -1,0 +1,138 @@
+import type { Bitfield } from './bitfield.ts'
+
+/** A contiguous run of pieces, the unit a provider is asked for. */
+export interface PieceRun {
+  first: number
+  count: number
+}
+
+/**
+ * Decides which pieces each provider is asked for. Every provider has the
+ * whole file, so rarest-first buys nothing: pieces are handed out in order, in
+ * contiguous runs (one request each). When no piece is left unclaimed, an idle
+ * provider may duplicate a run still in flight at another one (BitTorrent's
+ * end game), so one slow provider cannot hold back the last pieces; the first
+ * verified copy wins.
+ */
+export class PieceScheduler {
+  readonly pieceCount: number
+  readonly #done: Bitfield
+  /** Pieces in flight → the providers asked for them. */
+  readonly #inFlight = new Map<number, Set<string>>()
+  /** No piece below this index is unclaimed. */
+  #cursor = 0
+  #changed = Promise.withResolvers<void>()
+
+  /** `done` holds the pieces already verified; the scheduler sets more bits in it as pieces complete. */
+  constructor (done: Bitfield) {
+    this.pieceCount = done.length
+    this.#done = done
+  }
+
+  /** Whether every piece is verified. */
+  get complete (): boolean {
+    return this.#done.full
+  }
+
+  /** How many pieces are verified. */
+  get piecesDone (): number {
+    return this.#done.count
+  }
+
+  /** Whether piece `index` is verified. */
+  isDone (index: number): boolean {
+    return this.#done.has(index)
+  }
+
+  /** Resolves the next time a piece completes or is released, so an idle provider can look again. */
+  changed (): Promise<void> {
+    return this.#changed.promise
+  }
+
+  /**
+   * Claims up to `max` contiguous pieces for `peer`: the first unclaimed ones,
+   * or in the end game a run in flight at exactly one other provider.
+   * Undefined when there is nothing for this peer to do now.
+   */
+  claim (peer: string, max: number): PieceRun | undefined {
+    const run = this.#claimUnclaimed(max) ?? this.#claimEndGame(peer, max)
+    if (run != null) {
+      for (let index = run.first; index < run.first + run.count; index++) {
+        const holders = this.#inFlight.get(index) ?? new Set()
+        holders.add(peer)
+        this.#inFlight.set(index, holders)
+      }
+    }
+    return run
+  }
+
+  /** Marks a verified piece done; false when it already was (a duplicate from the end game). */
+  markDone (index: number): boolean {
+    this.#inFlight.delete(index)
+    if (this.#done.has(index)) {
+      return false
+    }
+    this.#done.set(index)
+    this.#notify()
+    return true
+  }
+
+  /** Gives back pieces `peer` will not deliver, so another provider can be asked. */
+  release (peer: string, run: PieceRun): void {
+    for (let index = run.first; index < run.first + run.count; index++) {
+      const holders = this.#inFlight.get(index)
+      if (holders == null) {
+        continue
+      }
+      holders.delete(peer)
+      if (holders.size === 0) {
+        this.#inFlight.delete(index)
+        this.#cursor = Math.min(this.#cursor, index)
+      }
+    }
+    this.#notify()
+  }
+
+  #claimUnclaimed (max: number): PieceRun | undefined {
+    while (this.#cursor < this.pieceCount && !this.#unclaimed(this.#cursor)) {
+      this.#cursor++
+    }
+    if (this.#cursor >= this.pieceCount) {
+      return undefined
+    }
+    const first = this.#cursor
+    let count = 0
+    while (count < max && first + count < this.pieceCount && this.#unclaimed(first + count)) {
+      count++
+    }
+    this.#cursor = first + count
+    return { first, count }
+  }
+
+  #claimEndGame (peer: string, max: number): PieceRun | undefined {
+    // Only pieces held by exactly one other provider: two copies in flight
+    // are enough, more would only waste the providers' bandwidth.
+    const candidates = [...this.#inFlight]
+      .filter(([, holders]) => holders.size === 1 && !holders.has(peer))
+      .map(([index]) => index)
+      .sort((a, b) => a - b)
+    if (candidates.length === 0) {
+      return undefined
+    }
+    const first = candidates[0]
+    let count = 1
+    while (count < max && candidates[count] === first + count) {
+      count++
+    }
+    return { first, count }
+  }
+
+  #unclaimed (index: number): boolean {
+    return !this.#done.has(index) && !this.#inFlight.has(index)
+  }
+
+  #notify (): void {
+    this.#changed.resolve()
+    this.#changed = Promise.withResolvers<void>()
+  }
+}

@@ -1,0 +1,87 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { NoProvidersError } from './errors.ts'
+import { backoff } from './timing.ts'
+import type { DownloadTunables } from './types.ts'
+import type { Logger, PeerId } from '@libp2p/interface'
+
+/** A provider the download may ask. */
+export interface Provider {
+  /** The peer id as a string, the key used everywhere in a download. */
+  id: string
+  peerId: PeerId
+}
+
+/** How a {@link ProviderPool} finds providers. */
+export interface ProviderPoolInit {
+  contentId: string
+  /** Asked at every round: the current candidates (peer id strings). */
+  source: () => Promise<string[]>
+  tunables: Pick<DownloadTunables, 'maxProviderRounds' | 'retryBackoffMs' | 'maxRetryBackoffMs'>
+  log: Logger
+}
+
+/**
+ * The providers of one download, asked for in rounds. A round that brings no
+ * progress (no manifest, no verified piece) counts against a bound; the next
+ * round waits a back-off that doubles, and when the bound is reached the
+ * download fails with {@link NoProvidersError}. A provider that sent bad data
+ * is banned and never offered again during this download.
+ */
+export class ProviderPool {
+  readonly #init: ProviderPoolInit
+  readonly #banned = new Set<string>()
+  #idleRounds = 0
+  #started = false
+
+  constructor (init: ProviderPoolInit) {
+    this.#init = init
+  }
+
+  /** Leaves a provider out of every later round. */
+  ban (peer: string): void {
+    this.#banned.add(peer)
+  }
+
+  /**
+   * The providers for the next round. `progressed` says whether the previous
+   * round got anywhere; after `maxProviderRounds` rounds in a row that did not,
+   * throws {@link NoProvidersError}.
+   */
+  async nextRound (progressed: boolean, signal: AbortSignal): Promise<Provider[]> {
+    const { maxProviderRounds, retryBackoffMs, maxRetryBackoffMs } = this.#init.tunables
+    if (this.#started) {
+      this.#idleRounds = progressed ? 0 : this.#idleRounds + 1
+      if (this.#idleRounds >= maxProviderRounds) {
+        throw new NoProvidersError(`no provider could supply ${this.#init.contentId} after ${maxProviderRounds} attempts; the download can be resumed later`)
+      }
+      if (this.#idleRounds > 0) {
+        await sleep(backoff(this.#idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), undefined, { signal })
+      }
+    }
+    this.#started = true
+    let ids: string[]
+    try {
+      ids = await this.#init.source()
+    } catch (err) {
+      this.#init.log.error('could not list providers of %s - %e', this.#init.contentId, err)
+      ids = []
+    }
+    return this.#usable(ids)
+  }
+
+  #usable (ids: string[]): Provider[] {
+    const providers = new Map<string, Provider>()
+    for (const id of ids) {
+      if (this.#banned.has(id) || providers.has(id)) {
+        continue
+      }
+      try {
+        providers.set(id, { id, peerId: peerIdFromString(id) })
+      } catch {
+        this.#init.log('ignoring malformed provider id %s', id)
+      }
+    }
+    return [...providers.values()]
+  }
+}

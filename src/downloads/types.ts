@@ -1,0 +1,102 @@
+import type { PeeritFile } from '../../protocols/file/index.ts'
+import type { Section } from '../store.ts'
+import type { ComponentLogger } from '@libp2p/interface'
+
+/** What to download: a content id and the name to save it under (sanitised before use). */
+export interface DownloadRequest {
+  contentId: string
+  name: string
+  /** The size announced by discovery; only shown until the verified manifest says the real one. */
+  size?: number
+  /** Peer ids to download from, and only these. */
+  from?: string[]
+}
+
+/** A download's progress, as the `download:progress` event's detail. */
+export interface DownloadProgress {
+  contentId: string
+  name: string
+  size: number
+  /** Bytes of verified pieces. */
+  received: number
+  piecesDone: number
+  pieceCount: number
+  /** Providers with a request in flight. */
+  peers: string[]
+  bytesPerSecond: number
+}
+
+/** Options of {@link DownloadManager.download}. */
+export interface DownloadOptions {
+  /** Aborting it makes this caller leave; the download stops (resumable) when its last caller leaves. */
+  signal?: AbortSignal
+  /** Called at most every `progressIntervalMs` while pieces arrive, and once at the end of the fetch. */
+  onProgress?: (progress: DownloadProgress) => void
+}
+
+/** A finished download. */
+export interface DownloadResult {
+  contentId: string
+  name: string
+  /** The final path in the download folder (after collision naming). */
+  path: string
+  size: number
+  /** Peer ids that supplied verified pieces in this run. */
+  providers: string[]
+}
+
+/** A download as {@link DownloadManager.list} shows it. */
+export interface DownloadState {
+  contentId: string
+  name: string
+  size: number
+  received: number
+  piecesDone: number
+  pieceCount: number
+  /** `active`: running (or queued) in this process; `interrupted`: stopped, resumable; `failed`: stopped by an error the user must fix (a full disk), resumable after. */
+  status: 'active' | 'interrupted' | 'failed'
+  partPath: string
+  error?: string
+}
+
+/** Tunables of a {@link DownloadManager}; each has a default in `constants.ts`. */
+export interface DownloadTunables {
+  /** Downloads running at once; more wait their turn. */
+  maxParallelDownloads: number
+  /** Providers used at once by one download. */
+  maxPeersPerDownload: number
+  /** Pieces asked for in one request. */
+  piecesPerRequest: number
+  /** Requests in flight to one provider at once (pipelining). */
+  maxRequestsPerPeer: number
+  /** Bytes asked for and not yet written, over all downloads: bounds memory whatever the file size. */
+  maxBytesInFlight: number
+  /** A request that delivers no piece for this long is given to another provider. */
+  stallTimeoutMs: number
+  /** Timeout of one manifest request. */
+  manifestTimeoutMs: number
+  /** Failed requests after which a provider is left out until the next round. */
+  maxPeerFailures: number
+  /** First back-off after a failure; it doubles each time, up to `maxRetryBackoffMs`. */
+  retryBackoffMs: number
+  maxRetryBackoffMs: number
+  /** Rounds of asking `providers()` again without any progress before failing with NoProvidersError. */
+  maxProviderRounds: number
+  /** Verified pieces are flushed and recorded at least this often … */
+  persistIntervalMs: number
+  /** … or every this many pieces, whichever comes first. */
+  persistEveryPieces: number
+  /** Progress events are sent at most this often. */
+  progressIntervalMs: number
+}
+
+/** What a {@link DownloadManager} is built from. */
+export interface DownloadManagerInit extends Partial<DownloadTunables> {
+  file: PeeritFile
+  /** The store's `downloads` section; the manager owns its keys. */
+  section: Section<unknown>
+  downloadDir: string
+  /** Current candidate providers (peer id strings) of a content id; asked again when the providers run out. */
+  providers: (contentId: string) => Promise<string[]>
+  logger: ComponentLogger
+}

@@ -1,0 +1,477 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
+import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import { Contacts, contactAddress } from './contacts.ts'
+import { DiscoveredFiles } from './discovered-files.ts'
+import { DownloadManager } from './downloads/download-manager.ts'
+import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
+import { loadOrCreateIdentity } from './identity.ts'
+import { createPeeritLibp2p } from './libp2p.ts'
+import { parsePeerUrl } from './peer-url.ts'
+import { SharedIndex } from './shared-index.ts'
+import { Store } from './store.ts'
+import { PEERIT_VERSION } from './version.ts'
+import type { DiscoveredFile } from './discovered-files.ts'
+import type { DownloadProgress, DownloadResult, DownloadState } from './downloads/download-manager.ts'
+import type { PeeritServices } from './libp2p.ts'
+import type { SearchQuery } from './search/index.ts'
+import type { SharedFile, SyncResult } from './shared-index.ts'
+import type { Contact } from './contacts.ts'
+import type { FetchQuery, FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
+
+/** Options of {@link createPeerNode}; paths should be absolute. */
+export interface PeerNodeOptions {
+  /** Folder for identity, database and socket. */
+  stateDir: string
+  /** Folder whose files this peer shares. */
+  sharedDir: string
+  /** Folder downloads land in. */
+  downloadDir: string
+  /** Multiaddrs to listen on. Default: `/ip4/127.0.0.1/tcp/0`. */
+  listen?: string[]
+  /** Peer urls (`host:port` or multiaddr) to keep connected to, besides persisted contacts. */
+  peers?: string[]
+  /** Follow changes of `sharedDir` as they happen. Default: false. */
+  watch?: boolean
+  /** Most connections held at once. Default: 300. */
+  maxConnections?: number
+  /** Drop a discovered file's provider not seen for this long. Default: 24 h. */
+  providerMaxAgeMs?: number
+  /** Logger; default: libp2p's, enabled with `DEBUG=peerit:*`. */
+  logger?: ComponentLogger
+}
+
+/** A peer as `list peers` shows it. */
+export interface PeerInfo {
+  /** Null for a contact that has never answered and was given without `/p2p/…`. */
+  peerId: string | null
+  addresses: string[]
+  connected: boolean
+  /** Whether it is in the persisted contact list. */
+  contact: boolean
+  /** When the oldest open connection was opened (ms since epoch), if connected. */
+  connectedSince?: number
+}
+
+/** What `status` reports. */
+export interface NodeStatus {
+  peerId: string
+  addresses: string[]
+  connectedPeers: number
+  contacts: number
+  sharedFiles: number
+  discoveredFiles: number
+  uptimeSeconds: number
+  version: string
+}
+
+/** Options of {@link PeerNode.fetch}. */
+export interface NodeFetchOptions {
+  ttl?: number
+  timeoutMs?: number
+  query?: FetchQuery
+  signal?: AbortSignal
+}
+
+/** Options of {@link PeerNode.download}. */
+export interface NodeDownloadOptions {
+  /** Only these peers (peer id strings) are asked. */
+  from?: string[]
+  signal?: AbortSignal
+  onProgress?: (progress: DownloadProgress) => void
+}
+
+/** A finished download; `alreadyShared` when the file was in the shared index and nothing was fetched. */
+export type NodeDownloadResult = DownloadResult & { alreadyShared?: boolean }
+
+/** The events a {@link PeerNode} emits. */
+export interface PeerNodeEvents {
+  'peer:connected': CustomEvent<{ peerId: string }>
+  'peer:disconnected': CustomEvent<{ peerId: string }>
+  'file:discovered': CustomEvent<{ fetchId: string, files: number, peersReached: number }>
+  'download:progress': CustomEvent<DownloadProgress>
+}
+
+/**
+ * A PeerIT peer: libp2p with the fetch and file protocols, the shared index,
+ * the discovered-file store, contacts and downloads.
+ */
+export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
+  readonly peerId: string
+  /** The underlying libp2p node, for advanced embedding. */
+  readonly libp2p: Libp2p<PeeritServices>
+  start (): Promise<void>
+  stop (): Promise<void>
+  status (): NodeStatus
+  /** Dials a peer url and keeps it as a contact. */
+  connect (url: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }>
+  /** Hangs up on a peer (url or peer id) and forgets it as a contact. */
+  disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }>
+  peers (): PeerInfo[]
+  sync (options?: { signal?: AbortSignal }): Promise<SyncResult>
+  share (path: string): Promise<SharedFile>
+  sharedFiles (): SharedFile[]
+  fetch (options?: NodeFetchOptions): Promise<FetchResult>
+  search (query: SearchQuery, options?: { limit?: number }): Promise<DiscoveredFile[]>
+  files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]>
+  /** Resolves a name, id or unique id prefix to one discovered file. */
+  resolveFile (nameOrId: string, options?: { from?: string[] }): Promise<DiscoveredFile>
+  download (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
+  downloads (): Promise<DownloadState[]>
+  resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<DownloadResult[]>
+}
+
+/** Creates a PeerIT node; call `start()` to bring it up. */
+export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNode> {
+  await mkdir(options.stateDir, { recursive: true, mode: 0o700 })
+  await mkdir(options.sharedDir, { recursive: true })
+  await mkdir(options.downloadDir, { recursive: true })
+  const logger = options.logger ?? defaultLogger()
+  const privateKey = await loadOrCreateIdentity(join(options.stateDir, 'identity.key'))
+  const store = new Store(join(options.stateDir, 'db'))
+  await store.open()
+  try {
+    const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
+    const libp2p = await createPeeritLibp2p({
+      privateKey,
+      listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+      maxConnections: options.maxConnections ?? 300,
+      fetch: { localFiles: (query) => sharedIndex.match(query) },
+      file: { lookup: (contentId) => sharedIndex.get(contentId) }
+    })
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+interface NodeParts {
+  logger: ComponentLogger
+  store: Store
+  libp2p: Libp2p<PeeritServices>
+  sharedIndex: SharedIndex
+}
+
+class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerNode {
+  readonly peerId: string
+  readonly libp2p: Libp2p<PeeritServices>
+  private readonly options: PeerNodeOptions
+  private readonly log: Logger
+  private readonly store: Store
+  private readonly contacts: Contacts
+  private readonly sharedIndex: SharedIndex
+  private readonly discoveredFiles: DiscoveredFiles
+  private readonly downloadManager: DownloadManager
+  private readonly connectedSince = new Map<string, number>()
+  private startedAt = 0
+
+  constructor (options: PeerNodeOptions, parts: NodeParts) {
+    super()
+    this.options = options
+    this.libp2p = parts.libp2p
+    this.peerId = parts.libp2p.peerId.toString()
+    this.store = parts.store
+    this.sharedIndex = parts.sharedIndex
+    this.log = parts.logger.forComponent('peerit:node')
+    this.contacts = new Contacts({ section: parts.store.section('contacts'), libp2p: parts.libp2p, logger: parts.logger })
+    this.discoveredFiles = new DiscoveredFiles({
+      files: parts.store.section('discoveredFiles'),
+      logger: parts.logger,
+      providerMaxAgeMs: options.providerMaxAgeMs
+    })
+    this.downloadManager = new DownloadManager({
+      file: parts.libp2p.services.peeritFile,
+      section: parts.store.section('downloads'),
+      downloadDir: options.downloadDir,
+      providers: async (contentId) => this.providersOf(contentId),
+      logger: parts.logger
+    })
+    this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
+    this.libp2p.addEventListener('peer:disconnect', (event) => { this.onPeerDisconnect(event.detail) })
+  }
+
+  async start (): Promise<void> {
+    await this.contacts.load()
+    await this.sharedIndex.open()
+    await this.discoveredFiles.open()
+    try {
+      await this.libp2p.start()
+    } catch (err: any) {
+      throw new ListenError(`cannot listen on ${(this.options.listen ?? []).join(', ')}: ${err.message}`, { cause: err })
+    }
+    this.startedAt = Date.now()
+    for (const url of this.options.peers ?? []) {
+      const peer = parsePeerUrl(url)
+      await this.contacts.add(contactAddress(peer), peer.peerId, 'config')
+    }
+    this.contacts.start()
+    // Indexing can take minutes on a big folder: the node serves meanwhile.
+    void this.sharedIndex.sync().then(() => {
+      if (this.options.watch === true) {
+        this.sharedIndex.watch()
+      }
+    }, (err) => { this.log.error('initial sync failed: %s', err.message) })
+    void this.downloadManager.resumeAll().catch((err) => { this.log.error('resuming downloads failed: %s', err.message) })
+  }
+
+  async stop (): Promise<void> {
+    this.contacts.stop()
+    await this.downloadManager.stop()
+    await this.sharedIndex.close()
+    await this.libp2p.stop()
+    await this.store.close()
+  }
+
+  status (): NodeStatus {
+    return {
+      peerId: this.peerId,
+      addresses: this.libp2p.getMultiaddrs().map(ma => ma.toString()),
+      connectedPeers: this.libp2p.getPeers().length,
+      contacts: this.contacts.list().length,
+      sharedFiles: this.sharedIndex.size,
+      discoveredFiles: this.discoveredFiles.size,
+      uptimeSeconds: this.startedAt === 0 ? 0 : Math.round((Date.now() - this.startedAt) / 1000),
+      version: PEERIT_VERSION
+    }
+  }
+
+  async connect (url: string, options: { signal?: AbortSignal } = {}): Promise<{ peerId: string, address: string }> {
+    const peer = parsePeerUrl(url)
+    if (peer.peerId === this.peerId) {
+      throw new DialError('that address is this node itself')
+    }
+    const address = contactAddress(peer)
+    let connection
+    try {
+      connection = await this.libp2p.dial(peer.multiaddr, { signal: anySignal(options.signal, 15_000) })
+    } catch (err: any) {
+      throw new DialError(`cannot reach ${url}: ${err.message}`, { cause: err })
+    }
+    const peerId = connection.remotePeer.toString()
+    if (peerId === this.peerId) {
+      throw new DialError('that address is this node itself')
+    }
+    await this.contacts.add(address, peerId, 'user')
+    return { peerId, address: connection.remoteAddr.toString() }
+  }
+
+  async disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }> {
+    const match = parseDisconnectTarget(urlOrPeerId)
+    const removed = await this.contacts.remove(match)
+    const peerIds = new Set<string>(removed.flatMap(c => c.peerId == null ? [] : [c.peerId]))
+    if (match.peerId != null) {
+      peerIds.add(match.peerId)
+    }
+    for (const connection of this.libp2p.getConnections()) {
+      if (match.address != null && connection.remoteAddr.toString().startsWith(match.address)) {
+        peerIds.add(connection.remotePeer.toString())
+      }
+    }
+    const connected = [...peerIds].filter(id => this.libp2p.getConnections().some(c => c.remotePeer.toString() === id))
+    if (removed.length === 0 && connected.length === 0) {
+      throw new UnknownPeerError(`no contact or connected peer matches ${urlOrPeerId}: see \`peerit list peers\``)
+    }
+    await Promise.all(connected.map(async id => this.libp2p.hangUp(peerIdFromString(id))))
+    return { peerIds: [...peerIds], contactsRemoved: removed.length }
+  }
+
+  peers (): PeerInfo[] {
+    const byPeer = new Map<string, PeerInfo>()
+    const result: PeerInfo[] = []
+    for (const connection of this.libp2p.getConnections()) {
+      const id = connection.remotePeer.toString()
+      const info = byPeer.get(id) ?? { peerId: id, addresses: [], connected: true, contact: false, connectedSince: this.connectedSince.get(id) }
+      const address = connection.remoteAddr.toString()
+      if (!info.addresses.includes(address)) {
+        info.addresses.push(address)
+      }
+      byPeer.set(id, info)
+    }
+    for (const contact of this.contacts.list()) {
+      const known = contact.peerId == null ? undefined : byPeer.get(contact.peerId)
+      if (known != null) {
+        known.contact = true
+        if (!known.addresses.includes(contact.address)) {
+          known.addresses.push(contact.address)
+        }
+      } else {
+        result.push(contactInfo(contact))
+      }
+    }
+    return [...byPeer.values(), ...result]
+  }
+
+  async sync (options: { signal?: AbortSignal } = {}): Promise<SyncResult> {
+    return this.sharedIndex.sync(options)
+  }
+
+  async share (path: string): Promise<SharedFile> {
+    return this.sharedIndex.share(path)
+  }
+
+  sharedFiles (): SharedFile[] {
+    return this.sharedIndex.list()
+  }
+
+  async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {
+    const result = await this.libp2p.services.peeritFetch.fetch(options)
+    await this.learnProviders(result.records)
+    const files = await this.discoveredFiles.ingest(result.records)
+    this.safeDispatch('file:discovered', { fetchId: result.fetchId, files: files.files, peersReached: result.peersReached })
+    return result
+  }
+
+  async search (query: SearchQuery, options?: { limit?: number }): Promise<DiscoveredFile[]> {
+    return this.discoveredFiles.search(query, options)
+  }
+
+  async files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]> {
+    return this.discoveredFiles.list(options)
+  }
+
+  async resolveFile (nameOrId: string, options: { from?: string[] } = {}): Promise<DiscoveredFile> {
+    const wanted = nameOrId.trim()
+    if (wanted === '') {
+      throw new InvalidParamsError('name or id is empty')
+    }
+    let candidates: DiscoveredFile[] = []
+    if (/^[0-9a-f]{4,64}$/i.test(wanted)) {
+      candidates = await this.discoveredFiles.byIdPrefix(wanted.toLowerCase())
+    }
+    if (candidates.length === 0) {
+      candidates = await this.discoveredFiles.byName(wanted)
+    }
+    if (candidates.length === 0) {
+      candidates = await this.discoveredFiles.search({ text: wanted }, { limit: 50 })
+    }
+    if (options.from != null) {
+      const from = new Set(options.from)
+      const offered = candidates.filter(f => f.providers.some(p => from.has(p.peerId)))
+      candidates = offered.length > 0 ? offered : candidates
+    }
+    if (candidates.length === 1) {
+      return candidates[0]
+    }
+    if (candidates.length === 0) {
+      throw new FileNotFoundError(`no discovered file matches "${wanted}": run \`peerit fetch\` to learn what peers share, then \`peerit search\``)
+    }
+    throw new AmbiguousFileError(`${candidates.length} files match "${wanted}": choose one with \`peerit download -i <id>\``,
+      candidates.map(f => ({ id: f.id, name: f.name, size: f.size })))
+  }
+
+  async download (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
+    const file = await this.resolveFileForDownload(nameOrId, options.from)
+    const shared = this.sharedIndex.get(file.id)
+    if (shared != null) {
+      return { contentId: file.id, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
+    }
+    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from: options.from }, {
+      signal: options.signal,
+      onProgress: (progress) => {
+        options.onProgress?.(progress)
+        this.safeDispatch('download:progress', progress)
+      }
+    })
+  }
+
+  async downloads (): Promise<DownloadState[]> {
+    return this.downloadManager.list()
+  }
+
+  async resumeDownloads (options: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void } = {}): Promise<DownloadResult[]> {
+    return this.downloadManager.resumeAll(options)
+  }
+
+  /**
+   * With `from`, a file the store does not know is asked of that peer
+   * directly: a one-TTL fetch that reaches only its neighbours is enough to
+   * learn the peer's own files, and it refreshes the store as a side effect.
+   */
+  private async resolveFileForDownload (nameOrId: string, from?: string[]): Promise<DiscoveredFile> {
+    try {
+      return await this.resolveFile(nameOrId, { from })
+    } catch (err: any) {
+      if (from == null || err.code !== FileNotFoundError.code) {
+        throw err
+      }
+      await Promise.all(from.map(async peerId => this.libp2p.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) })
+        .catch((dialErr: Error) => { throw new DialError(`cannot reach peer ${peerId}: ${dialErr.message}`, { cause: dialErr }) })))
+      await this.fetch({ ttl: 1, query: { words: [nameOrId] } })
+      return this.resolveFile(nameOrId, { from })
+    }
+  }
+
+  private async providersOf (contentId: string): Promise<string[]> {
+    const file = await this.discoveredFiles.get(contentId)
+    if (file == null) {
+      return []
+    }
+    await this.learnProviders(file.providers.map(p => ({ peerId: p.peerId, addresses: p.addresses, files: [], hops: 0 })))
+    return file.providers.map(p => p.peerId).filter(id => id !== this.peerId)
+  }
+
+  /** Puts providers' addresses in the address book, so a download can dial peers that are not neighbours. */
+  private async learnProviders (records: ProviderRecord[]): Promise<void> {
+    for (const record of records) {
+      if (record.peerId === this.peerId || record.addresses.length === 0) {
+        continue
+      }
+      try {
+        await this.libp2p.peerStore.merge(peerIdFromString(record.peerId), {
+          multiaddrs: record.addresses.map(a => multiaddr(a))
+        })
+      } catch (err: any) {
+        this.log('ignoring unusable addresses of %s: %s', record.peerId, err.message)
+      }
+    }
+  }
+
+  private onPeerConnect (peerId: PeerId): void {
+    const id = peerId.toString()
+    this.connectedSince.set(id, Date.now())
+    this.safeDispatch('peer:connected', { peerId: id })
+  }
+
+  private onPeerDisconnect (peerId: PeerId): void {
+    const id = peerId.toString()
+    this.connectedSince.delete(id)
+    this.safeDispatch('peer:disconnected', { peerId: id })
+  }
+
+  /** A listener's exception must never break the node's own bookkeeping. */
+  private safeDispatch<K extends keyof PeerNodeEvents> (type: K, detail: PeerNodeEvents[K]['detail']): void {
+    try {
+      this.dispatchEvent(new CustomEvent(type, { detail }))
+    } catch (err: any) {
+      this.log.error('a %s listener threw: %s', type, err.message)
+    }
+  }
+}
+
+function contactInfo (contact: Contact): PeerInfo {
+  return { peerId: contact.peerId ?? null, addresses: [contact.address], connected: false, contact: true }
+}
+
+/** A disconnect target is a peer id, or a url (whose `/p2p/` id, if any, also counts). */
+function parseDisconnectTarget (input: string): { address?: string, peerId?: string } {
+  const trimmed = input.trim()
+  if (!trimmed.includes('/') && !trimmed.includes(':')) {
+    try {
+      return { peerId: peerIdFromString(trimmed).toString() }
+    } catch {
+      throw new InvalidParamsError(`"${trimmed}" is neither a peer id nor a peer url (host:port or multiaddr)`)
+    }
+  }
+  const peer = parsePeerUrl(trimmed)
+  return { address: contactAddress(peer), peerId: peer.peerId }
+}
+
+function anySignal (signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs)
+  return signal == null ? timeout : AbortSignal.any([signal, timeout])
+}

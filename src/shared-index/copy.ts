@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto'
+import { copyFile, link, unlink } from 'node:fs/promises'
+import { extname, join } from 'node:path'
+
+/** "name.ext", then "name (1).ext", "name (2).ext", … */
+export function collisionName (name: string, attempt: number): string {
+  if (attempt === 0) {
+    return name
+  }
+  const extension = extname(name)
+  return `${name.slice(0, name.length - extension.length)} (${attempt})${extension}`
+}
+
+/**
+ * Copies a file into `folder` under `name`, or the first free collision name,
+ * and returns the name used. The copy is made under a hidden temporary name
+ * (never indexed) and then hard-linked into place: a sync or watcher never
+ * sees a half-written file, and an existing file is never overwritten.
+ */
+export async function copyIntoFolder (sourcePath: string, folder: string, name: string): Promise<string> {
+  const temporary = join(folder, `.${randomBytes(8).toString('hex')}.peerit-share`)
+  await copyFile(sourcePath, temporary)
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const candidate = collisionName(name, attempt)
+      try {
+        await link(temporary, join(folder, candidate))
+        return candidate
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw err
+        }
+      }
+    }
+  } finally {
+    await unlink(temporary).catch(() => {})
+  }
+}
