@@ -7,11 +7,12 @@
  * gets. Compare with bench/transfer.ts for the raw-stream baselines.
  *
  *   npx node bench/multi-source.ts --size 1GiB [--providers 1,3] [--runs 1] [--dir /tmp]
+ *     [--tunables '{"piecesPerRequest":16}']   (DownloadTunables to try)
  */
 import { fork } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { mkdtemp, open, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,12 +25,13 @@ import { createLibp2p } from 'libp2p'
 import { hashFile, peeritFile } from '../protocols/file/index.ts'
 import { DownloadManager } from '../src/downloads/download-manager.ts'
 import { Store } from '../src/store.ts'
+import type { DownloadTunables } from '../src/downloads/download-manager.ts'
 import type { ChildProcess } from 'node:child_process'
 
 /** What the parent tells a child. */
 type Role =
   { role: 'provider', source: string } |
-  { role: 'receiver', dir: string, contentId: string, providers: string[] }
+  { role: 'receiver', dir: string, contentId: string, providers: string[], tunables: Partial<DownloadTunables> }
 
 /** A receiver's report. */
 interface Report {
@@ -50,7 +52,7 @@ async function node (lookup?: Parameters<typeof peeritFile>[0]) {
 
 async function provide (source: string): Promise<string> {
   const hashed = await hashFile(source)
-  const { size } = await (await open(source)).stat()
+  const { size } = await stat(source)
   const shared = { path: source, manifestBytes: hashed.manifestBytes, size, mtimeMs: hashed.mtimeMs }
   const provider = await node({ lookup: id => id === hashed.contentId ? shared : undefined })
   return provider.getMultiaddrs()[0].toString()
@@ -72,7 +74,8 @@ async function receive (job: Extract<Role, { role: 'receiver' }>): Promise<Repor
     section: store.section('downloads'),
     downloadDir: join(job.dir, 'downloads'),
     providers: async () => providerIds,
-    logger: receiver.logger
+    logger: receiver.logger,
+    ...job.tunables
   })
   const start = performance.now()
   const result = await manager.download({ contentId: job.contentId, name: 'received.bin' })
@@ -93,7 +96,10 @@ async function runChild (job: Role): Promise<void> {
 }
 
 function spawnChild (job: Role): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // PEERIT_BENCH_PROFILE=<dir> writes a CPU profile of every child there.
+  const profile = process.env.PEERIT_BENCH_PROFILE
+  const execArgv = profile == null ? process.execArgv : [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profile}`]
+  return fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
 }
 
 async function reply<T> (child: ChildProcess): Promise<T> {
@@ -104,13 +110,13 @@ async function reply<T> (child: ChildProcess): Promise<T> {
   return message as T
 }
 
-async function runCase (source: string, contentId: string, count: number, dir: string): Promise<Report> {
+async function runCase (source: string, contentId: string, count: number, dir: string, tunables: Partial<DownloadTunables>): Promise<Report> {
   const providers = Array.from({ length: count }, () => spawnChild({ role: 'provider', source }))
   try {
     const addresses = await Promise.all(providers.map(async child => reply<string>(child)))
     const receiverDir = await mkdtemp(join(dir, 'receiver-'))
     try {
-      return await reply<Report>(spawnChild({ role: 'receiver', dir: receiverDir, contentId, providers: addresses }))
+      return await reply<Report>(spawnChild({ role: 'receiver', dir: receiverDir, contentId, providers: addresses, tunables }))
     } finally {
       await rm(receiverDir, { recursive: true, force: true })
     }
@@ -151,7 +157,8 @@ async function main (): Promise<void> {
       size: { type: 'string', default: '1GiB' },
       providers: { type: 'string', default: '1,3' },
       runs: { type: 'string', default: '1' },
-      dir: { type: 'string', default: tmpdir() }
+      dir: { type: 'string', default: tmpdir() },
+      tunables: { type: 'string', default: '{}' }
     }
   })
   if (values.child != null) {
@@ -168,7 +175,7 @@ async function main (): Promise<void> {
     const best = new Map<number, Report>()
     for (let run = 1; run <= Number(values.runs); run++) {
       for (const count of values.providers.split(',').map(Number)) {
-        const report = await runCase(source, contentId, count, dir)
+        const report = await runCase(source, contentId, count, dir, JSON.parse(values.tunables))
         console.log(`run ${run}: ${count} provider(s) ${(size / 1e6 / (report.ms / 1000)).toFixed(0).padStart(6)} MB/s  peak RSS ${report.maxRssMiB.toFixed(0)} MiB  (${report.providers} supplied pieces)`)
         if ((best.get(count)?.ms ?? Infinity) > report.ms) {
           best.set(count, report)

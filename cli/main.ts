@@ -8,7 +8,14 @@ import { EXIT_CODES, reportError } from './output.ts'
  * The `peerit` program: global options, the commands, and one place where
  * every failure becomes a one-line error and an exit code.
  */
-const program = yargs(hideBin(process.argv))
+const given = hideBin(process.argv)
+// `peerit help [command]` is `peerit [command] --help`.
+const args = given[0] === 'help' ? [...given.slice(1), '--help'] : given
+// yargs' help also fires on a trailing word "help" (`peerit search beatles help`),
+// a perfectly good search word here: switch help on only when it is asked for.
+const wantsHelp = args.includes('--help') || args.includes('-h')
+
+const program = yargs(args)
   .scriptName('peerit')
   .usage('$0 <command> [options]\n\nRun and drive a PeerIT peer-to-peer file-sharing node.')
   .option('config', {
@@ -26,8 +33,6 @@ const program = yargs(hideBin(process.argv))
   .demandCommand(1, 'Name a command: see `peerit --help`.')
   .recommendCommands()
   .strict()
-  .help()
-  .alias('h', 'help')
   .version(PEERIT_VERSION)
   .wrap(Math.min(100, process.stdout.columns ?? 100))
   .epilogue('Exit codes: 0 ok, 1 failed, 2 bad usage or config, 3 daemon not running, 4 not found. Docs: docs/cli.md')
@@ -38,6 +43,12 @@ const program = yargs(hideBin(process.argv))
     process.stderr.write(`error: ${message}\nRun \`peerit --help\` (or \`peerit <command> --help\`) for usage.\n`)
     process.exit(EXIT_CODES.usage)
   })
+
+if (wantsHelp) {
+  program.help().alias('h', 'help')
+} else {
+  program.help(false)
+}
 
 try {
   await program.parseAsync()

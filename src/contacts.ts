@@ -4,7 +4,7 @@ import type { PeerUrl } from './peer-url.ts'
 import type { Section } from './store.ts'
 
 /** The multicodec of `/p2p/<id>`. */
-const P2P_CODE = 421
+export const P2P_CODE = 421
 
 /** A peer the owner asked to stay connected to, by config or `peerit connect`. */
 export interface Contact {

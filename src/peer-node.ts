@@ -5,7 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
-import { Contacts, contactAddress } from './contacts.ts'
+import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
 import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
@@ -286,7 +286,8 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     for (const connection of this.libp2p.getConnections()) {
       const id = connection.remotePeer.toString()
       const info = byPeer.get(id) ?? { peerId: id, addresses: [], connected: true, contact: false, connectedSince: this.connectedSince.get(id) }
-      const address = connection.remoteAddr.toString()
+      // Without `/p2p/…`, so a contact's address and its connection's compare equal.
+      const address = connection.remoteAddr.decapsulateCode(P2P_CODE).toString()
       if (!info.addresses.includes(address)) {
         info.addresses.push(address)
       }

@@ -1,5 +1,6 @@
 import * as connect from './connect.ts'
 import * as daemon from './daemon.ts'
+import * as demo from './demo.ts'
 import * as disconnect from './disconnect.ts'
 import * as download from './download.ts'
 import * as downloads from './downloads.ts'
@@ -16,5 +17,5 @@ import type { CommandModule } from 'yargs'
 
 /** Every `peerit` command, in the order `--help` lists them. */
 export const commands = [
-  init, start, daemon, stop, status, connect, disconnect, list, sync, share, fetch, search, download, downloads
+  init, start, daemon, stop, status, connect, disconnect, list, sync, share, fetch, search, download, downloads, demo
 ] as unknown as Array<CommandModule<any, any>>

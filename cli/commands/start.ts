@@ -51,9 +51,11 @@ export async function handler (argv: StartArgs): Promise<void> {
   )
 }
 
-interface RunningStatus { peerId: string, addresses: string[], pid: number }
+/** What a started (or already running) daemon reports. */
+export interface RunningStatus { peerId: string, addresses: string[], pid: number }
 
-async function runningStatus (location: NodeLocation): Promise<RunningStatus | undefined> {
+/** The status of the daemon at a location, or undefined when none answers. */
+export async function runningStatus (location: NodeLocation): Promise<RunningStatus | undefined> {
   try {
     const client = await IpcClient.connect(location.files.socket, 1000)
     try {
@@ -71,7 +73,7 @@ async function runningStatus (location: NodeLocation): Promise<RunningStatus | u
  * for its ready (or error) message on the IPC channel: "started" is only
  * printed once the node listens and its socket answers.
  */
-async function spawnDaemon (location: NodeLocation, watch?: boolean): Promise<RunningStatus> {
+export async function spawnDaemon (location: NodeLocation, watch?: boolean): Promise<RunningStatus> {
   await mkdir(location.files.stateDir, { recursive: true, mode: 0o700 })
   const log = openSync(location.files.log, 'a', 0o600)
   const main = fileURLToPath(new URL('../main.ts', import.meta.url))

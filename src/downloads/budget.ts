@@ -28,7 +28,12 @@ export class Budget {
     const { promise, resolve, reject } = Promise.withResolvers<void>()
     const waiter = { amount, resolve }
     const onAbort = (): void => {
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1)
+      const index = this.#waiters.indexOf(waiter)
+      // Already granted: the caller goes on and releases the amount as usual.
+      if (index === -1) {
+        return
+      }
+      this.#waiters.splice(index, 1)
       this.#wake()
       reject(signal?.reason)
     }

@@ -181,6 +181,10 @@ export class DownloadJob {
     }
     record.status = 'active'
     delete record.error
+    // A new request's `from` wins over the one recorded: the user asked again.
+    if (this.#request.from != null) {
+      record.from = this.#request.from
+    }
     return record
   }
 

@@ -27,7 +27,7 @@ export interface PieceFetcherInit {
 }
 
 /** What to do about a failed request. */
-type Verdict = 'fatal' | 'ban' | 'gone' | 'busy' | 'retry'
+type Verdict = 'fatal' | 'ban' | 'gone' | 'retry'
 
 // Errors named by the file protocol and by this module, sorted by what they say about the provider.
 const VERDICTS: Record<string, Verdict> = {
@@ -37,8 +37,7 @@ const VERDICTS: Record<string, Verdict> = {
   ProtocolError: 'ban',
   InvalidManifestError: 'ban',
   NotFoundError: 'gone',
-  FileUnavailableError: 'gone',
-  BusyError: 'busy'
+  FileUnavailableError: 'gone'
 }
 
 /** A piece request in flight. */
@@ -109,7 +108,6 @@ export class PieceFetcher {
   async #lane (session: Session, signal: AbortSignal, fatal: AbortController): Promise<void> {
     const { tunables, log } = this.#init
     const { id } = session.provider
-    let busy = 0
     while (!signal.aborted) {
       try {
         const run = await this.#claim(id, signal)
@@ -118,7 +116,6 @@ export class PieceFetcher {
         }
         await this.#request(session.provider, run, signal)
         session.failures = 0
-        busy = 0
       } catch (caught) {
         if (signal.aborted) {
           return
@@ -140,8 +137,8 @@ export class PieceFetcher {
           session.controller.abort()
           return
         }
-        const attempt = verdict === 'busy' ? busy++ : session.failures - 1
-        await sleep(backoff(attempt, tunables.retryBackoffMs, tunables.maxRetryBackoffMs), undefined, { signal }).catch(() => {})
+        // A busy provider too: its failures reset as soon as one of its other lanes gets through.
+        await sleep(backoff(session.failures - 1, tunables.retryBackoffMs, tunables.maxRetryBackoffMs), undefined, { signal }).catch(() => {})
       }
     }
   }
