@@ -10,11 +10,13 @@
  *     [--tunables '{"piecesPerRequest":16}']   (DownloadTunables to try)
  */
 import { fork } from 'node:child_process'
-import { randomFillSync } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtemp, open, rm, stat } from 'node:fs/promises'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -128,25 +130,21 @@ async function runCase (source: string, contentId: string, count: number, dir: s
   }
 }
 
+const UNITS: Record<string, number> = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }
+
+/** `1GiB`, `256MiB`, `1000` (bytes). */
 function parseSize (text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(text)
-  if (match == null) {
+  const [, amount, unit = 'B'] = /^(\d+(?:\.\d+)?)(B|KiB|MiB|GiB)?$/.exec(text) ?? []
+  if (amount == null) {
     throw new Error(`bad size ${text}`)
   }
-  const units: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 }
-  return Math.round(Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()])
+  return Math.round(Number(amount) * UNITS[unit])
 }
 
-async function randomFile (path: string, size: number): Promise<void> {
-  const handle = await open(path, 'w')
-  const block = Buffer.allocUnsafe(16 * 1024 * 1024)
-  try {
-    for (let written = 0; written < size; written += block.byteLength) {
-      randomFillSync(block)
-      await handle.write(block, 0, Math.min(block.byteLength, size - written))
-    }
-  } finally {
-    await handle.close()
+/** Random bytes, 16 MiB at a time, so a 4 GiB source costs 16 MiB of memory. */
+async function * randomBlocks (size: number): AsyncGenerator<Buffer> {
+  for (let left = size; left > 0; left -= 16 * 2 ** 20) {
+    yield randomBytes(Math.min(left, 16 * 2 ** 20))
   }
 }
 
@@ -169,7 +167,7 @@ async function main (): Promise<void> {
   const dir = await mkdtemp(join(values.dir, 'peerit-multi-source-'))
   try {
     const source = join(dir, 'source.bin')
-    await randomFile(source, size)
+    await pipeline(randomBlocks(size), createWriteStream(source))
     const { contentId } = await hashFile(source)
     console.log(`${(size / 2 ** 20).toFixed(0)} MiB, DownloadManager end to end, node ${process.version}`)
     const best = new Map<number, Report>()

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
-import { writeInitialConfig } from '../../src/config.ts'
 import { callDaemon, locateNode } from '../context.ts'
 import { printJson, printLines, style } from '../output.ts'
 import { runningStatus, spawnDaemon } from './start.ts'
@@ -45,6 +44,7 @@ export async function handler (argv: DemoArgs): Promise<void> {
     argv.json === true ? printJson({ stopped }) : printLines(`stopped: ${stopped.join(', ') || 'nothing was running'}`)
     return
   }
+  const { writeInitialConfig } = await import('../../src/config.ts')
   const started: Array<RunningStatus & { name: string, dir: string }> = []
   for (const [index, peer] of PEERS.entries()) {
     const dir = join(root, peer.name)

@@ -1,4 +1,3 @@
-import { writeInitialConfig } from '../../src/config.ts'
 import { locateNode } from '../context.ts'
 import { printJson, printLines, style } from '../output.ts'
 import type { GlobalOptions } from '../context.ts'
@@ -31,6 +30,8 @@ export function builder (y: Argv<GlobalOptions>): Argv<InitArgs> {
 
 export async function handler (argv: InitArgs): Promise<void> {
   const { configPath } = locateNode(argv)
+  // The validator pulls in the multiaddr and peer-id parsers: only this command pays for them.
+  const { writeInitialConfig } = await import('../../src/config.ts')
   const written = await writeInitialConfig(configPath, {
     ip: argv.ip,
     port: argv.port,

@@ -1,4 +1,5 @@
 import { mkdir, unlink } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { MovingAverage } from '@libp2p/utils'
 import { pieceCount } from '../../protocols/file/manifest.ts'
 import { Bitfield } from './bitfield.ts'
@@ -15,7 +16,7 @@ import { publishedPath } from './recovery.ts'
 import { untilAborted } from './timing.ts'
 import type { Budget } from './budget.ts'
 import type { DownloadRecord, DownloadRecords } from './records.ts'
-import type { DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadTunables } from './types.ts'
+import type { DownloadFigures, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadTunables } from './types.ts'
 import type { Manifest, PeeritFile } from '../../protocols/file/index.ts'
 import type { Logger } from '@libp2p/interface'
 
@@ -99,6 +100,10 @@ export class DownloadJob {
 
   /** Where the download stands now. */
   state (): DownloadState {
+    return { ...this.#figures(), status: 'active', partPath: this.#journal?.record.partPath ?? '' }
+  }
+
+  #figures (): DownloadFigures {
     const record = this.#journal?.record
     const manifest = this.#manifest
     const verified = this.#verified
@@ -108,9 +113,7 @@ export class DownloadJob {
       size: manifest?.size ?? record?.size ?? this.#request.size ?? 0,
       received: manifest != null && verified != null ? piecesBytes(verified, manifest.size, manifest.pieceSize) : 0,
       piecesDone: verified?.count ?? 0,
-      pieceCount: manifest != null ? pieceCount(manifest) : 0,
-      status: 'active',
-      partPath: record?.partPath ?? ''
+      pieceCount: manifest != null ? pieceCount(manifest) : 0
     }
   }
 
@@ -272,25 +275,16 @@ export class DownloadJob {
   }
 
   #result (path: string, manifest: Manifest): DownloadResult {
-    return { contentId: this.contentId, name: this.#journal!.record.name, path, size: manifest.size, providers: [...this.#suppliers] }
+    return { contentId: this.contentId, name: basename(path), path, size: manifest.size, providers: [...this.#suppliers] }
   }
 
   #tick (): void {
-    const state = this.state()
+    const figures = this.#figures()
     const now = Date.now()
     const elapsed = Math.max(1, now - this.#lastTick.at)
-    this.#rate.push((state.received - this.#lastTick.received) * 1000 / elapsed, now)
-    this.#lastTick = { at: now, received: state.received }
-    const detail: DownloadProgress = {
-      contentId: state.contentId,
-      name: state.name,
-      size: state.size,
-      received: state.received,
-      piecesDone: state.piecesDone,
-      pieceCount: state.pieceCount,
-      peers: this.#fetcher?.peers ?? [],
-      bytesPerSecond: Math.round(this.#rate.movingAverage)
-    }
+    this.#rate.push((figures.received - this.#lastTick.received) * 1000 / elapsed, now)
+    this.#lastTick = { at: now, received: figures.received }
+    const detail: DownloadProgress = { ...figures, peers: this.#fetcher?.peers ?? [], bytesPerSecond: Math.round(this.#rate.movingAverage) }
     for (const listener of this.#listeners) {
       try {
         listener(detail)

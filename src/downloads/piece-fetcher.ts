@@ -133,7 +133,7 @@ export class PieceFetcher {
           log('banned %s from %s: %s', id, this.#init.contentId, err.message)
           return
         }
-        if (verdict === 'gone' || (verdict === 'retry' && ++session.failures >= tunables.maxPeerFailures)) {
+        if (verdict === 'gone' || ++session.failures >= tunables.maxPeerFailures) {
           session.controller.abort()
           return
         }

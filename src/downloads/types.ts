@@ -12,8 +12,8 @@ export interface DownloadRequest {
   from?: string[]
 }
 
-/** A download's progress, as the `download:progress` event's detail. */
-export interface DownloadProgress {
+/** How far a download is: what {@link DownloadProgress} and {@link DownloadState} share. */
+export interface DownloadFigures {
   contentId: string
   name: string
   size: number
@@ -21,6 +21,10 @@ export interface DownloadProgress {
   received: number
   piecesDone: number
   pieceCount: number
+}
+
+/** A download's progress, as `onProgress` receives it. */
+export interface DownloadProgress extends DownloadFigures {
   /** Providers with a request in flight. */
   peers: string[]
   bytesPerSecond: number
@@ -37,6 +41,7 @@ export interface DownloadOptions {
 /** A finished download. */
 export interface DownloadResult {
   contentId: string
+  /** The file's name as saved: sanitised, with ` (1)` … after a collision. */
   name: string
   /** The final path in the download folder (after collision naming). */
   path: string
@@ -46,13 +51,7 @@ export interface DownloadResult {
 }
 
 /** A download as {@link DownloadManager.list} shows it. */
-export interface DownloadState {
-  contentId: string
-  name: string
-  size: number
-  received: number
-  piecesDone: number
-  pieceCount: number
+export interface DownloadState extends DownloadFigures {
   /** `active`: running (or queued) in this process; `interrupted`: stopped, resumable; `failed`: stopped by an error the user must fix (a full disk), resumable after. */
   status: 'active' | 'interrupted' | 'failed'
   partPath: string

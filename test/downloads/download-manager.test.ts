@@ -46,6 +46,14 @@ describe('DownloadManager', () => {
     })
   })
 
+  it('downloads an empty file', TIMEOUT, async () => {
+    await withPeers({ providers: 1, size: 0 }, async (peers) => {
+      const result = await peers.manager().download({ contentId: peers.file.contentId, name: 'empty.txt' })
+      assert.equal(result.size, 0)
+      assert.equal((await readFile(result.path)).byteLength, 0)
+    })
+  })
+
   it('draws verified pieces from all three providers of a file', TIMEOUT, async () => {
     await withPeers({ providers: 3, size: 12 * MiB }, async (peers) => {
       const result = await peers.manager().download({ contentId: peers.file.contentId, name: 'big.iso' })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { appendFile, rm, utimes } from 'node:fs/promises'
+import { appendFile, rm, truncate, utimes } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { lpStream } from '@libp2p/utils'
 import { encodeManifest, pieceCount, PROTOCOL, verifyPiece } from '../../protocols/file/index.ts'
@@ -139,6 +139,21 @@ describe('/peerit/file/1.0', () => {
     assert.equal(impatient.services.peeritFile.stats.active, 0)
     assert.ok(impatient.services.peeritFile.stats.bytesServed < big.bytes.byteLength)
     await assert.rejects(collect(pieces))
+  })
+
+  it('aborts a transfer whose file shrinks mid-way, and keeps serving', async () => {
+    const shrinking = await folder.add('shrinking.bin', 48 * MiB)
+    const reader = await createFileNode({ highWaterMark: MiB })
+    after(async () => { await reader.stop() })
+    await introduce(reader, server)
+    const aborted = server.services.peeritFile.stats.aborted
+    const pieces = reader.services.peeritFile.getPieces(server.peerId, shrinking.contentId, shrinking.manifest, 0, pieceCount(shrinking.manifest))
+    assert.equal((await pieces.next()).value?.index, 0)
+    // Back-pressure holds the server well before the end of the file, so its next reads hit the cut.
+    await truncate(shrinking.path, MiB)
+    await assert.rejects(collect(pieces))
+    await waitFor(() => server.services.peeritFile.stats.aborted === aborted + 1, 20_000, 'the server to abort the transfer')
+    assert.deepEqual(await reader.services.peeritFile.getManifest(server.peerId, file.contentId), file.manifest)
   })
 
   it('stops when the caller aborts', async () => {
