@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { realpathSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { join, relative, resolve } from 'node:path'
+import { delimiter, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { callDaemon, locateNode } from '../context.ts'
 import { printJson, printLines, style } from '../output.ts'
 import { runningStatus, spawnDaemon } from './start.ts'
@@ -75,6 +77,7 @@ export async function handler (argv: DemoArgs): Promise<void> {
     return
   }
   const carolDir = relative(process.cwd(), carol.dir) || '.'
+  const peerit = peeritCommand(carol.dir)
   printLines(
     style.bold('PeerIT demo: three peers on 127.0.0.1, connected in a line alice ← bob ← carol'),
     ...started.map(p => `  ${p.name.padEnd(6)} ${p.peerId}  ${p.addresses[0]}  (${relative(process.cwd(), p.dir)})`),
@@ -83,14 +86,31 @@ export async function handler (argv: DemoArgs): Promise<void> {
     '',
     'Try, as carol:',
     `  cd ${carolDir}`,
-    '  peerit list files',
-    '  peerit search beatles',
-    '  peerit search -t video',
-    '  peerit download "The Beatles - Help.mp3"',
-    '  peerit list peers',
+    `  ${peerit} list files`,
+    `  ${peerit} search beatles`,
+    `  ${peerit} search -t video`,
+    `  ${peerit} download "The Beatles - Help.mp3"`,
+    `  ${peerit} list peers`,
     '',
-    `Stop the demo: ${style.bold(`peerit demo --stop --dir ${relative(process.cwd(), root) || '.'}`)}`
+    `Stop the demo: ${style.bold(`${peeritCommand(process.cwd())} demo --stop --dir ${relative(process.cwd(), root) || '.'}`)}`
   )
+}
+
+/** How to type `peerit` from a folder: its name when it is on the PATH, else the path of this launcher. */
+function peeritCommand (from: string): string {
+  const launcher = fileURLToPath(new URL('../../bin/peerit.js', import.meta.url))
+  const onPath = (process.env.PATH ?? '').split(delimiter).some(dir => {
+    try {
+      return realpathSync(join(dir, 'peerit')) === realpathSync(launcher)
+    } catch {
+      return false
+    }
+  })
+  if (onPath) {
+    return 'peerit'
+  }
+  const path = relative(from, launcher)
+  return path.startsWith('.') ? path : `./${path}`
 }
 
 async function waitForConnections (configs: string[]): Promise<void> {

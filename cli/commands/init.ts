@@ -31,7 +31,7 @@ export function builder (y: Argv<GlobalOptions>): Argv<InitArgs> {
 export async function handler (argv: InitArgs): Promise<void> {
   const { configPath } = locateNode(argv)
   // The validator pulls in the multiaddr and peer-id parsers: only this command pays for them.
-  const { writeInitialConfig } = await import('../../src/config.ts')
+  const { loadConfig, writeInitialConfig } = await import('../../src/config.ts')
   const written = await writeInitialConfig(configPath, {
     ip: argv.ip,
     port: argv.port,
@@ -41,6 +41,8 @@ export async function handler (argv: InitArgs): Promise<void> {
     watch: argv.watch,
     force: argv.force
   })
+  // Loading it once creates the shared and download folders, so files can go in right away.
+  await loadConfig(written.path)
   if (argv.json === true) {
     printJson({ path: written.path, config: written.raw })
     return
