@@ -297,7 +297,13 @@ function contains (outer: string, inner: string): boolean {
 
 /** A short rendering of a rejected value for an error message. */
 function describe (value: unknown): string {
-  // String() for numbers so NaN (from a flag like `--port abc`) does not print as JSON's null.
-  const text = Array.isArray(value) ? 'an array' : typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value)
+  let text: string
+  try {
+    // String() for numbers so NaN (from a flag like `--port abc`) does not print as JSON's null.
+    text = Array.isArray(value) ? 'an array' : typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value)
+  } catch {
+    // JSON.stringify recurses: an object nested thousands deep (which JSON.parse accepts) overflows the stack.
+    text = 'a deeply nested object'
+  }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }

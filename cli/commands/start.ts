@@ -76,8 +76,9 @@ export async function runningStatus (location: NodeLocation): Promise<RunningSta
 export async function spawnDaemon (location: NodeLocation, watch?: boolean): Promise<RunningStatus> {
   await mkdir(location.files.stateDir, { recursive: true, mode: 0o700 })
   const log = openSync(location.files.log, 'a', 0o600)
-  const main = fileURLToPath(new URL('../main.ts', import.meta.url))
-  const args = [main, 'daemon', '--config', location.configPath, '--background']
+  // Through the launcher, so the daemon also gets Node's compile cache.
+  const launcher = fileURLToPath(new URL('../../bin/peerit.js', import.meta.url))
+  const args = [launcher, 'daemon', '--config', location.configPath, '--background']
   if (watch != null) {
     args.push(watch ? '--watch' : '--no-watch')
   }

@@ -7,6 +7,7 @@
  * differently (the first is the normal end of an answer, the second a
  * truncated frame).
  */
+import { StreamStateError } from '@libp2p/interface'
 import { writer } from 'protons-runtime'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError, MessageTooLargeError, TruncatedMessageError } from './errors.ts'
@@ -86,6 +87,13 @@ export class FrameReader {
     stream.addEventListener('message', this.onMessage)
     stream.addEventListener('end', this.onEnd)
     stream.addEventListener('close', this.onClose)
+    // 'end' and 'close' fire once: a remote that closed its side with nothing sent before this
+    // reader existed (e.g. during our own close()) would otherwise go unnoticed until the deadline
+    if (stream.status === 'reset' || stream.status === 'aborted') {
+      this.failure = new StreamStateError(`the stream was ${stream.status} before it was read`)
+    } else if (stream.readBufferLength === 0 && (stream.remoteWriteStatus === 'closed' || stream.readStatus === 'closed')) {
+      this.ended = true
+    }
   }
 
   /** The next frame body, or null at a clean end of stream. */

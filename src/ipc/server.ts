@@ -138,15 +138,27 @@ export class IpcServer {
       const result = await handler(request.params ?? {}, { signal, progress })
       this.send(socket, { jsonrpc: '2.0', id: request.id, result: result ?? null })
     } catch (err: any) {
-      this.log('%s failed: %s', request.method, err.message)
+      this.log('%s failed: %s', request.method, messageOf(err))
       this.send(socket, { jsonrpc: '2.0', id: request.id, error: toRpcError(err) })
     }
   }
 
   private send (socket: Socket, message: RpcResponse | { jsonrpc: '2.0', method: string, params: unknown }): void {
-    if (!socket.destroyed && socket.writable) {
-      socket.write(JSON.stringify(message) + '\n')
+    if (socket.destroyed || !socket.writable) {
+      return
     }
+    let line: string
+    try {
+      line = JSON.stringify(message)
+    } catch (err) {
+      // JSON.stringify recurses and refuses BigInt: a value nested thousands deep must not cost the answer
+      this.log('cannot serialise a message: %s', messageOf(err))
+      if (!('id' in message)) {
+        return
+      }
+      line = JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: RPC_ERRORS.internalError, message: 'the answer could not be serialised' } })
+    }
+    socket.write(line + '\n')
   }
 }
 
@@ -162,6 +174,18 @@ function idOf (value: any): number | string | null {
   return typeof id === 'number' || typeof id === 'string' ? id : null
 }
 
+/** A thrown value's text, whatever was thrown (undefined, null, an object whose toString is not a function…). */
+function messageOf (err: any): string {
+  if (typeof err?.message === 'string') {
+    return err.message
+  }
+  try {
+    return String(err)
+  } catch {
+    return 'unknown error'
+  }
+}
+
 function toRpcError (err: any): RpcErrorObject {
   const code = typeof err?.code === 'string' ? err.code : undefined
   const data: NonNullable<RpcErrorObject['data']> = { code, name: err?.name }
@@ -170,7 +194,7 @@ function toRpcError (err: any): RpcErrorObject {
   }
   return {
     code: code === 'ERR_INVALID_PARAMS' ? RPC_ERRORS.invalidParams : code == null ? RPC_ERRORS.internalError : RPC_ERRORS.applicationError,
-    message: String(err?.message ?? err),
+    message: messageOf(err),
     data
   }
 }

@@ -191,6 +191,21 @@ describe('fuzz: fetch codec', () => {
     if (LONG_RUN) console.log(tally.summary('fetch FrameReader'))
   })
 
+  // regression: 'end' fires once, so a reader created after the remote closed (having sent nothing) waited for its signal
+  it('a FrameReader created after the remote already closed its side reports a clean end at once', async () => {
+    const [outbound, inbound] = await streamPair()
+    await outbound.close()
+    const deadline = Date.now() + 10_000
+    while (inbound.remoteWriteStatus !== 'closed' && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 5))
+    const reader = new FrameReader(inbound, 1024)
+    try {
+      assert.equal(await reader.next(AbortSignal.timeout(10_000)), null)
+    } finally {
+      reader.dispose()
+      inbound.abort(new Error('done'))
+    }
+  })
+
   it('left no unhandled rejection and bounded memory', () => {
     trap.assertSilent()
     const growth = heap.assertBounded()
