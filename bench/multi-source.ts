@@ -38,6 +38,8 @@ type Role =
 /** A receiver's report. */
 interface Report {
   ms: number
+  /** The receiver's CPU time (user + system): steadier than wall time on a busy machine. */
+  cpuMs: number
   maxRssMiB: number
   providers: number
 }
@@ -84,7 +86,8 @@ async function receive (job: Extract<Role, { role: 'receiver' }>): Promise<Repor
   const ms = performance.now() - start
   await store.close()
   await receiver.stop()
-  return { ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, providers: result.providers.length }
+  const { user, system } = process.cpuUsage()
+  return { ms, cpuMs: (user + system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, providers: result.providers.length }
 }
 
 async function runChild (job: Role): Promise<void> {
@@ -174,7 +177,7 @@ async function main (): Promise<void> {
     for (let run = 1; run <= Number(values.runs); run++) {
       for (const count of values.providers.split(',').map(Number)) {
         const report = await runCase(source, contentId, count, dir, JSON.parse(values.tunables))
-        console.log(`run ${run}: ${count} provider(s) ${(size / 1e6 / (report.ms / 1000)).toFixed(0).padStart(6)} MB/s  peak RSS ${report.maxRssMiB.toFixed(0)} MiB  (${report.providers} supplied pieces)`)
+        console.log(`run ${run}: ${count} provider(s) ${(size / 1e6 / (report.ms / 1000)).toFixed(0).padStart(6)} MB/s  receiver CPU ${(report.cpuMs / 1000).toFixed(1)} s  peak RSS ${report.maxRssMiB.toFixed(0)} MiB  (${report.providers} supplied pieces)`)
         if ((best.get(count)?.ms ?? Infinity) > report.ms) {
           best.set(count, report)
         }

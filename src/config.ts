@@ -4,6 +4,7 @@ import { isIP } from 'node:net'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { CONFIG_ENV_VARIABLE, CONFIG_FILE_NAME, STATE_DIR_NAME } from './config-path.ts'
 import { InvalidPeerUrlError, parsePeerUrl, sameAddress } from './peer-url.ts'
+import type { PeerLimits } from './limits.ts'
 import type { PeerUrl } from './peer-url.ts'
 
 export { CONFIG_ENV_VARIABLE, CONFIG_FILE_NAME, resolveConfigPath, STATE_DIR_NAME } from './config-path.ts'
@@ -12,10 +13,10 @@ export { CONFIG_ENV_VARIABLE, CONFIG_FILE_NAME, resolveConfigPath, STATE_DIR_NAM
 export const MAX_CONFIG_PEERS = 2
 
 /**
- * Numeric limits later features read from the config (connections, transfers…).
- * Empty until a feature needs one; each will be an optional key with a default.
+ * The `limits` object of `peerConf.json`, camelCased: only the keys the file
+ * sets; the others keep `DEFAULT_LIMITS` (src/limits.ts).
  */
-export interface PeerConfigLimits {}
+export type PeerConfigLimits = Partial<PeerLimits>
 
 /** A validated `peerConf.json`, every path absolute. */
 export interface PeerConfig {
@@ -35,7 +36,7 @@ export interface PeerConfig {
   watch: boolean
   /** `.peerit` beside the config file (mode 0700). */
   stateDir: string
-  /** Optional limits for later features. */
+  /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
   limits: PeerConfigLimits
 }
 
@@ -138,6 +139,40 @@ type ConfigValues = { [K in ConfigKey]: Exclude<ReturnType<typeof keyRules[K]['p
 // Keys of the original PeerIT that no longer mean anything (the Docker server's folder).
 const OBSOLETE_KEYS = new Set(['server_path'])
 
+/** The key of the nested limits object; absent from `init`'s output so new files stay short. */
+const LIMITS_KEY = 'limits'
+
+/** How one key of `limits` is checked: a whole number in [min, max], or 0 when 0 means "off". */
+interface LimitRule {
+  field: keyof PeerLimits
+  min: number
+  max: number
+  /** What 0 means, when 0 is allowed. */
+  zero?: string
+}
+
+// Bounds keep a typo (or a unit mix-up) from switching a defence off or the node from working at all.
+const limitRules = {
+  max_connections: { field: 'maxConnections', min: 1, max: 100_000 },
+  max_incoming_pending_connections: { field: 'maxIncomingPendingConnections', min: 1, max: 10_000 },
+  inbound_connections_per_second: { field: 'inboundConnectionsPerSecond', min: 1, max: 100_000 },
+  // identify, ping, fetch and file each need a few streams at once
+  max_inbound_streams_per_connection: { field: 'maxInboundStreamsPerConnection', min: 16, max: 100_000 },
+  // one request per 10-second window is the smallest allowance the limiter can grant
+  fetch_requests_per_minute: { field: 'fetchRequestsPerMinute', min: 6, max: 10_000_000, zero: 'no limit' },
+  max_concurrent_fetches_per_peer: { field: 'maxConcurrentFetchesPerPeer', min: 1, max: 10_000 },
+  max_concurrent_fetches: { field: 'maxConcurrentFetches', min: 1, max: 100_000 },
+  file_requests_per_minute: { field: 'fileRequestsPerMinute', min: 6, max: 10_000_000, zero: 'no limit' },
+  max_concurrent_file_requests_per_peer: { field: 'maxConcurrentFileRequestsPerPeer', min: 1, max: 10_000 },
+  max_concurrent_file_requests: { field: 'maxConcurrentFileRequests', min: 1, max: 100_000 },
+  // below 16 KiB/s a 1 MiB piece takes over a minute and clients give up on it
+  upload_bytes_per_second: { field: 'uploadBytesPerSecond', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
+  upload_bytes_per_second_per_peer: { field: 'uploadBytesPerSecondPerPeer', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
+  strikes_before_ban: { field: 'strikesBeforeBan', min: 1, max: 1_000_000, zero: 'never ban' },
+  strike_window_seconds: { field: 'strikeWindowSeconds', min: 1, max: 86_400 },
+  ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 }
+} satisfies Record<string, LimitRule>
+
 /**
  * Reads and validates a config file, then creates its shared, download and
  * state folders if they are missing. Unknown keys come back as warnings.
@@ -146,9 +181,10 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
   const configPath = resolve(path)
   const raw = parseJsonObject(await readConfigText(configPath), configPath)
   const warnings = Object.keys(raw)
-    .filter(key => !Object.hasOwn(keyRules, key) && !OBSOLETE_KEYS.has(key))
+    .filter(key => !Object.hasOwn(keyRules, key) && !OBSOLETE_KEYS.has(key) && key !== LIMITS_KEY)
     .map(key => `unknown key '${key}' in ${configPath} (ignored)`)
   const values = validate(raw, configPath)
+  const limits = parseLimits(raw[LIMITS_KEY], configPath, warnings)
   const configDir = dirname(configPath)
   const config: PeerConfig = {
     configPath,
@@ -159,7 +195,7 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     peers: [values.primary_peer_url, values.secondary_peer_url].filter(url => url != null),
     watch: values.watch,
     stateDir: join(configDir, STATE_DIR_NAME),
-    limits: {}
+    limits
   }
   if (config.peers.length === 2 && sameAddress(config.peers[0].multiaddr, config.peers[1].multiaddr)) {
     warnings.push(`primary_peer_url and secondary_peer_url in ${configPath} are the same address`)
@@ -229,6 +265,33 @@ function validate (raw: Record<string, unknown>, configPath: string): ConfigValu
     return [key, parsed]
   })
   return Object.fromEntries(entries) as ConfigValues
+}
+
+/** Checks the `limits` object (absent or null: none set); its unknown keys are added to `warnings`. */
+function parseLimits (value: unknown, configPath: string, warnings: string[]): PeerConfigLimits {
+  if (value == null) {
+    return {}
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(ConfigErrorCode.invalid, `${LIMITS_KEY} in ${configPath} must be an object such as {"max_connections": 300}, not ${describe(value)}`, configPath, LIMITS_KEY)
+  }
+  const given = value as Record<string, unknown>
+  const limits: PeerConfigLimits = {}
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(limitRules, key)) {
+      warnings.push(`unknown key '${LIMITS_KEY}.${key}' in ${configPath} (ignored)`)
+      continue
+    }
+    const rule: LimitRule = limitRules[key as keyof typeof limitRules]
+    const number = given[key]
+    const valid = Number.isInteger(number) && (((number as number) >= rule.min && (number as number) <= rule.max) || (number === 0 && rule.zero != null))
+    if (!valid) {
+      const expected = `an integer from ${rule.min} to ${rule.max}${rule.zero == null ? '' : ` (or 0: ${rule.zero})`}`
+      throw new ConfigError(ConfigErrorCode.invalid, `${LIMITS_KEY}.${key} in ${configPath} must be ${expected}, not ${describe(number)}`, configPath, `${LIMITS_KEY}.${key}`)
+    }
+    limits[rule.field] = number as number
+  }
+  return limits
 }
 
 async function readConfigText (configPath: string): Promise<string> {

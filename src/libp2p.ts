@@ -5,8 +5,11 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import { connectionManagerLimits, fetchServiceLimits, fileServiceLimits, guardLimits } from './limits.ts'
+import { PeerGuard } from './peer-guard.ts'
+import type { PeerLimits } from './limits.ts'
 import { peeritFetch } from '../protocols/fetch/index.ts'
 import type { PeeritFetch, PeeritFetchInit } from '../protocols/fetch/index.ts'
 import { peeritFile } from '../protocols/file/index.ts'
@@ -24,33 +27,57 @@ export type PeeritServices = {
 export interface PeeritLibp2pInit {
   privateKey: PrivateKey
   listen: string[]
+  /** Service options besides the limits, which come from `limits`. */
   fetch: PeeritFetchInit
   file: PeeritFileInit
-  maxConnections: number
+  /** Every resource limit (see src/limits.ts). */
+  limits: PeerLimits
+  /** For the peer guard's log (`peerit:guard`). */
+  logger?: ComponentLogger
+}
+
+/** A PeerIT libp2p node and the guard that bans peers breaking its rules. */
+export interface PeeritLibp2p {
+  libp2p: Libp2p<PeeritServices>
+  guard: PeerGuard
 }
 
 /**
  * The libp2p node of a PeerIT peer: TCP + noise + yamux, identify and ping,
- * and the two PeerIT protocols.
+ * and the two PeerIT protocols, with every limit applied: connection manager
+ * caps, yamux's stream cap, the services' rates and concurrency, and a
+ * connection gater that refuses banned peers. The services report each
+ * violation to the guard; a ban hangs up on the peer at once.
  */
-export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Libp2p<PeeritServices>> {
-  return createLibp2p({
+export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<PeeritLibp2p> {
+  const { limits } = init
+  let libp2p: Libp2p<PeeritServices> | undefined
+  const guard = new PeerGuard({
+    ...guardLimits(limits),
+    logger: init.logger,
+    onBan: (peer) => {
+      libp2p?.hangUp(peer).catch(() => {
+        // already gone: nothing to hang up
+      })
+    }
+  })
+  libp2p = await createLibp2p({
     privateKey: init.privateKey,
     start: false,
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionManager: {
-      maxConnections: init.maxConnections
-    },
+    streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection })],
+    connectionManager: connectionManagerLimits(limits),
+    connectionGater: guard.connectionGater,
     services: {
       identify: identify(),
       ping: ping(),
-      peeritFetch: peeritFetch(init.fetch),
-      peeritFile: peeritFile(init.file)
+      peeritFetch: peeritFetch({ ...init.fetch, ...fetchServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `fetch:${kind}`) }),
+      peeritFile: peeritFile({ ...init.file, ...fileServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `file:${kind}`) })
     }
   })
+  return { libp2p, guard }
 }
 
 /** The listen multiaddr for an IP (v4 or v6) and TCP port. */

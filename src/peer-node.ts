@@ -11,6 +11,7 @@ import { DownloadManager } from './downloads/download-manager.ts'
 import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
+import { resolveLimits } from './limits.ts'
 import { parsePeerUrl } from './peer-url.ts'
 import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
@@ -18,6 +19,7 @@ import { PEERIT_VERSION } from './version.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadProgress, DownloadResult, DownloadState } from './downloads/download-manager.ts'
 import type { PeeritServices } from './libp2p.ts'
+import type { PeerLimits } from './limits.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
@@ -37,8 +39,10 @@ export interface PeerNodeOptions {
   peers?: string[]
   /** Follow changes of `sharedDir` as they happen. Default: false. */
   watch?: boolean
-  /** Most connections held at once. Default: 300. */
+  /** Most connections held at once. Default: 300. Same as `limits.maxConnections`, which wins when both are set. */
   maxConnections?: number
+  /** Rates, caps and ban rules (docs/security.md); each absent key keeps its default (`DEFAULT_LIMITS` in src/limits.ts). */
+  limits?: Partial<PeerLimits>
   /** Drop a discovered file's provider not seen for this long. Default: 24 h. */
   providerMaxAgeMs?: number
   /** Logger; default: libp2p's, enabled with `DEBUG=peerit:*`. */
@@ -136,10 +140,11 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   await store.open()
   try {
     const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
-    const libp2p = await createPeeritLibp2p({
+    const { libp2p } = await createPeeritLibp2p({
       privateKey,
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
-      maxConnections: options.maxConnections ?? 300,
+      limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
+      logger,
       fetch: { localFiles: (query) => sharedIndex.match(query) },
       file: { lookup: (contentId) => sharedIndex.get(contentId) }
     })

@@ -361,3 +361,87 @@ describe('writeInitialConfig', () => {
     await assertConfigError(writeInitialConfig(path, { port: Number.NaN }), 'ERR_CONFIG_INVALID', 'must be an integer from 0 to 65535 (0 picks a free port), not NaN')
   })
 })
+
+describe('loadConfig limits', () => {
+  it('reads every limits key into camelCase and leaves unset keys to the defaults', async () => {
+    const limits = {
+      max_connections: 50,
+      max_incoming_pending_connections: 4,
+      inbound_connections_per_second: 2,
+      max_inbound_streams_per_connection: 64,
+      fetch_requests_per_minute: 600,
+      max_concurrent_fetches_per_peer: 4,
+      max_concurrent_fetches: 32,
+      file_requests_per_minute: 120,
+      max_concurrent_file_requests_per_peer: 2,
+      max_concurrent_file_requests: 16,
+      upload_bytes_per_second: 1_048_576,
+      upload_bytes_per_second_per_peer: 262_144,
+      strikes_before_ban: 5,
+      strike_window_seconds: 30,
+      ban_seconds: 120
+    }
+    const { config, warnings } = await loadConfig(await configFile({ limits }))
+    assert.deepEqual(warnings, [])
+    assert.deepEqual(config.limits, {
+      maxConnections: 50,
+      maxIncomingPendingConnections: 4,
+      inboundConnectionsPerSecond: 2,
+      maxInboundStreamsPerConnection: 64,
+      fetchRequestsPerMinute: 600,
+      maxConcurrentFetchesPerPeer: 4,
+      maxConcurrentFetches: 32,
+      fileRequestsPerMinute: 120,
+      maxConcurrentFileRequestsPerPeer: 2,
+      maxConcurrentFileRequests: 16,
+      uploadBytesPerSecond: 1_048_576,
+      uploadBytesPerSecondPerPeer: 262_144,
+      strikesBeforeBan: 5,
+      strikeWindowSeconds: 30,
+      banSeconds: 120
+    })
+  })
+
+  it('sets only the keys the file gives, and treats a null limits object as none', async () => {
+    assert.deepEqual((await loadConfig(await configFile({ limits: { ban_seconds: 30 } }))).config.limits, { banSeconds: 30 })
+    assert.deepEqual((await loadConfig(await configFile({ limits: null }))).config.limits, {})
+  })
+
+  it('accepts 0 where it means "off": unlimited upload, no request rate, never ban', async () => {
+    const { config } = await loadConfig(await configFile({ limits: { upload_bytes_per_second: 0, fetch_requests_per_minute: 0, strikes_before_ban: 0 } }))
+    assert.deepEqual(config.limits, { uploadBytesPerSecond: 0, fetchRequestsPerMinute: 0, strikesBeforeBan: 0 })
+  })
+
+  it('warns about an unknown limits key, naming it with its prefix', async () => {
+    const path = await configFile({ limits: { max_conections: 10 } })
+    const { config, warnings } = await loadConfig(path)
+    assert.deepEqual(warnings, [`unknown key 'limits.max_conections' in ${path} (ignored)`])
+    assert.deepEqual(config.limits, {})
+  })
+
+  it('rejects a limits value that is not an object', async () => {
+    for (const value of [5, 'fast', [1]]) {
+      const err = await assertConfigError(loadConfig(await configFile({ limits: value })), 'ERR_CONFIG_INVALID', 'limits', 'must be an object')
+      assert.equal(err.key, 'limits')
+    }
+  })
+
+  const invalid: Array<[string, unknown, string]> = [
+    ['max_connections', 0, 'from 1 to 100000'],
+    ['max_connections', 2.5, 'an integer'],
+    ['max_connections', '300', 'an integer'],
+    ['ban_seconds', -1, 'from 1 to'],
+    ['fetch_requests_per_minute', 3, '(or 0: no limit)'],
+    ['upload_bytes_per_second', 1000, 'from 16384'],
+    ['upload_bytes_per_second_per_peer', Number.MAX_SAFE_INTEGER, 'to 1099511627776'],
+    ['max_inbound_streams_per_connection', 4, 'from 16'],
+    ['strike_window_seconds', 0, 'from 1 to 86400'],
+    ['file_requests_per_minute', null, 'not null']
+  ]
+  for (const [key, value, fragment] of invalid) {
+    it(`rejects limits.${key} = ${JSON.stringify(value)}, naming the key`, async () => {
+      const err = await assertConfigError(loadConfig(await configFile({ limits: { [key]: value } })), 'ERR_CONFIG_INVALID', `limits.${key}`, fragment)
+      assert.equal(err.key, `limits.${key}`)
+    })
+  }
+})

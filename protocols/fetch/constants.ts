@@ -33,6 +33,19 @@ export const MAX_INBOUND_STREAMS = 32
 export const MAX_OUTBOUND_STREAMS = 64
 /** Inbound fetch streams at once from one peer, over all its connections. */
 export const MAX_CONCURRENT_PER_PEER = 8
+/** Inbound fetch streams at once from all peers together: a bound on work in flight whatever the number of peers. */
+export const MAX_CONCURRENT_TOTAL = 256
+/**
+ * Inbound requests one peer may send per minute; 0 means no limit. Off by
+ * default for a bare service (tests and embedders choose); a PeerIT node sets
+ * its own (src/limits.ts).
+ */
+export const REQUESTS_PER_MINUTE = 0
+/**
+ * The per-minute allowance is granted in this many equal windows, so a peer
+ * can never spend a whole minute's requests in one burst.
+ */
+export const RATE_WINDOWS_PER_MINUTE = 6
 
 /** Field bounds fixed by the wire format (see README.md): not configurable, peers rely on them. */
 export const WIRE_LIMITS = {

@@ -51,3 +51,10 @@ export class DeadlineExceededError extends Error {
   readonly code = DeadlineExceededError.code
   override readonly name = 'DeadlineExceededError'
 }
+
+/** A peer sent more requests than its per-minute allowance; the stream is aborted unread. */
+export class RateLimitedError extends Error {
+  static readonly code = 'ERR_RATE_LIMITED'
+  readonly code = RateLimitedError.code
+  override readonly name = 'RateLimitedError'
+}

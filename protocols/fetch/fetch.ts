@@ -4,22 +4,23 @@
  * in README.md; the TTL and deadline arithmetic in deadlines.ts.
  */
 import { NotStartedError } from '@libp2p/interface'
+import { RateLimiter } from '@libp2p/utils'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import * as defaults from './constants.ts'
 import { PROTOCOL, WIRE_LIMITS } from './constants.ts'
 import { answerBudgetMs, clampTtl, fetchTimeoutMs, neighbourBudgetMs } from './deadlines.ts'
-import { InvalidMessageError, TooManyRecordsError, TooManyStreamsError } from './errors.ts'
+import { InvalidMessageError, RateLimitedError, TooManyRecordsError, TooManyStreamsError } from './errors.ts'
 import { FrameReader, encodeFrame, sendFrame } from './framing.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
 import { checkRecord, fromWireQuery, packRecords, toProviderRecord, toWireFiles, toWireQuery } from './records.ts'
 import { SeenCache } from './seen-cache.ts'
 import { anySignal, raceSignal, timeoutSignal } from './signals.ts'
-import type { FetchOptions, FetchResult, FetchStats, PeeritFetch, PeeritFetchComponents, PeeritFetchInit, ProviderRecord, SharedFileEntry } from './index.ts'
+import type { FetchOptions, FetchResult, FetchStats, FetchViolation, PeeritFetch, PeeritFetchComponents, PeeritFetchInit, ProviderRecord, SharedFileEntry } from './index.ts'
 import type { WireRecord, WireRequest } from './messages.ts'
-import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 /** Every limit, resolved from init and the defaults. */
-type Limits = Required<Omit<PeeritFetchInit, 'localFiles' | 'onRelayedRecord'>>
+type Limits = Required<Omit<PeeritFetchInit, 'localFiles' | 'onRelayedRecord' | 'onViolation'>>
 
 /** Record frames one fetch may still pass on or keep, shared by all its neighbour streams. */
 interface RecordBudget {
@@ -29,6 +30,11 @@ interface RecordBudget {
 /** Errors that mean the neighbour broke the protocol (counted as `rejected`), as opposed to a network failure. */
 const PROTOCOL_VIOLATIONS = new Set(['InvalidMessageError', 'MessageTooLargeError', 'TruncatedMessageError', 'InvalidTtlError', 'TooManyRecordsError'])
 
+/** The violation a protocol error is reported as. */
+function violationOf (errorName: string): FetchViolation {
+  return errorName === 'TooManyRecordsError' ? 'too-many-records' : 'malformed'
+}
+
 /** The fetch service; see {@link PeeritFetch}. */
 export class PeeritFetchService implements PeeritFetch, Startable {
   readonly [Symbol.toStringTag] = 'peerit:fetch'
@@ -37,6 +43,9 @@ export class PeeritFetchService implements PeeritFetch, Startable {
   private readonly limits: Limits
   private readonly localFiles: NonNullable<PeeritFetchInit['localFiles']>
   private readonly onRelayedRecord?: PeeritFetchInit['onRelayedRecord']
+  private readonly onViolation?: PeeritFetchInit['onViolation']
+  /** Per-peer request allowance; undefined when requestsPerMinute is 0 (no limit). */
+  private readonly requestRate?: RateLimiter
   private readonly seenCache: SeenCache
   private readonly counters: FetchStats = {
     fetchesStarted: 0,
@@ -49,11 +58,15 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     rejected: 0,
     timeouts: 0,
     bytesIn: 0,
-    bytesOut: 0
+    bytesOut: 0,
+    rateLimited: 0,
+    seenCacheSize: 0
   }
 
   /** Inbound fetch streams open per remote peer. */
   private readonly activePerPeer = new Map<string, number>()
+  /** Inbound fetch streams open from all peers. */
+  private activeTotal = 0
   /** Aborted by stop(): ends every stream and wait still in flight. */
   private lifetime?: AbortController
 
@@ -62,6 +75,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     this.log = components.logger.forComponent('peerit:fetch')
     this.localFiles = init.localFiles ?? (() => [])
     this.onRelayedRecord = init.onRelayedRecord
+    this.onViolation = init.onViolation
     this.limits = {
       defaultTtl: init.defaultTtl ?? defaults.DEFAULT_TTL,
       maxTtl: init.maxTtl ?? defaults.MAX_TTL,
@@ -75,7 +89,16 @@ export class PeeritFetchService implements PeeritFetch, Startable {
       maxFilesPerFetch: init.maxFilesPerFetch ?? defaults.MAX_FILES_PER_FETCH,
       maxInboundStreams: init.maxInboundStreams ?? defaults.MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? defaults.MAX_OUTBOUND_STREAMS,
-      maxConcurrentPerPeer: init.maxConcurrentPerPeer ?? defaults.MAX_CONCURRENT_PER_PEER
+      maxConcurrentPerPeer: init.maxConcurrentPerPeer ?? defaults.MAX_CONCURRENT_PER_PEER,
+      maxConcurrentTotal: init.maxConcurrentTotal ?? defaults.MAX_CONCURRENT_TOTAL,
+      requestsPerMinute: init.requestsPerMinute ?? defaults.REQUESTS_PER_MINUTE
+    }
+    if (this.limits.requestsPerMinute > 0) {
+      // @libp2p/utils' limiter counts per fixed window and forgets idle peers on its own (unref'd timers)
+      this.requestRate = new RateLimiter({
+        points: Math.max(1, Math.ceil(this.limits.requestsPerMinute / defaults.RATE_WINDOWS_PER_MINUTE)),
+        duration: 60 / defaults.RATE_WINDOWS_PER_MINUTE
+      })
     }
     this.seenCache = new SeenCache({ ttlMs: this.limits.seenTtlMs, maxEntries: this.limits.maxSeenEntries })
     this.handleStream = this.handleStream.bind(this)
@@ -83,7 +106,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
 
   /** A snapshot of the counters. */
   get stats (): FetchStats {
-    return { ...this.counters }
+    return { ...this.counters, seenCacheSize: this.seenCache.size }
   }
 
   /** Registers the protocol handler. */
@@ -170,24 +193,37 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     return { fetchId, records: [...providers.values()], peersReached: providers.size, durationMs }
   }
 
-  /** The inbound handler: bounded per peer, never throws into libp2p. */
+  /**
+   * The inbound handler: bounded per peer and in total, never throws into
+   * libp2p. The rate and concurrency checks come before a single byte is
+   * read, so a flood costs this peer no decoding, lookup or forwarding.
+   */
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const remote = connection.remotePeer.toString()
+    if (!this.withinRate(remote)) {
+      this.counters.rateLimited++
+      this.log.trace('refusing a fetch stream from %s: over %d requests per minute', remote, this.limits.requestsPerMinute)
+      this.report(connection.remotePeer, 'rate-limit')
+      stream.abort(new RateLimitedError(`more than ${this.limits.requestsPerMinute} fetch requests per minute`))
+      return
+    }
     const active = this.activePerPeer.get(remote) ?? 0
-    if (active >= this.limits.maxConcurrentPerPeer || this.lifetime == null) {
+    if (active >= this.limits.maxConcurrentPerPeer || this.activeTotal >= this.limits.maxConcurrentTotal || this.lifetime == null) {
       this.counters.rejected++
-      this.log('refusing a fetch stream from %s: %d already open', remote, active)
-      stream.abort(new TooManyStreamsError(`${active} fetch streams from this peer already open`))
+      this.log('refusing a fetch stream from %s: %d open from it, %d in all', remote, active, this.activeTotal)
+      stream.abort(new TooManyStreamsError(`${active} fetch streams from this peer (${this.activeTotal} in all) already open`))
       return
     }
     this.activePerPeer.set(remote, active + 1)
+    this.activeTotal++
     try {
       await this.answer(stream, connection, this.lifetime.signal)
     } catch (err) {
-      this.countFailure(err)
+      this.countFailure(err, connection.remotePeer)
       this.log.error('fetch stream from %s failed - %e', remote, err)
       stream.abort(err as Error)
     } finally {
+      this.activeTotal--
       const left = (this.activePerPeer.get(remote) ?? 1) - 1
       if (left > 0) {
         this.activePerPeer.set(remote, left)
@@ -228,7 +264,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
       // the requester has nothing more to say; if its side breaks (it gave up), stop working for it
       const upstreamGone = new AbortController()
       const answerSignal = anySignal([lifetime, upstreamGone.signal, timeoutSignal(answerBudgetMs(ttl, this.limits.hopTimeoutMs) - elapsed())])
-      this.watchRequester(reader, stream, answerSignal, upstreamGone)
+      this.watchRequester(reader, stream, connection.remotePeer, answerSignal, upstreamGone)
 
       const relays: Array<Promise<void>> = []
       if (ttl > 1) {
@@ -257,7 +293,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
   }
 
   /** After the request, the requester only closes its side: more data is a violation, a reset means it gave up. */
-  private watchRequester (reader: FrameReader, stream: Stream, signal: AbortSignal, upstreamGone: AbortController): void {
+  private watchRequester (reader: FrameReader, stream: Stream, requester: PeerId, signal: AbortSignal, upstreamGone: AbortController): void {
     reader.next(signal).then(frame => {
       if (frame != null) {
         throw new InvalidMessageError('a second frame after the request')
@@ -266,7 +302,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
       if (signal.aborted) {
         return
       }
-      this.countFailure(err)
+      this.countFailure(err, requester)
       this.log('requester side of a fetch stream ended badly - %e', err)
       upstreamGone.abort(err)
       stream.abort(err)
@@ -344,7 +380,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
         }
         this.log.trace('stopped waiting on %p - %e', connection.remotePeer, signal.reason)
       } else {
-        this.countFailure(err)
+        this.countFailure(err, connection.remotePeer)
         this.log('fetch stream to %p failed - %e', connection.remotePeer, err)
       }
       stream?.abort(err as Error)
@@ -389,9 +425,31 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     }
   }
 
-  private countFailure (err: unknown): void {
-    if (PROTOCOL_VIOLATIONS.has((err as Error | undefined)?.name ?? '')) {
+  /** Counts a protocol violation (not a network failure) and reports the peer that committed it. */
+  private countFailure (err: unknown, peer: PeerId): void {
+    const name = (err as Error | undefined)?.name ?? ''
+    if (PROTOCOL_VIOLATIONS.has(name)) {
       this.counters.rejected++
+      this.report(peer, violationOf(name))
+    }
+  }
+
+  /** Takes one request from the peer's allowance; false when it has none left in this window. */
+  private withinRate (peer: string): boolean {
+    try {
+      this.requestRate?.consume(peer)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** The node's violation callback must not break the protocol either. */
+  private report (peer: PeerId, kind: FetchViolation): void {
+    try {
+      this.onViolation?.(peer, kind)
+    } catch (err) {
+      this.log.error('the violation callback threw - %e', err)
     }
   }
 }

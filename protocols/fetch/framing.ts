@@ -91,7 +91,7 @@ export class FrameReader {
     // reader existed (e.g. during our own close()) would otherwise go unnoticed until the deadline
     if (stream.status === 'reset' || stream.status === 'aborted') {
       this.failure = new StreamStateError(`the stream was ${stream.status} before it was read`)
-    } else if (stream.readBufferLength === 0 && (stream.remoteWriteStatus === 'closed' || stream.readStatus === 'closed')) {
+    } else if (stream.readBufferLength === 0 && stream.remoteWriteStatus === 'closed') {
       this.ended = true
     }
   }
@@ -147,6 +147,10 @@ export class FrameReader {
     } catch (err) {
       this.failure = err as Error
       this.buffer.consume(this.buffer.byteLength)
+    }
+    // data buffered before this reader existed arrives after the stream's one 'end' event has been spent
+    if (this.stream.remoteWriteStatus === 'closed' && this.stream.readBufferLength === 0) {
+      this.ended = true
     }
     if (this.frames.length >= HIGH_WATER_FRAMES && this.stream.readStatus === 'readable') {
       this.stream.pause()

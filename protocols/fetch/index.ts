@@ -92,7 +92,19 @@ export interface FetchStats {
   bytesIn: number
   /** Frame bytes (prefix included) written on fetch streams. */
   bytesOut: number
+  /** Inbound streams aborted unread because their peer was over its request rate. */
+  rateLimited: number
+  /** Ids held in the seen-cache right now (bounded by `maxSeenEntries`). */
+  seenCacheSize: number
 }
+
+/**
+ * Why a peer was reported through {@link PeeritFetchInit.onViolation}:
+ * over its request rate, a frame that broke the protocol (undecodable,
+ * oversized, truncated, bad TTL, a second request frame), or more records
+ * than a fetch may carry.
+ */
+export type FetchViolation = 'rate-limit' | 'malformed' | 'too-many-records'
 
 /** The service mounted as `peeritFetch`. */
 export interface PeeritFetch {
@@ -134,6 +146,12 @@ export interface PeeritFetchInit {
   maxOutboundStreams?: number
   /** Inbound fetch streams at once from one peer. Default 8. */
   maxConcurrentPerPeer?: number
+  /** Inbound fetch streams at once from all peers. Default 256. */
+  maxConcurrentTotal?: number
+  /** Inbound requests one peer may send per minute, granted in 10 s windows; over it the stream is aborted unread. 0 (default) = no limit. */
+  requestsPerMinute?: number
+  /** Told of every rule a peer breaks, so the node can count strikes against it; must not throw. */
+  onViolation?: (peer: PeerId, kind: FetchViolation) => void
 }
 
 /** The libp2p components the service uses. */

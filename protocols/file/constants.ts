@@ -12,6 +12,15 @@ export const MAX_OUTBOUND_STREAMS = 32
 export const MAX_CONCURRENT_PER_PEER = 8
 /** Requests served to all peers at a time; more are answered BUSY. */
 export const MAX_CONCURRENT_TOTAL = 64
+/**
+ * Requests one peer may make per minute; more are answered BUSY. 0 means no
+ * limit: off for a bare service, a PeerIT node sets its own (src/limits.ts).
+ */
+export const REQUESTS_PER_MINUTE = 0
+/** The per-minute allowance is granted in this many equal windows, so it cannot be spent in one burst. */
+export const RATE_WINDOWS_PER_MINUTE = 6
+/** Upload bytes per second, all requests together and per peer; 0 means unlimited. */
+export const UPLOAD_BYTES_PER_SECOND = 0
 /** Most pieces one request may ask for (1 GiB of 1 MiB pieces); more are answered BAD_REQUEST. */
 export const MAX_PIECES_PER_REQUEST = 1024
 /** A request (either side) fails when no byte moves for this long. */

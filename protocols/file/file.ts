@@ -34,6 +34,10 @@ export class PeeritFileService implements PeeritFile, Startable {
       log: this.log,
       maxConcurrentPerPeer: init.maxConcurrentPerPeer ?? defaults.MAX_CONCURRENT_PER_PEER,
       maxConcurrentTotal: init.maxConcurrentTotal ?? defaults.MAX_CONCURRENT_TOTAL,
+      requestsPerMinute: init.requestsPerMinute ?? defaults.REQUESTS_PER_MINUTE,
+      uploadBytesPerSecond: init.uploadBytesPerSecond ?? defaults.UPLOAD_BYTES_PER_SECOND,
+      uploadBytesPerSecondPerPeer: init.uploadBytesPerSecondPerPeer ?? defaults.UPLOAD_BYTES_PER_SECOND,
+      onViolation: init.onViolation,
       maxPiecesPerRequest,
       timeoutMs,
       readChunkSize: init.readChunkSize ?? defaults.READ_CHUNK_SIZE

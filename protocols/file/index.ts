@@ -44,6 +44,14 @@ export interface PeeritFileInit {
   maxConcurrentPerPeer?: number
   /** Requests served to all peers at a time; more are answered BUSY (default 64). */
   maxConcurrentTotal?: number
+  /** Requests one peer may make per minute, granted in 10 s windows; more are answered BUSY (default 0 = no limit). */
+  requestsPerMinute?: number
+  /** Body bytes per second sent to all peers together; the send loop waits, it never buffers ahead (default 0 = unlimited). */
+  uploadBytesPerSecond?: number
+  /** Body bytes per second sent to any one peer (default 0 = unlimited). */
+  uploadBytesPerSecondPerPeer?: number
+  /** Told of every rule a peer breaks, so the node can count strikes against it; must not throw. */
+  onViolation?: (peer: PeerId, kind: FileViolation) => void
   /**
    * Most pieces in one request. The server answers BAD_REQUEST above it; the
    * client splits a longer `getPieces` range into requests of this many (default 1024).
@@ -56,6 +64,14 @@ export interface PeeritFileInit {
   /** Received bytes the client buffers before it pauses the stream (default 8 MiB). */
   highWaterMark?: number
 }
+
+/**
+ * Why a peer was reported through {@link PeeritFileInit.onViolation}: over
+ * its request rate, request bytes that do not decode, or a well-formed
+ * request no honest client sends (unknown kind, a count of 0 or above the
+ * limit, pieces past the end).
+ */
+export type FileViolation = 'rate-limit' | 'malformed' | 'bad-request'
 
 /** One piece as it arrived: exactly `pieceLength(manifest, index)` bytes, not yet verified. */
 export interface PieceData {
@@ -73,8 +89,10 @@ export interface FileStats {
   notFound: number
   /** Requests answered UNAVAILABLE (the file changed or vanished). */
   unavailable: number
-  /** Requests answered BUSY. */
+  /** Requests answered BUSY (rate-limited ones included). */
   busy: number
+  /** Requests answered BUSY because their peer was over its request rate. */
+  rateLimited: number
   /** Malformed requests (stream aborted) and requests answered BAD_REQUEST. */
   rejected: number
   /** Requests aborted while serving: idle timeout, reset by the peer, read error. */

@@ -1,11 +1,12 @@
 import { open } from 'node:fs/promises'
-import { lpStream } from '@libp2p/utils'
+import { lpStream, RateLimiter } from '@libp2p/utils'
 import { sendBufferBelow } from './back-pressure.ts'
-import { MAX_REQUEST_LENGTH } from './constants.ts'
+import { MAX_REQUEST_LENGTH, RATE_WINDOWS_PER_MINUTE } from './constants.ts'
 import { IdleTimeout } from './idle-timeout.ts'
 import { decodeManifest, FileChangedError, pieceCount } from './manifest.ts'
 import { decodeRequest, encodeLength, encodeResponse, RequestKind, ResponseStatus } from './messages.ts'
-import type { FileStats, PeeritFileInit, SharedFileSource } from './index.ts'
+import { throttledChunkSize, UploadRate, waitForRates } from './upload-rate.ts'
+import type { FileStats, FileViolation, PeeritFileInit, SharedFileSource } from './index.ts'
 import type { Manifest } from './manifest.ts'
 import type { FileRequest } from './messages.ts'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -20,6 +21,13 @@ export interface FileServerInit {
   maxPiecesPerRequest: number
   timeoutMs: number
   readChunkSize: number
+  /** 0 = no limit. */
+  requestsPerMinute: number
+  /** Bytes per second, all peers together; 0 = unlimited. */
+  uploadBytesPerSecond: number
+  /** Bytes per second to one peer; 0 = unlimited. */
+  uploadBytesPerSecondPerPeer: number
+  onViolation?: PeeritFileInit['onViolation']
 }
 
 /** Errors that mean the request bytes were malformed (ours, and @libp2p/utils' framing errors). */
@@ -39,13 +47,31 @@ const REFUSAL_COUNTERS = {
  * back-pressure, and aborts a request whose reader stalls.
  */
 export class FileServer {
-  readonly stats: FileStats = { requestsServed: 0, bytesServed: 0, notFound: 0, unavailable: 0, busy: 0, rejected: 0, aborted: 0, active: 0 }
+  readonly stats: FileStats = { requestsServed: 0, bytesServed: 0, notFound: 0, unavailable: 0, busy: 0, rateLimited: 0, rejected: 0, aborted: 0, active: 0 }
   private readonly init: FileServerInit
   private readonly activePerPeer = new Map<string, number>()
   private readonly streams = new Set<Stream>()
+  /** Per-peer request allowance; undefined when there is no limit. */
+  private readonly requestRate?: RateLimiter
+  /** The upload rate of all peers together; undefined when unlimited. */
+  private readonly uploadTotal?: UploadRate
+  /** Per-peer upload rates of the peers being served (dropped with their last request: at most one burst is regained). */
+  private readonly uploadPerPeer = new Map<string, UploadRate>()
+  /** Bytes per chunk: a quarter second of the slowest upload rate, or readChunkSize when unlimited. */
+  private readonly chunkSize: number
 
   constructor (init: FileServerInit) {
     this.init = init
+    if (init.requestsPerMinute > 0) {
+      this.requestRate = new RateLimiter({
+        points: Math.max(1, Math.ceil(init.requestsPerMinute / RATE_WINDOWS_PER_MINUTE)),
+        duration: 60 / RATE_WINDOWS_PER_MINUTE
+      })
+    }
+    this.chunkSize = throttledChunkSize(init.readChunkSize, [init.uploadBytesPerSecond, init.uploadBytesPerSecondPerPeer])
+    if (init.uploadBytesPerSecond > 0) {
+      this.uploadTotal = new UploadRate(init.uploadBytesPerSecond, this.chunkSize)
+    }
   }
 
   /** The libp2p stream handler; never throws. */
@@ -88,10 +114,17 @@ export class FileServer {
       // Bytes that do not even parse get no answer: the stream is aborted.
       this.stats.rejected++
       this.init.log('malformed request from %p - %e', peer, err)
+      this.report(peer, 'malformed')
       stream.abort(err as Error)
       return
     }
     const peerKey = peer.toString()
+    if (!this.withinRate(peerKey)) {
+      this.stats.rateLimited++
+      this.report(peer, 'rate-limit')
+      await this.refuse(stream, ResponseStatus.BUSY, idle)
+      return
+    }
     const peerActive = this.activePerPeer.get(peerKey) ?? 0
     if (this.stats.active >= this.init.maxConcurrentTotal || peerActive >= this.init.maxConcurrentPerPeer) {
       await this.refuse(stream, ResponseStatus.BUSY, idle)
@@ -99,23 +132,28 @@ export class FileServer {
     }
     this.stats.active++
     this.activePerPeer.set(peerKey, peerActive + 1)
+    if (this.init.uploadBytesPerSecondPerPeer > 0 && !this.uploadPerPeer.has(peerKey)) {
+      this.uploadPerPeer.set(peerKey, new UploadRate(this.init.uploadBytesPerSecondPerPeer, this.chunkSize))
+    }
     try {
-      await this.answer(stream, request, idle)
+      await this.answer(stream, peer, request, idle)
     } finally {
       this.stats.active--
       const left = (this.activePerPeer.get(peerKey) ?? 1) - 1
       if (left === 0) {
         this.activePerPeer.delete(peerKey)
+        this.uploadPerPeer.delete(peerKey)
       } else {
         this.activePerPeer.set(peerKey, left)
       }
     }
   }
 
-  private async answer (stream: Stream, request: FileRequest, idle: IdleTimeout): Promise<void> {
+  private async answer (stream: Stream, peer: PeerId, request: FileRequest, idle: IdleTimeout): Promise<void> {
     const isPieces = request.kind === RequestKind.PIECES
     if ((request.kind !== RequestKind.MANIFEST && !isPieces) ||
         (isPieces && (request.count < 1 || request.count > this.init.maxPiecesPerRequest))) {
+      this.report(peer, 'bad-request')
       await this.refuse(stream, ResponseStatus.BAD_REQUEST, idle)
       return
     }
@@ -134,6 +172,7 @@ export class FileServer {
       return
     }
     if (isPieces && request.first + request.count > pieceCount(manifest)) {
+      this.report(peer, 'bad-request')
       await this.refuse(stream, ResponseStatus.BAD_REQUEST, idle)
       return
     }
@@ -147,7 +186,7 @@ export class FileServer {
       if (isPieces) {
         const start = request.first * manifest.pieceSize
         const end = Math.min(manifest.size, (request.first + request.count) * manifest.pieceSize)
-        await this.sendRange(stream, handle, source.path, start, end, idle)
+        await this.sendRange(stream, handle, source.path, start, end, idle, this.uploadPerPeer.get(peer.toString()))
       } else {
         stream.send(encodeLength(source.manifestBytes.byteLength))
         stream.send(source.manifestBytes)
@@ -174,10 +213,11 @@ export class FileServer {
    * Sends [start, end) of the file: one read ahead while the previous chunk is
    * sent, and no new chunk while more than one waits in the send buffer, so at
    * most three chunks of a request are in memory however slow the reader is.
+   * Under an upload rate each chunk waits for its turn before it is sent.
    */
-  private async sendRange (stream: Stream, handle: FileHandle, path: string, start: number, end: number, idle: IdleTimeout): Promise<void> {
+  private async sendRange (stream: Stream, handle: FileHandle, path: string, start: number, end: number, idle: IdleTimeout, peerRate?: UploadRate): Promise<void> {
     const readChunk = (position: number): Promise<Uint8Array> => {
-      const read = readExactly(handle, position, Math.min(this.init.readChunkSize, end - position), path)
+      const read = readExactly(handle, position, Math.min(this.chunkSize, end - position), path)
       // Rejections surface when awaited below; this stops one from going
       // unhandled while the loop waits for a drain that fails first.
       read.catch(() => {})
@@ -189,10 +229,30 @@ export class FileServer {
       const chunk = await next
       position += chunk.byteLength
       next = position < end ? readChunk(position) : undefined
+      await waitForRates(stream, [this.uploadTotal, peerRate], chunk.byteLength, idle)
       idle.touch()
       stream.send(chunk)
-      await sendBufferBelow(stream, this.init.readChunkSize, idle.signal)
+      await sendBufferBelow(stream, this.chunkSize, idle.signal)
       this.stats.bytesServed += chunk.byteLength
+    }
+  }
+
+  /** Takes one request from the peer's allowance; false when none is left in this window. */
+  private withinRate (peer: string): boolean {
+    try {
+      this.requestRate?.consume(peer)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Tells the node about a peer breaking a rule; its callback must not break serving. */
+  private report (peer: PeerId, kind: FileViolation): void {
+    try {
+      this.init.onViolation?.(peer, kind)
+    } catch (err) {
+      this.init.log.error('the violation callback threw - %e', err)
     }
   }
 

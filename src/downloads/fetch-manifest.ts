@@ -28,6 +28,8 @@ export async function fetchManifest (init: FetchManifestInit, signal: AbortSigna
         log('no manifest of %s from %s - %e', contentId, provider.id, err)
         if ((err as Error).name === 'InvalidManifestError') {
           pool.ban(provider.id)
+        } else {
+          pool.strike(provider.id)
         }
       }
     }

@@ -134,6 +134,7 @@ export class PieceFetcher {
           return
         }
         if (verdict === 'gone' || ++session.failures >= tunables.maxPeerFailures) {
+          this.#init.pool.strike(id)
           session.controller.abort()
           return
         }
@@ -183,7 +184,7 @@ export class PieceFetcher {
       }
     } catch (err) {
       const reason = request.controller.signal.reason
-      if (laneSignal.aborted || reason == null) {
+      if (laneSignal.aborted || reason == null || VERDICTS[(err as Error).name] === 'fatal') {
         throw err
       }
       if (reason !== SUPERSEDED) {

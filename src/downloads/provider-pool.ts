@@ -26,11 +26,14 @@ export interface ProviderPoolInit {
  * progress (no manifest, no verified piece) counts against a bound; the next
  * round waits a back-off that doubles, and when the bound is reached the
  * download fails with {@link NoProvidersError}. A provider that sent bad data
- * is banned and never offered again during this download.
+ * is banned and never offered again during this download; one that failed
+ * is offered after the others, so a round limited to a few providers does
+ * not keep trying the same dead ones.
  */
 export class ProviderPool {
   readonly #init: ProviderPoolInit
   readonly #banned = new Set<string>()
+  readonly #strikes = new Map<string, number>()
   #idleRounds = 0
   #started = false
 
@@ -41,6 +44,11 @@ export class ProviderPool {
   /** Leaves a provider out of every later round. */
   ban (peer: string): void {
     this.#banned.add(peer)
+  }
+
+  /** Notes that a provider failed; later rounds offer it after the ones that failed less. */
+  strike (peer: string): void {
+    this.#strikes.set(peer, (this.#strikes.get(peer) ?? 0) + 1)
   }
 
   /**
@@ -82,6 +90,7 @@ export class ProviderPool {
         this.#init.log('ignoring malformed provider id %s', id)
       }
     }
-    return [...providers.values()]
+    // Stable: among equals, the order of `source` (the caller's preference) holds.
+    return [...providers.values()].sort((a, b) => (this.#strikes.get(a.id) ?? 0) - (this.#strikes.get(b.id) ?? 0))
   }
 }

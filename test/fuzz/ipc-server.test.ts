@@ -50,7 +50,9 @@ interface Line {
   bytes: Uint8Array
 }
 
-function line (bytes: Uint8Array): Line {
+function line (raw: Uint8Array): Line {
+  // a newline inside a generated string would split it into two lines the test did not count
+  const bytes = raw.map(byte => byte === 0x0a ? 0x20 : byte)
   return {
     bytes,
     [fc.toStringMethod]: () => {
@@ -66,7 +68,7 @@ const lineArbitrary = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary', maxLength: 60 }).map(text => utf8.encode(text)), weight: 1 },
   // invalid UTF-8 (lone continuation bytes, truncated sequences, overlongs) around a valid request
   { arbitrary: fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 12 }).map(bytes => bytes.map(byte => byte | 0x80)), requestShape).map(([bad, request]) => Uint8Array.from([...utf8.encode(JSON.stringify(request).slice(0, -1)), ...bad, 0x7d])), weight: 1 },
-  { arbitrary: fc.uint8Array({ maxLength: 80 }).map(bytes => bytes.map(byte => byte === 0x0a ? 0x20 : byte)), weight: 1 },
+  { arbitrary: fc.uint8Array({ maxLength: 80 }), weight: 1 },
   // deep JSON: a parse-able value nested far past what a recursive serialiser can handle
   { arbitrary: fc.tuple(fc.integer({ min: 1, max: 50_000 }), fc.integer()).map(([depth, requestId]) => utf8.encode(`{"jsonrpc":"2.0","id":${requestId},"method":"echo","params":{"deep":${'['.repeat(depth)}${']'.repeat(depth)}}}`)), weight: 1 },
   { arbitrary: fc.constantFrom('', ' ', '\t', '\r', '\u00a0').map(text => utf8.encode(text)), weight: 1 }
