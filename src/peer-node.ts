@@ -71,6 +71,8 @@ export interface NodeStatus {
   discoveredFiles: number
   uptimeSeconds: number
   version: string
+  /** Piece bytes this node has served to other peers since it started. */
+  uploadedBytes: number
 }
 
 /** Options of {@link PeerNode.fetch}. */
@@ -241,7 +243,8 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       sharedFiles: this.sharedIndex.size,
       discoveredFiles: this.discoveredFiles.size,
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.round((Date.now() - this.startedAt) / 1000),
-      version: PEERIT_VERSION
+      version: PEERIT_VERSION,
+      uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed
     }
   }
 

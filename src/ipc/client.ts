@@ -124,6 +124,9 @@ export class IpcClient {
     } catch {
       return
     }
+    if (message == null || typeof message !== 'object') {
+      return
+    }
     if ('method' in message && message.method === 'progress') {
       const id = Number(message.params?.id)
       const pending = this.pending.get(id)

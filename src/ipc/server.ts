@@ -103,8 +103,11 @@ export class IpcServer {
       }
       if (Buffer.byteLength(buffered) > MAX_LINE_BYTES) {
         this.send(socket, { jsonrpc: '2.0', id: null, error: { code: RPC_ERRORS.invalidRequest, message: 'request line too long' } })
-        socket.end()
+        // A client that sent that is broken or hostile: stop reading it at all.
+        socket.removeAllListeners('data')
+        socket.end(() => { socket.destroy() })
         buffered = ''
+        return
       }
     })
     socket.on('error', (err) => { this.log('ipc client error: %s', err.message) })

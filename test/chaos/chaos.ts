@@ -43,6 +43,7 @@ export async function runChaos (options: ChaosOptions, onNetwork?: (network: Cha
   const network = await ChaosNetwork.create(options, prng, ledger)
   onNetwork?.(network)
   ledger.max('setupMs', Date.now() - setupStarted)
+  let report: ChaosReport | undefined
   try {
     const ctx: ChaosContext = { network, ledger, options, until: Date.now() + options.seconds * 1000 }
     options.log(`network up: ${network.files.length} files; chaos for ${options.seconds} s`)
@@ -62,10 +63,16 @@ export async function runChaos (options: ChaosOptions, onNetwork?: (network: Cha
     await drainDownloads(ctx)
     ledger.max('drainMs', Date.now() - drainStarted)
     await finalChecks(ctx, watch)
+    report = summary(options, network, ledger)
   } finally {
-    options.log('stopping every daemon')
-    await network.close()
+    const keep = options.keepOnFailure === true && report?.ok !== true
+    options.log(keep ? `stopping every daemon; keeping their folders in ${network.root}` : 'stopping every daemon')
+    await network.close(keep)
   }
+  return report
+}
+
+function summary (options: ChaosOptions, network: ChaosNetwork, ledger: Ledger): ChaosReport {
   const invariants = ledger.invariants()
   return {
     seed: options.seed,

@@ -20,6 +20,8 @@ export interface ChaosOptions {
   statusBoundMs: number
   /** How long the end of the run waits for interrupted downloads to complete. */
   resumeTimeoutMs: number
+  /** Keep the peers' folders (logs, databases, download folders) when an invariant is violated. */
+  keepOnFailure?: boolean
   /** Progress lines (what is being done), for a human watching. */
   log: (line: string) => void
   /** Aborting it ends the run early; the network is still torn down and checked. */

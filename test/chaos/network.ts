@@ -63,9 +63,19 @@ export class ChaosNetwork {
     return this.files.reduce((sum, file) => sum + file.size * file.holders.length, 0)
   }
 
-  /** Stops every daemon (gracefully, then hard) and removes the folders. */
-  async close (): Promise<void> {
-    await this.#folders.close()
+  /** Stops every daemon (gracefully, then hard) and removes the folders, unless told to keep them for a post-mortem. */
+  async close (keepFolders = false): Promise<void> {
+    if (!keepFolders) {
+      await this.#folders.close()
+      return
+    }
+    // stop() falls back to SIGKILL by itself.
+    await Promise.all(this.peers.map(async peer => peer.stop()))
+  }
+
+  /** The temp folder holding every peer's folder. */
+  get root (): string | undefined {
+    return this.peers[0] == null ? undefined : dirname(this.peers[0].dir.dir)
   }
 
   /** Last resort on exit (a second Ctrl-C, a crash): kills every daemon and removes the folders synchronously. */
@@ -73,9 +83,8 @@ export class ChaosNetwork {
     for (const peer of this.peers) {
       peer.dir.kill9()
     }
-    const root = this.peers[0] == null ? undefined : dirname(this.peers[0].dir.dir)
-    if (root != null) {
-      rmSync(root, { recursive: true, force: true })
+    if (this.root != null) {
+      rmSync(this.root, { recursive: true, force: true })
     }
   }
 

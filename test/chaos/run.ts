@@ -11,12 +11,13 @@ import { DEFAULT_CHAOS_OPTIONS, runChaos } from './chaos.ts'
 import { formatReport } from './ledger.ts'
 import type { ChaosNetwork } from './network.ts'
 
-const USAGE = `usage: node test/chaos/run.ts [--peers N] [--seconds S] [--seed N] [--max-file-size BYTES] [--users N] [--json]
+const USAGE = `usage: node test/chaos/run.ts [--peers N] [--seconds S] [--seed N] [--max-file-size BYTES] [--users N] [--keep] [--json]
   --peers N            daemons to run (default ${DEFAULT_CHAOS_OPTIONS.peers}, at least 2)
   --seconds S          length of the disruptive phase (default ${DEFAULT_CHAOS_OPTIONS.seconds})
   --seed N             seed of every random choice (default: random, printed)
   --max-file-size B    largest shared file in bytes (default ${DEFAULT_CHAOS_OPTIONS.maxFileSize})
   --users N            simulated users acting at once (default ${DEFAULT_CHAOS_OPTIONS.users})
+  --keep               keep the peers' folders (logs, databases) when an invariant is violated
   --json               print one JSON object of the figures on stdout (progress goes to stderr)`
 
 function positiveInteger (value: string | undefined, name: string, fallback: number, min = 1): number {
@@ -41,6 +42,7 @@ try {
       'max-file-size': { type: 'string' },
       users: { type: 'string' },
       json: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   }))
@@ -78,6 +80,7 @@ const options = {
   seed: positiveInteger(values.seed, 'seed', Math.floor(Math.random() * 2 ** 31), 0),
   maxFileSize: positiveInteger(values['max-file-size'], 'max-file-size', DEFAULT_CHAOS_OPTIONS.maxFileSize, DEFAULT_CHAOS_OPTIONS.minFileSize),
   users: positiveInteger(values.users, 'users', DEFAULT_CHAOS_OPTIONS.users),
+  keepOnFailure: values.keep,
   log: (line: string) => { process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`) },
   signal: controller.signal
 }

@@ -202,7 +202,7 @@ describe('DownloadManager', () => {
     })
   })
 
-  it('fails with NoProvidersError and keeps the download resumable when nobody has the file', TIMEOUT, async () => {
+  it('fails with NoProvidersError when nobody has the file, and resumes once a provider appears', TIMEOUT, async () => {
     await withPeers({ providers: 0, size: 2 * MiB }, async (peers) => {
       const manager = peers.manager()
       await assert.rejects(manager.download({ contentId: peers.file.contentId, name: 'x.bin' }), { name: 'NoProvidersError', code: 'ERR_NO_PROVIDERS' })
@@ -210,6 +210,9 @@ describe('DownloadManager', () => {
       assert.equal(states.length, 1)
       assert.equal(states[0].status, 'interrupted')
       assert.match(states[0].error ?? '', /no provider/)
+      await peers.addProvider(contentId => contentId === peers.file.contentId ? peers.file.source : undefined)
+      const [result] = await manager.resumeAll()
+      assert.equal(await sha256File(result.path), sha256(peers.file.bytes))
     })
   })
 
