@@ -13,6 +13,9 @@ export const DEFAULT_TUNABLES: DownloadTunables = {
   maxRequestsPerPeer: 2,
   maxBytesInFlight: 64 * MiB,
   stallTimeoutMs: 20_000,
+  // Duplicates cost the providers' upload: only a request that has gone
+  // quiet for a while is worth one, well before it counts as stalled.
+  endGameAfterMs: 3_000,
   manifestTimeoutMs: 20_000,
   maxPeerFailures: 3,
   retryBackoffMs: 500,

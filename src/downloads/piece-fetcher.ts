@@ -45,6 +45,8 @@ interface PieceRequest {
   next: number
   end: number
   controller: AbortController
+  /** When the request started or last delivered a piece. */
+  lastProgress: number
 }
 
 /** A provider in use: its lanes share its failure count and end together. */
@@ -69,6 +71,8 @@ export class PieceFetcher {
   readonly #init: PieceFetcherInit
   readonly #inFlight = new Map<string, number>()
   readonly #requests = new Set<PieceRequest>()
+  /** Request lanes of the current round: every provider's `maxRequestsPerPeer`. */
+  #lanes = 1
 
   constructor (init: PieceFetcherInit) {
     this.#init = init
@@ -87,9 +91,10 @@ export class PieceFetcher {
     // The manifest came from a provider just now: that counts as progress.
     let progressed = true
     while (!scheduler.complete) {
-      const providers = await pool.nextRound(progressed, signal)
+      const providers = (await pool.nextRound(progressed, signal)).slice(0, tunables.maxPeersPerDownload)
+      this.#lanes = Math.max(1, providers.length * tunables.maxRequestsPerPeer)
       const before = scheduler.piecesDone
-      await Promise.all(providers.slice(0, tunables.maxPeersPerDownload).map(async provider => this.#session(provider, runSignal, fatal)))
+      await Promise.all(providers.map(async provider => this.#session(provider, runSignal, fatal)))
       if (fatal.signal.aborted) {
         throw fatal.signal.reason
       }
@@ -147,24 +152,29 @@ export class PieceFetcher {
   /** Waits for room in the budget and for pieces to claim; undefined once there is nothing left to claim. */
   async #claim (peer: string, signal: AbortSignal): Promise<PieceRun | undefined> {
     const { scheduler, budget, manifest, tunables } = this.#init
-    const most = tunables.piecesPerRequest * manifest.pieceSize
+    const duplicable = (index: number): boolean => this.#quiet(index, tunables.endGameAfterMs)
     while (!scheduler.complete) {
+      // Runs shrink so that what is left is spread over every lane: a small file still
+      // draws on all its providers, and the end game duplicates little.
+      const missing = scheduler.pieceCount - scheduler.piecesDone
+      const length = Math.max(1, Math.min(tunables.piecesPerRequest, Math.ceil(missing / this.#lanes)))
+      const most = length * manifest.pieceSize
       await budget.acquire(most, signal)
-      const run = scheduler.claim(peer, tunables.piecesPerRequest)
+      const run = scheduler.claim(peer, length, duplicable)
       if (run != null) {
         budget.release(most - this.#runBytes(run))
         return run
       }
       budget.release(most)
-      // Every missing piece is in flight elsewhere: wait for one to land or come back.
-      await untilAborted(scheduler.changed(), signal)
+      // Every missing piece is in flight elsewhere: wait for one to land or come back, or for a request to go quiet.
+      await untilAborted(Promise.race([scheduler.changed(), sleep(tunables.endGameAfterMs, undefined, { ref: false })]), signal)
     }
     return undefined
   }
 
   async #request (provider: Provider, run: PieceRun, laneSignal: AbortSignal): Promise<void> {
     const { file, contentId, manifest, scheduler, budget, tunables } = this.#init
-    const request: PieceRequest = { next: run.first, end: run.first + run.count, controller: new AbortController() }
+    const request: PieceRequest = { next: run.first, end: run.first + run.count, controller: new AbortController(), lastProgress: Date.now() }
     const signal = AbortSignal.any([laneSignal, request.controller.signal])
     const stall = setTimeout(() => { request.controller.abort(new StallError(provider.id, tunables.stallTimeoutMs)) }, tunables.stallTimeoutMs)
     this.#requests.add(request)
@@ -172,6 +182,7 @@ export class PieceFetcher {
     try {
       for await (const piece of file.getPieces(provider.peerId, contentId, manifest, run.first, run.count, { signal })) {
         stall.refresh()
+        request.lastProgress = Date.now()
         await this.#accept(provider.id, request.next, piece)
         budget.release(pieceLength(manifest, request.next))
         request.next++
@@ -232,6 +243,17 @@ export class PieceFetcher {
         request.controller.abort(SUPERSEDED)
       }
     }
+  }
+
+  /** Whether the request holding piece `index` has delivered nothing for `ms`: only then is a duplicate worth its cost. */
+  #quiet (index: number, ms: number): boolean {
+    const now = Date.now()
+    for (const request of this.#requests) {
+      if (index >= request.next && index < request.end) {
+        return now - request.lastProgress >= ms
+      }
+    }
+    return true
   }
 
   #superseded (request: PieceRequest): boolean {

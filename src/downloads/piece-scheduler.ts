@@ -12,7 +12,7 @@ export interface PieceRun {
  * contiguous runs (one request each). When no piece is left unclaimed, an idle
  * provider may duplicate a run still in flight at another one (BitTorrent's
  * end game), so one slow provider cannot hold back the last pieces; the first
- * verified copy wins.
+ * verified copy wins. The caller says which runs are worth a duplicate.
  */
 export class PieceScheduler {
   readonly pieceCount: number
@@ -51,11 +51,12 @@ export class PieceScheduler {
 
   /**
    * Claims up to `max` contiguous pieces for `peer`: the first unclaimed ones,
-   * or in the end game a run in flight at exactly one other provider.
-   * Undefined when there is nothing for this peer to do now.
+   * or in the end game a run in flight at exactly one other provider, of
+   * pieces `duplicable` allows. Undefined when there is nothing for this peer
+   * to do now.
    */
-  claim (peer: string, max: number): PieceRun | undefined {
-    const run = this.#claimUnclaimed(max) ?? this.#claimEndGame(peer, max)
+  claim (peer: string, max: number, duplicable: (index: number) => boolean = () => true): PieceRun | undefined {
+    const run = this.#claimUnclaimed(max) ?? this.#claimEndGame(peer, max, duplicable)
     if (run != null) {
       for (let index = run.first; index < run.first + run.count; index++) {
         const holders = this.#inFlight.get(index) ?? new Set()
@@ -109,11 +110,11 @@ export class PieceScheduler {
     return { first, count }
   }
 
-  #claimEndGame (peer: string, max: number): PieceRun | undefined {
+  #claimEndGame (peer: string, max: number, duplicable: (index: number) => boolean): PieceRun | undefined {
     // Only pieces held by exactly one other provider: two copies in flight
     // are enough, more would only waste the providers' bandwidth.
     const candidates = [...this.#inFlight]
-      .filter(([, holders]) => holders.size === 1 && !holders.has(peer))
+      .filter(([index, holders]) => holders.size === 1 && !holders.has(peer) && duplicable(index))
       .map(([index]) => index)
       .sort((a, b) => a - b)
     if (candidates.length === 0) {

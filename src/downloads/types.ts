@@ -72,6 +72,8 @@ export interface DownloadTunables {
   maxBytesInFlight: number
   /** A request that delivers no piece for this long is given to another provider. */
   stallTimeoutMs: number
+  /** End game: once every piece is claimed, an idle provider duplicates a request that delivered nothing for this long. */
+  endGameAfterMs: number
   /** Timeout of one manifest request. */
   manifestTimeoutMs: number
   /** Failed requests after which a provider is left out until the next round. */

@@ -92,9 +92,10 @@ export class ChaosPeer {
 
   /** `peerit stop` (graceful); falls back to SIGKILL when it fails, and says which it was. */
   async stop (): Promise<{ graceful: boolean, result: TimedCliResult }> {
+    // Down from the moment it is asked to stop: it refuses commands from then on.
+    this.#down()
     const result = await this.cli(['stop'], 40_000)
     if (result.code === 0) {
-      this.#down()
       this.dir.pid = undefined
       return { graceful: true, result }
     }

@@ -53,6 +53,13 @@ describe('PieceScheduler', () => {
     assert.equal(scheduler.claim('d', 4), undefined)
   })
 
+  it('in the end game duplicates only the pieces the caller allows', () => {
+    const scheduler = new PieceScheduler(new Bitfield(4))
+    scheduler.claim('a', 4)
+    assert.equal(scheduler.claim('c', 4, () => false), undefined)
+    assert.deepEqual(scheduler.claim('b', 4, index => index >= 2), { first: 2, count: 2 })
+  })
+
   it('counts a piece once when two providers deliver it, and says when the file is complete', async () => {
     const scheduler = new PieceScheduler(new Bitfield(2))
     scheduler.claim('a', 2)
