@@ -17,7 +17,7 @@ import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
 import { PEERIT_VERSION } from './version.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
-import type { DownloadProgress, DownloadResult, DownloadState } from './downloads/download-manager.ts'
+import type { DownloadProgress, DownloadResult, DownloadState, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { PeerLimits } from './limits.ts'
 import type { SearchQuery } from './search/index.ts'
@@ -128,7 +128,7 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   resolveFile (nameOrId: string, options?: { from?: string[] }): Promise<DiscoveredFile>
   download (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
   downloads (): Promise<DownloadState[]>
-  resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<DownloadResult[]>
+  resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<ResumeOutcome>
 }
 
 /** Creates a PeerIT node; call `start()` to bring it up. */
@@ -195,7 +195,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       file: parts.libp2p.services.peeritFile,
       section: parts.store.section('downloads'),
       downloadDir: options.downloadDir,
-      providers: async (contentId) => this.providersOf(contentId),
+      providers: async (contentId, only) => this.providersOf(contentId, only),
       logger: parts.logger
     })
     this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
@@ -392,7 +392,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return this.downloadManager.list()
   }
 
-  async resumeDownloads (options: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void } = {}): Promise<DownloadResult[]> {
+  async resumeDownloads (options: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void } = {}): Promise<ResumeOutcome> {
     return this.downloadManager.resumeAll(options)
   }
 
@@ -415,13 +415,16 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     }
   }
 
-  private async providersOf (contentId: string): Promise<string[]> {
+  /**
+   * The peers a download may ask: the file's known providers, or only `only`
+   * (`-p`). Either way their addresses go to the address book first, so a
+   * download resumed after a restart can dial a provider that is not a neighbour.
+   */
+  private async providersOf (contentId: string, only?: string[]): Promise<string[]> {
     const file = await this.discoveredFiles.get(contentId)
-    if (file == null) {
-      return []
-    }
-    await this.learnProviders(file.providers.map(p => ({ peerId: p.peerId, addresses: p.addresses, files: [], hops: 0 })))
-    return file.providers.map(p => p.peerId).filter(id => id !== this.peerId)
+    const known = file?.providers ?? []
+    await this.learnProviders(known.map(p => ({ peerId: p.peerId, addresses: p.addresses, files: [], hops: 0 })))
+    return only ?? known.map(p => p.peerId).filter(id => id !== this.peerId)
   }
 
   /** Puts providers' addresses in the address book, so a download can dial peers that are not neighbours. */

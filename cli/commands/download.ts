@@ -1,5 +1,5 @@
 import { callDaemon } from '../context.ts'
-import { formatBytes, printJson, printLines, style } from '../output.ts'
+import { EXIT_CODES, formatBytes, printJson, printLines, style } from '../output.ts'
 import { DownloadBars } from '../progress.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { DownloadProgressView } from '../progress.ts'
@@ -14,6 +14,9 @@ interface DownloadArgs extends GlobalOptions {
 
 /** What the daemon answers for one download. */
 interface DownloadResultView { contentId: string, name: string, path: string, size: number, providers: string[], alreadyShared?: boolean }
+
+/** A download `--resume` could not complete. */
+interface ResumeFailure { contentId: string, name: string, error: string }
 
 /** A download that makes no progress for this long is reported as failed (the daemon keeps its state). */
 const IDLE_TIMEOUT_MS = 120_000
@@ -45,9 +48,10 @@ export async function handler (argv: DownloadArgs): Promise<void> {
   const onProgress = (progress: DownloadProgressView): void => { bars.update(progress) }
   const options = { timeoutMs: IDLE_TIMEOUT_MS, onProgress }
   let results: DownloadResultView[]
+  let failed: ResumeFailure[] = []
   try {
     if (argv.resume) {
-      results = await callDaemon<DownloadResultView[]>(argv, 'resume', {}, options)
+      ({ completed: results, failed } = await callDaemon<{ completed: DownloadResultView[], failed: ResumeFailure[] }>(argv, 'resume', {}, options))
     } else {
       const targets = [...argv.target.map(String), ...(argv.id ?? []).map(String)]
       const from = argv.peer == null ? undefined : [argv.peer]
@@ -57,11 +61,15 @@ export async function handler (argv: DownloadArgs): Promise<void> {
   } finally {
     bars.stop()
   }
+  for (const failure of failed) {
+    process.stderr.write(`${style.red('error:', process.stderr)} ${failure.name}: ${failure.error} (still listed in \`peerit downloads\`)\n`)
+    process.exitCode = EXIT_CODES.failed
+  }
   if (argv.json === true) {
     printJson(results.map(r => ({ id: r.contentId, name: r.name, path: r.path, size: r.size, providers: r.providers })))
     return
   }
-  if (results.length === 0) {
+  if (results.length === 0 && failed.length === 0) {
     printLines('Nothing to resume.')
   }
   for (const r of results) {

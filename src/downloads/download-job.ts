@@ -25,7 +25,7 @@ export interface DownloadJobContext {
   file: PeeritFile
   records: DownloadRecords
   downloadDir: string
-  providers: (contentId: string) => Promise<string[]>
+  providers: (contentId: string, only?: string[]) => Promise<string[]>
   /** Bytes requested and not yet written, over all downloads. */
   bytesInFlight: Budget
   /** Downloads running at once. */
@@ -136,7 +136,7 @@ export class DownloadJob {
       await mkdir(downloadDir, { recursive: true })
       const pool = new ProviderPool({
         contentId: this.contentId,
-        source: async () => journal.record.from ?? this.#ctx.providers(this.contentId),
+        source: async () => this.#ctx.providers(this.contentId, journal.record.from),
         tunables: this.#ctx.tunables,
         log
       })

@@ -5,7 +5,7 @@ import { InvalidDownloadError } from './errors.ts'
 import { DownloadRecords, piecesBytes, recordPieces } from './records.ts'
 import type { DownloadJobContext } from './download-job.ts'
 import type { DownloadRecord } from './records.ts'
-import type { DownloadManagerInit, DownloadOptions, DownloadRequest, DownloadResult, DownloadState, DownloadTunables } from './types.ts'
+import type { DownloadManagerInit, DownloadOptions, DownloadRequest, DownloadResult, DownloadState, DownloadTunables, ResumeOutcome } from './types.ts'
 
 export type { DownloadManagerInit, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadTunables } from './types.ts'
 
@@ -80,11 +80,21 @@ export class DownloadManager {
     return [...states.values()]
   }
 
-  /** Resumes every stored download that is not running; resolves with those that complete (the others stay listed, with their error). */
-  async resumeAll (options: DownloadOptions = {}): Promise<DownloadResult[]> {
-    const stored = (await this.#records.all()).filter(record => !this.#jobs.has(record.contentId))
+  /** Resumes every stored download (joining those already running); says which completed and which failed (those stay listed, resumable). */
+  async resumeAll (options: DownloadOptions = {}): Promise<ResumeOutcome> {
+    // Running ones are joined (download() joins a job of the same content id), so a
+    // resume always answers for every download it knows.
+    const stored = await this.#records.all()
     const settled = await Promise.allSettled(stored.map(async record => this.download({ contentId: record.contentId, name: record.name, from: record.from }, options)))
-    return settled.flatMap(outcome => outcome.status === 'fulfilled' ? [outcome.value] : [])
+    const outcome: ResumeOutcome = { completed: [], failed: [] }
+    settled.forEach((result, i) => {
+      if (result.status === 'fulfilled') {
+        outcome.completed.push(result.value)
+      } else {
+        outcome.failed.push({ contentId: stored[i].contentId, name: stored[i].name, error: result.reason?.message ?? String(result.reason), code: result.reason?.code })
+      }
+    })
+    return outcome
   }
 
   /** Stops every running download, keeping their state for a resume, and waits until they have saved it. */

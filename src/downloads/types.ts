@@ -97,7 +97,16 @@ export interface DownloadManagerInit extends Partial<DownloadTunables> {
   /** The store's `downloads` section; the manager owns its keys. */
   section: Section<unknown>
   downloadDir: string
-  /** Current candidate providers (peer id strings) of a content id; asked again when the providers run out. */
-  providers: (contentId: string) => Promise<string[]>
+  /**
+   * Current candidate providers (peer id strings) of a content id, asked again when
+   * the providers run out; with `only` (a `from` list) it returns those peers, made dialable.
+   */
+  providers: (contentId: string, only?: string[]) => Promise<string[]>
   logger: ComponentLogger
+}
+
+/** What {@link DownloadManager.resumeAll} did with every stored download. */
+export interface ResumeOutcome {
+  completed: DownloadResult[]
+  failed: Array<{ contentId: string, name: string, error: string, code?: string }>
 }

@@ -81,7 +81,6 @@ export async function drainDownloads (ctx: ChaosContext): Promise<void> {
   await Promise.all(ctx.network.peers.map(async peer => {
     let left: Array<{ name: string, status: string, error?: string }> = []
     let listed = false
-    let resumes = 0
     while (Date.now() < deadline) {
       const result = await peer.cli(['downloads'], 30_000)
       listed = Array.isArray(result.json)
@@ -90,12 +89,6 @@ export async function drainDownloads (ctx: ChaosContext): Promise<void> {
         break
       }
       if (listed && left.every(download => download.status !== 'active')) {
-        if (resumes++ === 1) {
-          // What the error's "can be resumed later" leads a user to: learn the providers again, then resume.
-          // Counted: a resume that needs it points at a bug (a `-p` download forgets its provider's address on restart).
-          ledger.count('fetchesBeforeSecondResume')
-          await peer.cli(['fetch', '--timeout', '10'], 40_000)
-        }
         await resume(ctx, peer, deadline)
       }
       await pause(1_000)

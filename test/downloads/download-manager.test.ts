@@ -151,7 +151,7 @@ describe('DownloadManager', () => {
       assert.ok(state.partPath.endsWith('x.bin.part'))
 
       peers.watched.piecesRequested.clear()
-      const results = await peers.manager().resumeAll()
+      const results = (await peers.manager().resumeAll()).completed
       assert.equal(results.length, 1)
       assert.equal(await sha256File(results[0].path), sha256(peers.file.bytes))
       assert.equal(peers.watched.totalPiecesRequested, pieceCount - state.piecesDone, 'only the missing pieces were asked for')
@@ -190,7 +190,7 @@ describe('DownloadManager', () => {
         }
         const manager = peers.manager({ section })
         assert.equal((await manager.list())[0].status, 'interrupted')
-        const [result] = await manager.resumeAll()
+        const [result] = (await manager.resumeAll()).completed
         assert.equal(await sha256File(result.path), sha256(peers.file.bytes))
         const again = peers.watched.indicesRequested.filter(index => recorded.has(index))
         assert.deepEqual(again, [], 'no recorded piece was asked for again')
@@ -211,7 +211,7 @@ describe('DownloadManager', () => {
       assert.equal(states[0].status, 'interrupted')
       assert.match(states[0].error ?? '', /no provider/)
       await peers.addProvider(contentId => contentId === peers.file.contentId ? peers.file.source : undefined)
-      const [result] = await manager.resumeAll()
+      const [result] = (await manager.resumeAll()).completed
       assert.equal(await sha256File(result.path), sha256(peers.file.bytes))
     })
   })

@@ -106,3 +106,37 @@ describe('downloads survive killed peers (kill -9)', () => {
       `served ${servedAfterKill} bytes after the restart, ${state.received} of ${size} were verified before the kill`)
   })
 })
+
+describe('a -p download resumed after a restart', () => {
+  const network = new PeerNetwork()
+  after(async () => { await network.close() })
+
+  it('still reaches its chosen provider when that provider is not a neighbour', async () => {
+    // A ← B ← C in a line: A learns C's file (and address) only through the fetch.
+    const a = await network.peer()
+    const startedA = await a.start()
+    const b = await network.peer({ primary_peer_url: hostPort(startedA.addresses[0]) })
+    const startedB = await b.start()
+    const c = await network.peer({ primary_peer_url: hostPort(startedB.addresses[0]) })
+    await mkdir(c.sharedDir, { recursive: true })
+    await writeFile(join(c.sharedDir, 'far.txt'), 'from two hops away')
+    const startedC = await c.start()
+    const cPort = Number(hostPort(startedC.addresses[0]).split(':')[1])
+    await c.json(['sync'])
+    await eventually(async () => (await b.json(['status'])).connectedPeers === 2, { what: 'the line to connect' })
+    assert.equal((await a.json(['fetch'])).peersReached, 2)
+    // C goes away: the download fails and is kept for later.
+    await c.json(['stop'])
+    const failed = await a.run(['download', '-p', startedC.peerId, 'far.txt'], { timeoutMs: 120_000 })
+    assert.notEqual(failed.code, 0)
+    assert.equal((await a.json(['downloads']))[0]?.status, 'interrupted')
+    // A restarts (its address book is gone), C comes back on its port: the resume must find C again.
+    await a.json(['stop'])
+    await a.start()
+    await c.writeConfig({ listening_port: cPort, primary_peer_url: hostPort(startedB.addresses[0]) })
+    await c.start()
+    const [resumed] = await a.json(['download', '--resume'], { timeoutMs: 120_000 })
+    assert.equal(resumed.name, 'far.txt')
+    assert.equal(await readFile(resumed.path, 'utf8'), 'from two hops away')
+  })
+})
