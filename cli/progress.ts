@@ -1,5 +1,4 @@
-import { MultiBar, Presets } from 'cli-progress'
-import type { SingleBar } from 'cli-progress'
+import type { MultiBar, SingleBar } from 'cli-progress'
 import { formatBytes, formatDuration, useColour } from './output.ts'
 
 /** The progress a download reports (see src/downloads). */
@@ -20,17 +19,25 @@ export class DownloadBars {
   private readonly multiBar?: MultiBar
   private readonly bars = new Map<string, SingleBar>()
 
-  constructor (enabled: boolean) {
-    if (enabled && process.stderr.isTTY === true) {
-      const colour = useColour(process.stderr)
-      this.multiBar = new MultiBar({
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: false,
-        format: `{name} ${colour ? '{bar}' : '[{bar}]'} {percentage}% {done}/{total} {rate}/s ETA {eta_text} peers {peers}`,
-        barsize: 24
-      }, colour ? Presets.shades_classic : Presets.legacy)
+  private constructor (multiBar?: MultiBar) {
+    this.multiBar = multiBar
+  }
+
+  /** Bars on stderr when it is a terminal and `enabled`; a silent stand-in otherwise. */
+  static async create (enabled: boolean): Promise<DownloadBars> {
+    if (!enabled || process.stderr.isTTY !== true) {
+      return new DownloadBars()
     }
+    // Loaded only when there is a terminal to draw on.
+    const { MultiBar, Presets } = await import('cli-progress')
+    const colour = useColour(process.stderr)
+    return new DownloadBars(new MultiBar({
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: false,
+      format: `{name} ${colour ? '{bar}' : '[{bar}]'} {percentage}% {done}/{size_text} {rate}/s ETA {eta_text} peers {peers}`,
+      barsize: 24
+    }, colour ? Presets.shades_classic : Presets.legacy))
   }
 
   /** Updates (or adds) the bar of a download. */
@@ -42,7 +49,7 @@ export class DownloadBars {
     const payload = {
       name: truncate(progress.name, 28).padEnd(28),
       done: formatBytes(progress.received),
-      total: formatBytes(progress.size),
+      size_text: formatBytes(progress.size),
       rate: formatBytes(Math.round(progress.bytesPerSecond)),
       eta_text: progress.bytesPerSecond > 0 ? formatDuration(remaining / progress.bytesPerSecond) : '?',
       peers: progress.peers.length

@@ -44,7 +44,7 @@ export function builder (y: Argv<GlobalOptions>): Argv<DownloadArgs> {
 }
 
 export async function handler (argv: DownloadArgs): Promise<void> {
-  const bars = new DownloadBars(argv.json !== true)
+  const bars = await DownloadBars.create(argv.json !== true)
   const onProgress = (progress: DownloadProgressView): void => { bars.update(progress) }
   const options = { timeoutMs: IDLE_TIMEOUT_MS, onProgress }
   let results: DownloadResultView[]

@@ -1,5 +1,5 @@
 import { callDaemon } from '../context.ts'
-import { formatBytes, printJson, printTable } from '../output.ts'
+import { formatBytes, printJson, printLines, printTable } from '../output.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 
@@ -20,8 +20,12 @@ export async function handler (argv: GlobalOptions): Promise<void> {
   }
   printTable(['ID', 'STATUS', 'DONE', 'NAME'], list.map(d => [
     d.contentId.slice(0, 12),
-    d.status + (d.error == null ? '' : ` (${d.error})`),
+    d.status,
     `${formatBytes(d.received)} / ${formatBytes(d.size)}`,
     d.name
   ]), 'No downloads in progress.')
+  const failures = list.filter(d => d.error != null)
+  for (const d of failures) {
+    printLines(`${d.contentId.slice(0, 12)}: ${d.error}`)
+  }
 }

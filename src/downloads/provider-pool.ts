@@ -61,7 +61,7 @@ export class ProviderPool {
     if (this.#started) {
       this.#idleRounds = progressed ? 0 : this.#idleRounds + 1
       if (this.#idleRounds >= maxProviderRounds) {
-        throw new NoProvidersError(`no provider could supply ${this.#init.contentId} after ${maxProviderRounds} attempts; the download can be resumed later`)
+        throw new NoProvidersError(`no provider could supply ${this.#init.contentId.slice(0, 12)} after ${maxProviderRounds} attempts: run \`peerit fetch\` to find providers, then \`peerit download --resume\``)
       }
       if (this.#idleRounds > 0) {
         await sleep(backoff(this.#idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), undefined, { signal })

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 
@@ -19,6 +18,8 @@ export function socketPathFor (stateDir: string): string {
   if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH_BYTES) {
     return inside
   }
+  // Loaded only on this rare path: node:crypto costs every short CLI command ~5 ms to load.
+  const { createHash } = process.getBuiltinModule('node:crypto')
   const digest = createHash('sha256').update(stateDir).digest('hex').slice(0, 20)
   return join(shortSocketDir(), `${digest}.sock`)
 }
