@@ -1,6 +1,7 @@
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { NotRunningError, PeeritError } from '../errors.ts'
+import { readLines } from './json-rpc.ts'
 import type { RpcErrorObject, RpcNotification, RpcResponse } from './json-rpc.ts'
 
 /** How long a request may go without an answer or a progress notification. */
@@ -49,17 +50,8 @@ export class IpcClient {
 
   private constructor (socket: Socket) {
     this.socket = socket
-    let buffered = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => {
-      buffered += chunk
-      let newline = buffered.indexOf('\n')
-      while (newline !== -1) {
-        this.onLine(buffered.slice(0, newline))
-        buffered = buffered.slice(newline + 1)
-        newline = buffered.indexOf('\n')
-      }
-    })
+    // The daemon is trusted, and a big answer (`list files` of a large store) is one long line.
+    readLines(socket, (line) => { this.onLine(line) }, Number.POSITIVE_INFINITY, () => {})
     socket.on('close', () => {
       for (const [id, pending] of this.pending) {
         clearTimeout(pending.timer)

@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net'
+
 /**
  * The IPC wire format: newline-delimited JSON-RPC 2.0. One JSON object per
  * line; long operations send `progress` notifications before their response.
@@ -45,3 +47,31 @@ export const RPC_ERRORS = {
 
 /** A line longer than this is refused: no client of ours sends anything near it. */
 export const MAX_LINE_BYTES = 1024 * 1024
+
+/**
+ * Calls `onLine` for every complete, non-blank line a socket sends. When an
+ * unfinished line grows past `maxLineBytes`, `onOverflow` is called and the
+ * socket is read no more.
+ */
+export function readLines (socket: Socket, onLine: (line: string) => void, maxLineBytes: number, onOverflow: () => void): void {
+  let buffered = ''
+  socket.setEncoding('utf8')
+  const onData = (chunk: string): void => {
+    buffered += chunk
+    let newline = buffered.indexOf('\n')
+    while (newline !== -1) {
+      const line = buffered.slice(0, newline)
+      buffered = buffered.slice(newline + 1)
+      if (line.trim() !== '') {
+        onLine(line)
+      }
+      newline = buffered.indexOf('\n')
+    }
+    if (Buffer.byteLength(buffered) > maxLineBytes) {
+      buffered = ''
+      socket.off('data', onData)
+      onOverflow()
+    }
+  }
+  socket.on('data', onData)
+}

@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import { dirname } from 'node:path'
 import type { Server, Socket } from 'node:net'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
-import { MAX_LINE_BYTES, RPC_ERRORS } from './json-rpc.ts'
+import { MAX_LINE_BYTES, readLines, RPC_ERRORS } from './json-rpc.ts'
 import { shortSocketDir } from './socket-path.ts'
 import type { RpcErrorObject, RpcRequest, RpcResponse } from './json-rpc.ts'
 
@@ -88,27 +88,10 @@ export class IpcServer {
     this.sockets.add(socket)
     const hangUp = new AbortController()
     const signal = AbortSignal.any([hangUp.signal, this.closing.signal])
-    let buffered = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => {
-      buffered += chunk
-      let newline = buffered.indexOf('\n')
-      while (newline !== -1) {
-        const line = buffered.slice(0, newline)
-        buffered = buffered.slice(newline + 1)
-        if (line.trim() !== '') {
-          void this.onLine(socket, line, signal)
-        }
-        newline = buffered.indexOf('\n')
-      }
-      if (Buffer.byteLength(buffered) > MAX_LINE_BYTES) {
-        this.send(socket, { jsonrpc: '2.0', id: null, error: { code: RPC_ERRORS.invalidRequest, message: 'request line too long' } })
-        // A client that sent that is broken or hostile: stop reading it at all.
-        socket.removeAllListeners('data')
-        socket.end(() => { socket.destroy() })
-        buffered = ''
-        return
-      }
+    readLines(socket, (line) => { void this.onLine(socket, line, signal) }, MAX_LINE_BYTES, () => {
+      this.send(socket, { jsonrpc: '2.0', id: null, error: { code: RPC_ERRORS.invalidRequest, message: 'request line too long' } })
+      // A client that sent that is broken or hostile: it is read no more and hung up on.
+      socket.end(() => { socket.destroy() })
     })
     socket.on('error', (err) => { this.log('ipc client error: %s', err.message) })
     socket.on('close', () => {
