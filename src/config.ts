@@ -34,6 +34,8 @@ export interface PeerConfig {
   peers: PeerUrl[]
   /** `watch`: re-index the shared folder when it changes, default false. */
   watch: boolean
+  /** `provider_max_age_hours` in ms: a discovered file's provider not seen for this long is forgotten (default 24 h). */
+  providerMaxAgeMs: number
   /** `.peerit` beside the config file (mode 0700). */
   stateDir: string
   /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
@@ -110,7 +112,7 @@ const peerUrl: KeyRule<PeerUrl | null> = {
   parse: value => value == null || value === '' ? null : typeof value === 'string' ? parsePeerUrl(value) : undefined
 }
 
-/** Every key `peerConf.json` may hold: the original's, plus `watch`. */
+/** Every key `peerConf.json` may hold: the original's, plus `watch`, `provider_max_age_hours` and `limits`. */
 const keyRules = {
   listening_ip: {
     fallback: '127.0.0.1',
@@ -130,6 +132,11 @@ const keyRules = {
     fallback: false,
     expected: 'true or false',
     parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
+  },
+  provider_max_age_hours: {
+    fallback: 24,
+    expected: 'a number of hours from 0.01 to 8760',
+    parse: (value: unknown) => typeof value === 'number' && value >= 0.01 && value <= 8760 ? value : undefined
   }
 } satisfies Record<string, KeyRule<unknown>>
 
@@ -194,6 +201,7 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     downloadDir: values.download_dir,
     peers: [values.primary_peer_url, values.secondary_peer_url].filter(url => url != null),
     watch: values.watch,
+    providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
     limits
   }
@@ -227,7 +235,8 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
     download_dir: options.downloadDir ?? keyRules.download_dir.fallback,
     primary_peer_url: peers[0] ?? keyRules.primary_peer_url.fallback,
     secondary_peer_url: peers[1] ?? keyRules.secondary_peer_url.fallback,
-    watch: options.watch ?? keyRules.watch.fallback
+    watch: options.watch ?? keyRules.watch.fallback,
+    provider_max_age_hours: keyRules.provider_max_age_hours.fallback
   }
   // The same checks as loading, so `init` never writes a file that `start` rejects.
   validate(raw, configPath)

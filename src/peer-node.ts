@@ -25,6 +25,9 @@ import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchQuery, FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 
+/** How often stale providers are looked for: a fraction of the shortest sensible age. */
+const AGE_OUT_INTERVAL_MS = 10 * 60_000
+
 /** Options of {@link createPeerNode}; paths should be absolute. */
 export interface PeerNodeOptions {
   /** Folder for identity, database and socket. */
@@ -176,6 +179,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private readonly downloadManager: DownloadManager
   private readonly connectedSince = new Map<string, number>()
   private startedAt = 0
+  private ageOutTimer?: ReturnType<typeof setInterval>
 
   constructor (options: PeerNodeOptions, parts: NodeParts) {
     super()
@@ -223,10 +227,14 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
         this.sharedIndex.watch()
       }
     }, (err) => { this.log.error('initial sync failed: %s', err.message) })
+    this.ageOutTimer = setInterval(() => { void this.ageOut() }, AGE_OUT_INTERVAL_MS)
+    this.ageOutTimer.unref()
+    void this.ageOut()
     void this.downloadManager.resumeAll().catch((err) => { this.log.error('resuming downloads failed: %s', err.message) })
   }
 
   async stop (): Promise<void> {
+    clearInterval(this.ageOutTimer)
     this.contacts.stop()
     await this.downloadManager.stop()
     await this.sharedIndex.close()
@@ -425,6 +433,18 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     const known = file?.providers ?? []
     await this.learnProviders(known.map(p => ({ peerId: p.peerId, addresses: p.addresses, files: [], hops: 0 })))
     return only ?? known.map(p => p.peerId).filter(id => id !== this.peerId)
+  }
+
+  /** Forgets providers not seen for `providerMaxAgeMs`, and files left with none. */
+  private async ageOut (): Promise<void> {
+    try {
+      const dropped = await this.discoveredFiles.ageOut()
+      if (dropped > 0) {
+        this.log('aged out %d discovered files', dropped)
+      }
+    } catch (err: any) {
+      this.log.error('ageing out discovered files failed: %s', err.message)
+    }
   }
 
   /** Puts providers' addresses in the address book, so a download can dial peers that are not neighbours. */

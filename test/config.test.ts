@@ -61,6 +61,7 @@ describe('loadConfig', () => {
       downloadDir: join(folder, 'downloads'),
       peers: [],
       watch: false,
+      providerMaxAgeMs: 24 * 3_600_000,
       stateDir: join(folder, '.peerit'),
       limits: {}
     })
@@ -294,7 +295,8 @@ describe('writeInitialConfig', () => {
       download_dir: './downloads',
       primary_peer_url: '',
       secondary_peer_url: '',
-      watch: false
+      watch: false,
+      provider_max_age_hours: 24
     }
     assert.deepEqual(result, { path, raw: expected })
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), expected)
@@ -314,7 +316,8 @@ describe('writeInitialConfig', () => {
       download_dir: '/tmp/x',
       primary_peer_url: 'localhost:4002',
       secondary_peer_url: '/ip4/127.0.0.1/tcp/4003',
-      watch: true
+      watch: true,
+      provider_max_age_hours: 24
     })
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), raw)
   })

@@ -54,6 +54,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     listen: [listenAddress(config.listeningIp, config.listeningPort)],
     peers: config.peers.map(p => p.input),
     watch: options.watch ?? config.watch,
+    providerMaxAgeMs: config.providerMaxAgeMs,
     limits: config.limits,
     logger: defaultLogger()
   })
