@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { PeeritError } from '../../src/errors.ts'
 import { IpcClient } from '../../src/ipc/client.ts'
 import { locateNode, requireConfig } from '../context.ts'
-import { printJson, printLines, style } from '../output.ts'
+import { printJson, printLines, style, warn } from '../output.ts'
 import type { GlobalOptions, NodeLocation } from '../context.ts'
 import type { DaemonReadyMessage } from '../../src/daemon/daemon.ts'
 import type { Argv } from 'yargs'
@@ -37,6 +37,7 @@ export async function handler (argv: StartArgs): Promise<void> {
     return
   }
   const ready = await spawnDaemon(location, argv.watch)
+  ready.warnings?.forEach(warning => { warn(warning) })
   if (argv.json === true) {
     printJson({ peerId: ready.peerId, addresses: ready.addresses, pid: ready.pid })
     return
@@ -52,7 +53,7 @@ export async function handler (argv: StartArgs): Promise<void> {
 }
 
 /** What a started (or already running) daemon reports. */
-export interface RunningStatus { peerId: string, addresses: string[], pid: number }
+export interface RunningStatus { peerId: string, addresses: string[], pid: number, warnings?: string[] }
 
 /** The status of the daemon at a location, or undefined when none answers. */
 export async function runningStatus (location: NodeLocation): Promise<RunningStatus | undefined> {

@@ -11,7 +11,7 @@ import { stateFiles } from './state-files.ts'
 
 /** What a daemon started by `peerit start` tells its parent over the IPC channel. */
 export type DaemonReadyMessage =
-  | { type: 'ready', peerId: string, addresses: string[], pid: number }
+  | { type: 'ready', peerId: string, addresses: string[], pid: number, warnings: string[] }
   | { type: 'error', code: string, message: string }
 
 /** Options of {@link runDaemon}. */
@@ -97,7 +97,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
   log(`started ${status.peerId} (pid ${process.pid}) listening on ${status.addresses.join(' ')}`)
   node.addEventListener('peer:connected', (event) => { log(`peer connected ${event.detail.peerId}`) })
   node.addEventListener('peer:disconnected', (event) => { log(`peer disconnected ${event.detail.peerId}`) })
-  tellParent({ type: 'ready', peerId: status.peerId, addresses: status.addresses, pid: process.pid })
+  tellParent({ type: 'ready', peerId: status.peerId, addresses: status.addresses, pid: process.pid, warnings })
   await stopped
 }
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { stat, writeFile } from 'node:fs/promises'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { eventually, hostPort, PeerNetwork } from '../fixtures/daemons.ts'
-import type { PeerDir } from '../fixtures/daemons.ts'
+import { eventually, hostPort, PeerDir, PeerNetwork } from '../fixtures/daemons.ts'
 
 /** `list peers --json` of a peer, as a map from peer id to entry. */
 async function peersOf (peer: PeerDir): Promise<Map<string, any>> {
@@ -236,5 +235,32 @@ describe('peerit without a usable config or daemon', () => {
   it('an unknown command is a usage error (exit 2)', async () => {
     const result = await network.peers[0].run(['frobnicate'])
     assert.equal(result.code, 2)
+  })
+})
+
+describe('peerit in awkward places', () => {
+  const network = new PeerNetwork()
+  after(async () => { await network.close() })
+
+  it('a config folder too deep for a Unix socket path still works', async () => {
+    const shallow = await network.peer()
+    const deep = join(shallow.dir, 'a-folder-name-long-enough'.repeat(3), 'and-another-one-to-pass-the-limit'.repeat(2))
+    await mkdir(deep, { recursive: true })
+    const peer = new PeerDir(deep)
+    network.peers.push(peer)
+    await peer.writeConfig({})
+    assert.ok(Buffer.byteLength(join(peer.stateDir, 'peerit.sock')) > 108, 'the state folder is deeper than sun_path allows')
+    const started = await peer.start()
+    const status = await peer.json(['status'])
+    assert.equal(status.peerId, started.peerId)
+    await peer.json(['stop'])
+  })
+
+  it('unknown config keys are warned about when starting', async () => {
+    const peer = await network.peer({ colour_scheme: 'dark' })
+    const result = await peer.run(['start'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stderr, /unknown key 'colour_scheme'/)
+    peer.pid = (await peer.json(['status'])).pid
   })
 })
