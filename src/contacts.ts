@@ -1,5 +1,6 @@
 import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import { backoff } from './timing.ts'
 import type { PeerUrl } from './peer-url.ts'
 import type { Section } from './store.ts'
 
@@ -169,7 +170,7 @@ export class Contacts {
     } catch (err: any) {
       state.attempts++
       // Jitter keeps a whole network that lost one peer from redialling it in lockstep.
-      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** state.attempts) * (0.75 + Math.random() * 0.5)
+      const delay = backoff(state.attempts, BACKOFF_MIN_MS, BACKOFF_MAX_MS) * (0.75 + Math.random() * 0.5)
       this.log('dial of contact %s failed (attempt %d, next in %d ms): %s', address, state.attempts, Math.round(delay), err.message)
       this.schedule(address, delay)
     }

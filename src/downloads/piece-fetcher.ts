@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
 import { BadPieceError, StallError } from './errors.ts'
-import { backoff, untilAborted } from './timing.ts'
+import { backoff, untilAborted } from '../timing.ts'
 import type { Budget } from './budget.ts'
 import type { PartFile } from './part-file.ts'
 import type { PieceRun, PieceScheduler } from './piece-scheduler.ts'
