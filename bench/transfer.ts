@@ -5,11 +5,12 @@
  *   (b) raw libp2p stream written to a file        — what a naive app gets
  *   (c) PeerIT getPieces, every piece verified, written at its offset
  *   (d) plain TCP (node:net) written to a file     — no libp2p at all
+ *   (e) a whole PeerIT download (DownloadManager)   — what `peerit download` does
  *
  * Every case has its own sender and receiver child process, so the receiver's
  * peak RSS (`maxRSS`) is its own. Usage:
  *
- *   npx node bench/transfer.ts --size 1GiB [--cases a,b,c,d] [--runs 1] [--dir /tmp]
+ *   npx node bench/transfer.ts --size 1GiB [--cases a,b,c,d,e] [--runs 1] [--dir /tmp]
  *
  * Extension point: a case is a `{ key, name, sender, receiver }` entry in
  * CASES; a sender role starts one provider and reports its address. A
@@ -23,7 +24,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -34,6 +35,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { sendBufferBelow } from '../protocols/file/back-pressure.ts'
 import { decodeManifest, hashFile, peeritFile, pieceCount, verifyPiece } from '../protocols/file/index.ts'
+import { DownloadManager } from '../src/downloads/index.ts'
+import { Store } from '../src/store.ts'
 import type { PeeritFile } from '../protocols/file/index.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { ChildProcess } from 'node:child_process'
@@ -73,7 +76,8 @@ const CASES: Case[] = [
   { key: 'a', name: 'raw libp2p stream, discard', sender: rawSender, receiver: rawDiscard },
   { key: 'b', name: 'raw libp2p stream → file', sender: rawSender, receiver: rawToFile },
   { key: 'c', name: 'PeerIT getPieces + verify → file', sender: peeritSender, receiver: peeritReceiver },
-  { key: 'd', name: 'plain TCP → file', sender: tcpSender, receiver: tcpReceiver }
+  { key: 'd', name: 'plain TCP → file', sender: tcpSender, receiver: tcpReceiver },
+  { key: 'e', name: 'PeerIT download (DownloadManager) → file', sender: peeritSender, receiver: downloadReceiver }
 ]
 
 async function libp2pNode (services: { peeritFile?: ReturnType<typeof peeritFile> } = {}): Promise<Libp2p<{ peeritFile?: PeeritFile }>> {
@@ -173,6 +177,27 @@ async function peeritReceiver (job: Job): Promise<number> {
   }
   await node.stop()
   return bytes
+}
+
+/** A whole PeerIT download: manifest, scheduling, verification, part file, fsync'ed state, atomic rename. */
+async function downloadReceiver (job: Job): Promise<number> {
+  const node = await libp2pNode({ peeritFile: peeritFile() })
+  const connection = await node.dial(multiaddr(job.addresses[0]))
+  const store = new Store(`${job.output}.state`)
+  await store.open()
+  const manager = new DownloadManager({
+    file: node.services.peeritFile as PeeritFile,
+    section: store.section('downloads'),
+    downloadDir: dirname(job.output),
+    providers: async () => [connection.remotePeer.toString()],
+    logger: node.logger
+  })
+  try {
+    return (await manager.download({ contentId: job.contentId, name: basename(job.output) })).size
+  } finally {
+    await store.close()
+    await node.stop()
+  }
 }
 
 async function tcpSender (job: Job): Promise<string> {
@@ -291,7 +316,7 @@ async function main (): Promise<void> {
     options: {
       child: { type: 'string' },
       size: { type: 'string', default: '1GiB' },
-      cases: { type: 'string', default: 'a,b,c,d' },
+      cases: { type: 'string', default: 'a,b,c,d,e' },
       runs: { type: 'string', default: '1' },
       dir: { type: 'string', default: tmpdir() }
     }
@@ -334,7 +359,7 @@ async function main (): Promise<void> {
       const result = best.get(benchCase.key)
       console.log(`  (${benchCase.key}) ${benchCase.name.padEnd(34)} ${rate(benchCase.key)?.toFixed(0).padStart(6)} MB/s  peak RSS ${result?.maxRssMiB.toFixed(0)} MiB`)
     }
-    for (const [over, under] of [['c', 'b'], ['c', 'a'], ['c', 'd']]) {
+    for (const [over, under] of [['c', 'b'], ['e', 'b'], ['c', 'a'], ['e', 'a'], ['c', 'd']]) {
       const top = rate(over)
       const bottom = rate(under)
       if (top != null && bottom != null) {
