@@ -61,13 +61,17 @@ export class Contacts {
     }
   }
 
-  /** Starts keeping every contact connected. */
-  start (): void {
+  /**
+   * Starts keeping every contact connected; resolves once each contact's
+   * first dial has succeeded or failed (failures go on with backoff).
+   */
+  async start (): Promise<void> {
     this.running = true
     this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
-    for (const contact of this.contacts.values()) {
-      this.schedule(contact.address, 0)
-    }
+    await Promise.all([...this.contacts.keys()].map(async address => {
+      this.redials.set(address, { attempts: 0 })
+      await this.redial(address)
+    }))
   }
 
   /** Stops redialling; contacts stay persisted. */

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -24,6 +25,9 @@ import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchQuery, FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
+
+/** How long start() waits for the first contact dials and the initial sync before it returns anyway. */
+const STARTUP_GRACE_MS = 3000
 
 /** How often stale providers are looked for: a fraction of the shortest sensible age. */
 const AGE_OUT_INTERVAL_MS = 10 * 60_000
@@ -220,13 +224,15 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       const peer = parsePeerUrl(url)
       await this.contacts.add(contactAddress(peer), peer.peerId, 'config')
     }
-    this.contacts.start()
-    // Indexing can take minutes on a big folder: the node serves meanwhile.
-    void this.sharedIndex.sync().then(() => {
+    const firstDials = this.contacts.start()
+    const initialSync = this.sharedIndex.sync().then(() => {
       if (this.options.watch === true) {
         this.sharedIndex.watch()
       }
     }, (err) => { this.log.error('initial sync failed: %s', err.message) })
+    // A node is most useful once its contacts are dialled and its shared folder indexed, so
+    // start() waits for both; but never long: a big folder goes on indexing while the node serves.
+    await Promise.race([Promise.all([firstDials, initialSync]), sleep(STARTUP_GRACE_MS, undefined, { ref: false })])
     this.ageOutTimer = setInterval(() => { void this.ageOut() }, AGE_OUT_INTERVAL_MS)
     this.ageOutTimer.unref()
     void this.ageOut()
