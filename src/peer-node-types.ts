@@ -1,0 +1,118 @@
+import type { TypedEventEmitter } from 'main-event'
+import type { ComponentLogger, Libp2p } from '@libp2p/interface'
+import type { DiscoveredFile } from './discovered-files.ts'
+import type { DownloadProgress, DownloadResult, DownloadState, ResumeOutcome } from './downloads/index.ts'
+import type { PeeritServices } from './libp2p.ts'
+import type { PeerLimits } from './limits.ts'
+import type { SearchQuery } from './search/index.ts'
+import type { SharedFile, SyncResult } from './shared-index.ts'
+import type { FetchQuery, FetchResult } from '../protocols/fetch/index.ts'
+
+// The public shape of a node: what `createPeerNode` takes and what it returns.
+// The implementation is in peer-node.ts.
+
+/** Options of {@link createPeerNode}; paths should be absolute. */
+export interface PeerNodeOptions {
+  /** Folder for identity, database and socket. */
+  stateDir: string
+  /** Folder whose files this peer shares. */
+  sharedDir: string
+  /** Folder downloads land in. */
+  downloadDir: string
+  /** Multiaddrs to listen on. Default: `/ip4/127.0.0.1/tcp/0`. */
+  listen?: string[]
+  /** Peer urls (`host:port` or multiaddr) to keep connected to, besides persisted contacts. */
+  peers?: string[]
+  /** Follow changes of `sharedDir` as they happen. Default: false. */
+  watch?: boolean
+  /** Most connections held at once. Default: 300. Same as `limits.maxConnections`, which wins when both are set. */
+  maxConnections?: number
+  /** Rates, caps and ban rules (docs/security.md); each absent key keeps its default (`DEFAULT_LIMITS` in src/limits.ts). */
+  limits?: Partial<PeerLimits>
+  /** Drop a discovered file's provider not seen for this long. Default: 24 h. */
+  providerMaxAgeMs?: number
+  /** Logger; default: libp2p's, enabled with `DEBUG=peerit:*`. */
+  logger?: ComponentLogger
+}
+
+/** A peer as `list peers` shows it. */
+export interface PeerInfo {
+  /** Null for a contact that has never answered and was given without `/p2p/…`. */
+  peerId: string | null
+  addresses: string[]
+  connected: boolean
+  /** Whether it is in the persisted contact list. */
+  contact: boolean
+  /** When the oldest open connection was opened (ms since epoch), if connected. */
+  connectedSince?: number
+}
+
+/** What `status` reports. */
+export interface NodeStatus {
+  peerId: string
+  addresses: string[]
+  connectedPeers: number
+  contacts: number
+  sharedFiles: number
+  discoveredFiles: number
+  uptimeSeconds: number
+  version: string
+  /** Piece bytes this node has served to other peers since it started. */
+  uploadedBytes: number
+}
+
+/** Options of {@link PeerNode.fetch}. */
+export interface NodeFetchOptions {
+  ttl?: number
+  timeoutMs?: number
+  query?: FetchQuery
+  signal?: AbortSignal
+}
+
+/** Options of {@link PeerNode.download}. */
+export interface NodeDownloadOptions {
+  /** Only these peers (peer id strings) are asked. */
+  from?: string[]
+  signal?: AbortSignal
+  onProgress?: (progress: DownloadProgress) => void
+}
+
+/** A finished download; `alreadyShared` when the file was in the shared index and nothing was fetched. */
+export type NodeDownloadResult = DownloadResult & { alreadyShared?: boolean }
+
+/** The events a {@link PeerNode} emits. */
+export interface PeerNodeEvents {
+  'peer:connected': CustomEvent<{ peerId: string }>
+  'peer:disconnected': CustomEvent<{ peerId: string }>
+  'file:discovered': CustomEvent<{ fetchId: string, files: number, peersReached: number }>
+  'download:progress': CustomEvent<DownloadProgress>
+}
+
+/**
+ * A PeerIT peer: libp2p with the fetch and file protocols, the shared index,
+ * the discovered-file store, contacts and downloads.
+ */
+export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
+  readonly peerId: string
+  /** The underlying libp2p node, for advanced embedding. */
+  readonly libp2p: Libp2p<PeeritServices>
+  start (): Promise<void>
+  stop (): Promise<void>
+  status (): NodeStatus
+  /** Dials a peer url and keeps it as a contact. */
+  connect (url: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }>
+  /** Hangs up on a peer (url or peer id) and forgets it as a contact. */
+  disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }>
+  peers (): PeerInfo[]
+  sync (options?: { signal?: AbortSignal }): Promise<SyncResult>
+  share (path: string): Promise<SharedFile>
+  sharedFiles (): SharedFile[]
+  fetch (options?: NodeFetchOptions): Promise<FetchResult>
+  search (query: SearchQuery, options?: { limit?: number }): Promise<DiscoveredFile[]>
+  files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]>
+  /** Resolves a name, id or unique id prefix to one discovered file. */
+  resolveFile (nameOrId: string, options?: { from?: string[] }): Promise<DiscoveredFile>
+  download (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
+  downloads (): Promise<DownloadState[]>
+  resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<ResumeOutcome>
+}
