@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { mkdir, stat, writeFile } from 'node:fs/promises'
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { eventually, hostPort, PeerDir, PeerNetwork } from '../fixtures/daemons.ts'
 
@@ -148,8 +148,6 @@ describe('peerit without a usable config or daemon', () => {
 
   it('no config: start tells the user to run peerit init (exit 2)', async () => {
     const peer = await network.peer()
-    await writeFile(join(peer.dir, 'peerConf.json'), '')
-    const { rm } = await import('node:fs/promises')
     await rm(join(peer.dir, 'peerConf.json'))
     const result = await peer.run(['start'])
     assert.equal(result.code, 2)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { eventually, hostPort, PeerNetwork } from '../fixtures/daemons.ts'
 import type { PeerDir } from '../fixtures/daemons.ts'
@@ -104,5 +104,23 @@ describe('sharing, fetch and search through the peerit CLI', () => {
     await a.json(['sync'])
     const found = await c.json(['search', 'new', 'song', '--network'])
     assert.deepEqual(found.map((f: any) => f.name), ['New Song.mp3'])
+  })
+})
+
+describe('a daemon started with --watch', () => {
+  const network = new PeerNetwork()
+  after(async () => { await network.close() })
+
+  it('indexes files as they appear and forgets them as they go', async () => {
+    const peer = await network.peer()
+    const started = await peer.run(['start', '--watch', '--json'])
+    assert.equal(started.code, 0, started.stderr)
+    peer.pid = started.json.pid
+    await mkdir(peer.sharedDir, { recursive: true })
+    await writeFile(join(peer.sharedDir, 'dropped in.txt'), 'no sync needed')
+    await eventually(async () => (await peer.json(['list', 'shared'])).some((f: any) => f.name === 'dropped in.txt'),
+      { what: 'the new file to be indexed' })
+    await rm(join(peer.sharedDir, 'dropped in.txt'))
+    await eventually(async () => (await peer.json(['list', 'shared'])).length === 0, { what: 'the removed file to leave the index' })
   })
 })
