@@ -13,9 +13,7 @@ export const SECTIONS = {
   contacts: 'contacts',
   sharedIndex: 'shared',
   discoveredFiles: 'discovered',
-  discoveredWords: 'words',
-  downloads: 'downloads',
-  meta: 'meta'
+  downloads: 'downloads'
 } as const
 
 /**
