@@ -82,6 +82,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private readonly connectedSince = new Map<string, number>()
   private startedAt = 0
   private ageOutTimer?: ReturnType<typeof setInterval>
+  private discoveredOpening: Promise<void> = Promise.resolve()
 
   constructor (options: PeerNodeOptions, parts: NodeParts) {
     super()
@@ -111,7 +112,10 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   async start (): Promise<void> {
     await this.contacts.load()
     await this.sharedIndex.open()
-    await this.discoveredFiles.open()
+    // A store of a million discovered files takes seconds to load: the node serves meanwhile,
+    // and whatever needs the store waits for it.
+    this.discoveredOpening = this.discoveredFiles.open()
+    this.discoveredOpening.catch((err: Error) => { this.log.error('opening the discovered-file store failed: %s', err.message) })
     try {
       await this.libp2p.start()
     } catch (err: any) {
@@ -143,6 +147,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     await this.downloadManager.stop()
     await this.sharedIndex.close()
     await this.libp2p.stop()
+    await this.discoveredOpening.catch(() => {})
     await this.store.close()
   }
 
@@ -242,17 +247,17 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {
     const result = await this.libp2p.services.peeritFetch.fetch(options)
     await this.learnProviders(result.records)
-    const files = await this.discoveredFiles.ingest(result.records)
+    const files = await (await this.discovered()).ingest(result.records)
     this.safeDispatch('file:discovered', { fetchId: result.fetchId, files: files.files, peersReached: result.peersReached })
     return result
   }
 
   async search (query: SearchQuery, options?: { limit?: number }): Promise<DiscoveredFile[]> {
-    return this.discoveredFiles.search(query, options)
+    return (await this.discovered()).search(query, options)
   }
 
   async files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]> {
-    return this.discoveredFiles.list(options)
+    return (await this.discovered()).list(options)
   }
 
   async resolveFile (nameOrId: string, options: { from?: string[] } = {}): Promise<DiscoveredFile> {
@@ -262,13 +267,13 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     }
     let candidates: DiscoveredFile[] = []
     if (/^[0-9a-f]{4,64}$/i.test(wanted)) {
-      candidates = await this.discoveredFiles.byIdPrefix(wanted.toLowerCase())
+      candidates = await (await this.discovered()).byIdPrefix(wanted.toLowerCase())
     }
     if (candidates.length === 0) {
-      candidates = await this.discoveredFiles.byName(wanted)
+      candidates = await (await this.discovered()).byName(wanted)
     }
     if (candidates.length === 0) {
-      candidates = await this.discoveredFiles.search({ text: wanted }, { limit: 50 })
+      candidates = await (await this.discovered()).search({ text: wanted }, { limit: 50 })
     }
     if (options.from != null) {
       const from = new Set(options.from)
@@ -333,16 +338,22 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
    * download resumed after a restart can dial a provider that is not a neighbour.
    */
   private async providersOf (contentId: string, only?: string[]): Promise<string[]> {
-    const file = await this.discoveredFiles.get(contentId)
+    const file = await (await this.discovered()).get(contentId)
     const known = file?.providers ?? []
     await this.learnProviders(known.map(p => ({ peerId: p.peerId, addresses: p.addresses, files: [], hops: 0 })))
     return only ?? known.map(p => p.peerId).filter(id => id !== this.peerId)
   }
 
+  /** The discovered-file store, once loaded. */
+  private async discovered (): Promise<DiscoveredFiles> {
+    await this.discoveredOpening
+    return this.discoveredFiles
+  }
+
   /** Forgets providers not seen for `providerMaxAgeMs`, and files left with none. */
   private async ageOut (): Promise<void> {
     try {
-      const dropped = await this.discoveredFiles.ageOut()
+      const dropped = await (await this.discovered()).ageOut()
       if (dropped > 0) {
         this.log('aged out %d discovered files', dropped)
       }
