@@ -112,7 +112,10 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]>
   /** Resolves a name, id or unique id prefix to one discovered file. */
   resolveFile (nameOrId: string, options?: { from?: string[] }): Promise<DiscoveredFile>
-  download (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
+  /** Downloads a file (verified, multi-source, resumable); resolves with its final path. */
+  download (nameOrId: string, options?: NodeDownloadOptions): Promise<string>
+  /** Like {@link download}, resolving with the whole result: name as saved, size, the peers that supplied pieces. */
+  downloadFile (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
   downloads (): Promise<DownloadState[]>
   resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<ResumeOutcome>
 }

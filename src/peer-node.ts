@@ -290,7 +290,11 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       candidates.map(f => ({ id: f.id, name: f.name, size: f.size })))
   }
 
-  async download (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
+  async download (nameOrId: string, options: NodeDownloadOptions = {}): Promise<string> {
+    return (await this.downloadFile(nameOrId, options)).path
+  }
+
+  async downloadFile (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
     const file = await this.resolveFileForDownload(nameOrId, options.from)
     const shared = this.sharedIndex.get(file.id)
     if (shared != null) {

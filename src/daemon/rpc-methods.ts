@@ -41,7 +41,7 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
     search: async (params) => node.search({ text: optionalString(params, 'text'), type: optionalString(params, 'type') }, { limit: optionalInteger(params, 'limit', 1, 100_000) }),
     files: async (params) => node.files({ limit: optionalInteger(params, 'limit', 1, 1_000_000), offset: optionalInteger(params, 'offset', 0, Number.MAX_SAFE_INTEGER) }),
     resolveFile: async (params) => node.resolveFile(requiredString(params, 'target'), { from: optionalStrings(params, 'from') }),
-    download: async (params, { signal, progress }) => node.download(requiredString(params, 'target'), {
+    download: async (params, { signal, progress }) => node.downloadFile(requiredString(params, 'target'), {
       from: optionalStrings(params, 'from'),
       signal,
       onProgress: progress
