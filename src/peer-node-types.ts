@@ -108,7 +108,8 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   share (path: string): Promise<SharedFile>
   sharedFiles (): SharedFile[]
   fetch (options?: NodeFetchOptions): Promise<FetchResult>
-  search (query: SearchQuery, options?: { limit?: number }): Promise<DiscoveredFile[]>
+  /** Searches discovered files; a string is the words to look for. */
+  search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]>
   files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]>
   /** Resolves a name, id or unique id prefix to one discovered file. */
   resolveFile (nameOrId: string, options?: { from?: string[] }): Promise<DiscoveredFile>

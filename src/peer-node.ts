@@ -252,8 +252,8 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return result
   }
 
-  async search (query: SearchQuery, options?: { limit?: number }): Promise<DiscoveredFile[]> {
-    return (await this.discovered()).search(query, options)
+  async search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]> {
+    return (await this.discovered()).search(typeof query === 'string' ? { text: query } : query, options)
   }
 
   async files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]> {

@@ -18,6 +18,7 @@ it('another Node program embeds two nodes through the package entry point and do
   assert.equal(seen.connectedEvent, true)
   assert.equal(seen.peersReached, 1)
   assert.deepEqual(seen.found, ['poem.txt'])
+  assert.deepEqual(seen.foundByType, ['poem.txt'])
   assert.equal(seen.savedAs, true)
   assert.equal(seen.againAs, 'poem (1).txt')
   assert.deepEqual(seen.downloadedFrom, [seen.alice])
