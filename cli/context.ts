@@ -37,14 +37,19 @@ export function requireConfig (location: NodeLocation): void {
   }
 }
 
-/** Makes one RPC call to the running daemon and closes the connection. */
-export async function callDaemon<T> (argv: GlobalOptions, method: string, params: Record<string, unknown> = {}, options: CallOptions = {}): Promise<T> {
+/** Runs `work` with one connection to the running daemon, closed afterwards. */
+export async function withDaemon<T> (argv: GlobalOptions, work: (client: IpcClient) => Promise<T>): Promise<T> {
   const location = locateNode(argv)
   requireConfig(location)
   const client = await IpcClient.connect(location.files.socket)
   try {
-    return await client.call<T>(method, params, options)
+    return await work(client)
   } finally {
     client.close()
   }
+}
+
+/** Makes one RPC call to the running daemon. */
+export async function callDaemon<T> (argv: GlobalOptions, method: string, params: Record<string, unknown> = {}, options: CallOptions = {}): Promise<T> {
+  return withDaemon(argv, async client => client.call<T>(method, params, options))
 }

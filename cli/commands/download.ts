@@ -1,4 +1,4 @@
-import { callDaemon } from '../context.ts'
+import { callDaemon, withDaemon } from '../context.ts'
 import { EXIT_CODES, formatBytes, printJson, printLines, style } from '../output.ts'
 import { DownloadBars } from '../progress.ts'
 import type { GlobalOptions } from '../context.ts'
@@ -55,8 +55,9 @@ export async function handler (argv: DownloadArgs): Promise<void> {
     } else {
       const targets = [...argv.target.map(String), ...(argv.id ?? []).map(String)]
       const from = argv.peer == null ? undefined : [argv.peer]
-      results = await Promise.all(targets.map(async target =>
-        callDaemon<DownloadResultView>(argv, 'download', { target, from }, options)))
+      // One connection carries every request: `-i` with thousands of ids must not open thousands of sockets.
+      results = await withDaemon(argv, async client => Promise.all(targets.map(async target =>
+        client.call<DownloadResultView>('download', { target, from }, options))))
     }
   } finally {
     bars.stop()

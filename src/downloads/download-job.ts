@@ -127,6 +127,9 @@ export class DownloadJob {
       onError: err => { this.abort(err) }
     })
     this.#journal = journal
+    // Progress ticks from the start, not only once pieces flow: a download queued for a slot or
+    // waiting for providers still reports, so whoever follows it (the CLI) knows it is alive.
+    const ticker = setInterval(() => { this.#tick() }, this.#ctx.tunables.progressIntervalMs)
     let slot = false
     let part: PartFile | undefined
     try {
@@ -161,6 +164,7 @@ export class DownloadJob {
       log('download of %s stopped - %e', this.contentId, error)
       throw error
     } finally {
+      clearInterval(ticker)
       await journal.close()
       await part?.close()
       if (slot) {
@@ -245,11 +249,9 @@ export class DownloadJob {
         journal.add(index)
       }
     })
-    const ticker = setInterval(() => { this.#tick() }, this.#ctx.tunables.progressIntervalMs)
     try {
       await this.#fetcher.run(signal)
     } finally {
-      clearInterval(ticker)
       this.#tick()
     }
   }
