@@ -4,12 +4,12 @@ import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
 import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
+import { GuardedEventEmitter } from './guarded-events.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
 import { resolveLimits } from './limits.ts'
@@ -69,7 +69,7 @@ interface NodeParts {
   sharedIndex: SharedIndex
 }
 
-class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerNode {
+class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements PeerNode {
   readonly peerId: string
   readonly libp2p: Libp2p<PeeritServices>
   private readonly options: PeerNodeOptions
@@ -394,13 +394,13 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.safeDispatch('peer:disconnected', { peerId: id })
   }
 
-  /** A listener's exception must never break the node's own bookkeeping. */
+  /** Listeners are guarded ({@link GuardedEventEmitter}): one that throws cannot break the node's own bookkeeping. */
   private safeDispatch<K extends keyof PeerNodeEvents> (type: K, detail: PeerNodeEvents[K]['detail']): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch (err: any) {
-      this.log.error('a %s listener threw: %s', type, err.message)
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected override listenerFailed (type: string, err: unknown): void {
+    this.log.error('a %s listener threw - %e', type, err)
   }
 }
 
