@@ -9,9 +9,9 @@
  */
 import { StreamStateError } from '@libp2p/interface'
 import { writer } from 'protons-runtime'
+import { raceSignal } from 'race-signal'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError, MessageTooLargeError, TruncatedMessageError } from './errors.ts'
-import { raceSignal } from './signals.ts'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 
 /** A varint longer than this cannot be a frame length we would accept (2^35 > any configured maximum). */
