@@ -113,7 +113,7 @@ export class FileClient {
 function throwUnlessOk (status: ResponseStatus): void {
   switch (status) {
     case ResponseStatus.OK: return
-    case ResponseStatus.NOT_FOUND: throw new NotFoundError()
+    case ResponseStatus.NOT_FOUND: throw new NotFoundError('the peer does not share this file')
     case ResponseStatus.BUSY: throw new BusyError()
     case ResponseStatus.UNAVAILABLE: throw new FileUnavailableError()
     case ResponseStatus.BAD_REQUEST: throw new ProtocolError('the peer answered BAD_REQUEST')

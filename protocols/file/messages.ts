@@ -1,4 +1,5 @@
 import { reader, writer } from 'protons-runtime'
+import { encodeVarint, lengthPrefixed } from '../shared/varint.ts'
 import { CONTENT_ID_LENGTH } from './constants.ts'
 import { ProtocolError } from './errors.ts'
 
@@ -44,7 +45,7 @@ export function encodeRequest (request: FileRequest): Uint8Array {
     .uint32(TAG_FIRST).uint32(request.first)
     .uint32(TAG_COUNT).uint32(request.count)
     .finish()
-  return writer().bytes(body).finish()
+  return lengthPrefixed(body)
 }
 
 /** Decodes a request message (without its length prefix); throws {@link ProtocolError} when malformed. */
@@ -67,13 +68,12 @@ export function decodeRequest (bytes: Uint8Array): FileRequest {
 
 /** A response header, length-prefixed (unsigned varint) as it goes on the wire. */
 export function encodeResponse (response: FileResponse): Uint8Array {
-  const body = writer().uint32(TAG_STATUS).uint32(response.status).finish()
-  return writer().bytes(body).finish()
+  return lengthPrefixed(writer().uint32(TAG_STATUS).uint32(response.status).finish())
 }
 
 /** An unsigned varint, as the manifest's length prefix. */
 export function encodeLength (length: number): Uint8Array {
-  return writer().uint32(length).finish()
+  return encodeVarint(length)
 }
 
 /** Decodes a response header (without its length prefix); throws {@link ProtocolError} when malformed. */

@@ -136,7 +136,7 @@ export class PieceFetcher {
         if (verdict === 'ban') {
           this.#init.pool.ban(id)
           session.controller.abort()
-          log('banned %s from %s: %s', id, this.#init.contentId, err.message)
+          log('banned %s from %s - %e', id, this.#init.contentId, err)
           return
         }
         if (verdict === 'gone' || ++session.failures >= tunables.maxPeerFailures) {
