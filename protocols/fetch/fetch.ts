@@ -174,9 +174,11 @@ export class PeeritFetchService implements PeeritFetch, Startable {
    */
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const remote = connection.remotePeer.toString()
+    // Scoped to the stream, so one connection's story reads as one thread in DEBUG output.
+    const log = stream.log.newScope('peerit-fetch')
     if (!this.admission.withinRate(remote)) {
       this.counters.rateLimited++
-      this.log.trace('refusing a fetch stream from %s: over %d requests per minute', remote, this.limits.requestsPerMinute)
+      log.trace('refusing a fetch stream from %s: over %d requests per minute', remote, this.limits.requestsPerMinute)
       this.report(connection.remotePeer, 'rate-limit')
       stream.abort(new RateLimitedError(`more than ${this.limits.requestsPerMinute} fetch requests per minute`))
       return
@@ -184,7 +186,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     if (this.lifetime == null || !this.admission.enter(remote)) {
       const active = this.admission.activeOf(remote)
       this.counters.rejected++
-      this.log('refusing a fetch stream from %s: %d open from it, %d in all', remote, active, this.admission.active)
+      log('refusing a fetch stream from %s: %d open from it, %d in all', remote, active, this.admission.active)
       stream.abort(new TooManyStreamsError(`${active} fetch streams from this peer (${this.admission.active} in all) already open`))
       return
     }
@@ -192,7 +194,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
       await this.answer(stream, connection, this.lifetime.signal)
     } catch (err) {
       this.countFailure(err, connection.remotePeer)
-      this.log.error('fetch stream from %s failed - %e', remote, err)
+      log.error('fetch stream from %s failed - %e', remote, err)
       stream.abort(err as Error)
     } finally {
       this.admission.leave(remote)

@@ -1,4 +1,5 @@
 import { AbortError, InvalidParametersError } from '@libp2p/interface'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { CONTENT_ID_LENGTH, MAX_RESPONSE_HEADER_LENGTH, PROTOCOL } from './constants.ts'
 import { BusyError, FileUnavailableError, NotFoundError, ProtocolError } from './errors.ts'
 import { decodeManifestFor, MAX_MANIFEST_LENGTH, pieceCount, pieceLength } from './manifest.ts'
@@ -125,7 +126,7 @@ function contentIdBytes (contentId: string): Uint8Array {
   if (!CONTENT_ID_PATTERN.test(contentId)) {
     throw new InvalidParametersError(`content id must be ${CONTENT_ID_LENGTH * 2} lowercase hex digits`)
   }
-  return Uint8Array.from(Buffer.from(contentId, 'hex'))
+  return uint8ArrayFromString(contentId, 'base16')
 }
 
 /**

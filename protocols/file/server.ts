@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises'
 import { lpStream } from '@libp2p/utils'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { Admission } from '../shared/admission.ts'
 import { sendBufferBelow } from './back-pressure.ts'
 import { MAX_REQUEST_LENGTH } from './constants.ts'
@@ -147,7 +148,7 @@ export class FileServer {
       await this.refuse(stream, ResponseStatus.BAD_REQUEST, idle)
       return
     }
-    const contentId = Buffer.from(request.contentId).toString('hex')
+    const contentId = uint8ArrayToString(request.contentId, 'base16')
     const source = await this.find(contentId)
     if (source == null) {
       await this.refuse(stream, ResponseStatus.NOT_FOUND, idle)
