@@ -66,6 +66,16 @@ export class NotAFileError extends Error {
   }
 }
 
+/** Thrown by `share()` when the source does not exist. */
+export class MissingFileError extends Error {
+  static readonly code = 'ERR_NO_SUCH_FILE'
+  readonly code = MissingFileError.code
+  constructor (path: string) {
+    super(`${path} does not exist`)
+    this.name = 'MissingFileError'
+  }
+}
+
 // Files hashed at once: two keeps both cores busy without thrashing the disk.
 const HASH_CONCURRENCY = 2
 // LevelDB writes are grouped so a sync of many files is a few batches, not many puts.
@@ -129,7 +139,12 @@ export class SharedIndex {
   /** Copies a file into the shared folder (renaming on collision) and indexes it; a file already in the folder is just indexed. */
   async share (sourcePath: string): Promise<SharedFile> {
     const source = resolve(sourcePath)
-    const sourceStat = await stat(source).catch(() => undefined)
+    const sourceStat = await stat(source).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
+        throw new MissingFileError(source)
+      }
+      return undefined
+    })
     if (sourceStat?.isFile() !== true) {
       throw new NotAFileError(source)
     }
