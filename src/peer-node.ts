@@ -9,9 +9,10 @@ import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
-import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
+import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, UnknownPeerError } from './errors.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
+import { listenError } from './listen-failure.ts'
 import { resolveLimits } from './limits.ts'
 import { parsePeerUrl } from './peer-url.ts'
 import { SharedIndex } from './shared-index.ts'
@@ -119,7 +120,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     try {
       await this.libp2p.start()
     } catch (err: any) {
-      throw new ListenError(`cannot listen on ${(this.options.listen ?? []).join(', ')}: ${err.message}`, { cause: err })
+      throw await listenError(this.options.listen ?? [], err)
     }
     this.startedAt = Date.now()
     for (const url of this.options.peers ?? []) {
