@@ -15,6 +15,7 @@ import { createPeeritLibp2p } from './libp2p.ts'
 import { listenError } from './listen-failure.ts'
 import { resolveLimits } from './limits.ts'
 import { parsePeerUrl } from './peer-url.ts'
+import { checkUserQuery } from './search/index.ts'
 import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
 import { PEERIT_VERSION } from './version.ts'
@@ -246,6 +247,9 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {
+    if (options.query != null) {
+      checkUserQuery(options.query)
+    }
     const result = await this.libp2p.services.peeritFetch.fetch(options)
     await this.learnProviders(result.records)
     const files = await (await this.discovered()).ingest(result.records)
@@ -254,7 +258,9 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]> {
-    return (await this.discovered()).search(typeof query === 'string' ? { text: query } : query, options)
+    const search = typeof query === 'string' ? { text: query } : query
+    checkUserQuery(search)
+    return (await this.discovered()).search(search, options)
   }
 
   async files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]> {
