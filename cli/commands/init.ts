@@ -37,7 +37,8 @@ export function builder (y: Argv<GlobalOptions>): Argv<InitArgs> {
 }
 
 export async function handler (argv: InitArgs): Promise<void> {
-  const { configPath } = locateNode(argv)
+  // Here, not a parent node's file: init starts a new node.
+  const { configPath } = locateNode(argv, { upwards: false })
   // The validator pulls in the multiaddr and peer-id parsers: only this command pays for them.
   const { loadConfig, writeInitialConfig } = await import('../../src/config.ts')
   const written = await writeInitialConfig(configPath, {
