@@ -60,7 +60,12 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
       logger,
       isBlocked: peerId => blockList.has(peerId),
       fetch: { localFiles: (query) => sharedIndex.match(query) },
-      file: { lookup: (contentId) => sharedIndex.get(contentId) }
+      file: {
+        lookup: (contentId) => sharedIndex.get(contentId),
+        onUnavailable: (contentId, source) => {
+          sharedIndex.forgetUnavailable(contentId, source.path).catch((err: Error) => { logger.forComponent('peerit:node').error('dropping %s failed - %e', source.path, err) })
+        }
+      }
     })
     return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, blockList })
   } catch (err) {

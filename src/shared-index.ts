@@ -174,6 +174,23 @@ export class SharedIndex {
     return paths === undefined ? undefined : this.firstOf(paths)
   }
 
+  /**
+   * Drops the copy of `contentId` at `path` because serving found it gone or
+   * changed: fetch answers stop offering it at once, not at the next sync
+   * (which indexes it again if it comes back). False when it was not indexed.
+   */
+  async forgetUnavailable (contentId: string, path: string): Promise<boolean> {
+    const relativePath = [...this.byId.get(contentId) ?? []].find(p => this.byPath.get(p)?.path === path)
+    if (relativePath === undefined) {
+      return false
+    }
+    const writes: Write[] = []
+    this.forget(relativePath, writes)
+    this.log('dropped %s: it is gone or changed since it was indexed', relativePath)
+    await this.section.batch(writes)
+    return true
+  }
+
   /** The shared files matching a fetch query (all when none), one entry per content id. */
   match (query?: FetchQuery): SharedFileEntry[] {
     const compiled = compileQuery(query)
