@@ -5,18 +5,22 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import { BlockList } from './block-list.ts'
 import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
-import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
+import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, UnknownPeerError } from './errors.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
+import { listenError } from './listen-failure.ts'
 import { resolveLimits } from './limits.ts'
 import { parsePeerUrl } from './peer-url.ts'
+import { checkUserQuery } from './search/index.ts'
 import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
 import { PEERIT_VERSION } from './version.ts'
+import type { BlockedPeer } from './block-list.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadProgress, DownloadState, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
@@ -25,7 +29,7 @@ import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 import type {
-  NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
+  BlockResult, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
 } from './peer-node-types.ts'
 
 export type * from './peer-node-types.ts'
@@ -46,16 +50,24 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   const store = new Store(join(options.stateDir, 'db'))
   await store.open()
   try {
+    const blockList = new BlockList({ section: store.section('blocked') })
+    await blockList.load()
     const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
     const { libp2p } = await createPeeritLibp2p({
       privateKey,
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
+      isBlocked: peerId => blockList.has(peerId),
       fetch: { localFiles: (query) => sharedIndex.match(query) },
-      file: { lookup: (contentId) => sharedIndex.get(contentId) }
+      file: {
+        lookup: (contentId) => sharedIndex.get(contentId),
+        onUnavailable: (contentId, source) => {
+          sharedIndex.forgetUnavailable(contentId, source.path).catch((err: Error) => { logger.forComponent('peerit:node').error('dropping %s failed - %e', source.path, err) })
+        }
+      }
     })
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex })
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, blockList })
   } catch (err) {
     await store.close()
     throw err
@@ -67,6 +79,7 @@ interface NodeParts {
   store: Store
   libp2p: Libp2p<PeeritServices>
   sharedIndex: SharedIndex
+  blockList: BlockList
 }
 
 class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements PeerNode {
@@ -77,6 +90,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   private readonly store: Store
   private readonly contacts: Contacts
   private readonly sharedIndex: SharedIndex
+  private readonly blockList: BlockList
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
   private readonly connectedSince = new Map<string, number>()
@@ -91,6 +105,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     this.peerId = parts.libp2p.peerId.toString()
     this.store = parts.store
     this.sharedIndex = parts.sharedIndex
+    this.blockList = parts.blockList
     this.log = parts.logger.forComponent('peerit:node')
     this.contacts = new Contacts({ section: parts.store.section('contacts'), libp2p: parts.libp2p, logger: parts.logger })
     this.discoveredFiles = new DiscoveredFiles({
@@ -119,7 +134,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     try {
       await this.libp2p.start()
     } catch (err: any) {
-      throw new ListenError(`cannot listen on ${(this.options.listen ?? []).join(', ')}: ${err.message}`, { cause: err })
+      throw await listenError(this.options.listen ?? [], err)
     }
     this.startedAt = Date.now()
     for (const url of this.options.peers ?? []) {
@@ -205,6 +220,33 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     return { peerIds: [...peerIds], contactsRemoved: removed.length }
   }
 
+  async block (peerId: string): Promise<BlockResult> {
+    const id = parsePeerId(peerId)
+    if (id === this.peerId) {
+      throw new InvalidParamsError('that peer id is this node itself')
+    }
+    await this.blockList.add(id)
+    // A blocked contact would only be redialled and refused, forever.
+    const removed = await this.contacts.remove({ peerId: id })
+    const disconnected = this.libp2p.getConnections().some(c => c.remotePeer.toString() === id)
+    if (disconnected) {
+      await this.libp2p.hangUp(peerIdFromString(id))
+    }
+    return { peerId: id, blocked: true, contactsRemoved: removed.length, disconnected }
+  }
+
+  async unblock (peerId: string): Promise<{ peerId: string, blocked: false }> {
+    const id = parsePeerId(peerId)
+    if (!await this.blockList.remove(id)) {
+      throw new UnknownPeerError(`${id} is not blocked: see \`peerit list blocked\``)
+    }
+    return { peerId: id, blocked: false }
+  }
+
+  blocked (): BlockedPeer[] {
+    return this.blockList.list()
+  }
+
   peers (): PeerInfo[] {
     const byPeer = new Map<string, PeerInfo>()
     const result: PeerInfo[] = []
@@ -245,6 +287,9 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   }
 
   async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {
+    if (options.query != null) {
+      checkUserQuery(options.query)
+    }
     const result = await this.libp2p.services.peeritFetch.fetch(options)
     await this.learnProviders(result.records)
     const files = await (await this.discovered()).ingest(result.records)
@@ -253,7 +298,9 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   }
 
   async search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]> {
-    return (await this.discovered()).search(typeof query === 'string' ? { text: query } : query, options)
+    const search = typeof query === 'string' ? { text: query } : query
+    checkUserQuery(search)
+    return (await this.discovered()).search(search, options)
   }
 
   async files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]> {
@@ -406,6 +453,14 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
 
 function contactInfo (contact: Contact): PeerInfo {
   return { peerId: contact.peerId ?? null, addresses: [contact.address], connected: false, contact: true }
+}
+
+function parsePeerId (input: string): string {
+  try {
+    return peerIdFromString(input.trim()).toString()
+  } catch {
+    throw new InvalidParamsError(`"${input.trim().slice(0, 60)}" is not a peer id: give the whole id (12D3KooW…) as \`peerit list peers --json\` prints it`)
+  }
 }
 
 /** A disconnect target is a peer id, or a url (whose `/p2p/` id, if any, also counts). */
