@@ -32,8 +32,9 @@ export interface PeeritRelayService extends CircuitRelayService {
 
 /** The parts of the server instance the caps hook into (see the module comment). */
 interface HookableServer extends CircuitRelayService {
+  onHop (stream: Stream, connection: Connection): Promise<void>
   handleReserve (options: { connection: Connection }, abort: AbortOptions): Promise<void>
-  handleConnect (options: { stream: { unwrap(): Stream }, request: { peer?: { id: Uint8Array } }, connection: Connection }, abort: AbortOptions): Promise<void>
+  handleConnect (options: { request: { peer?: { id: Uint8Array } }, connection: Connection }, abort: AbortOptions): Promise<void>
   stopHop (options: { connection: Connection, request: unknown }, abort: AbortOptions): Promise<Stream | undefined>
 }
 
@@ -67,12 +68,22 @@ export function peeritRelayServer (init: PeeritRelayServerInit): (components: Ci
       await handleReserve(options, abort)
     }
 
+    // The dialer's leg: what it sends towards the target is read from its hop stream. The
+    // stream is met raw in onHop; the target is known once handleConnect has the request.
+    const hopPeers = new WeakMap<Connection, string[]>()
+    const onHop = server.onHop.bind(server)
+    server.onHop = async (stream, connection) => {
+      const peers = [connection.remotePeer.toString()]
+      hopPeers.set(connection, peers)
+      caps.meter(stream, peers)
+      await onHop(stream, connection)
+    }
     const handleConnect = server.handleConnect.bind(server)
     server.handleConnect = async (options, abort) => {
-      const dialer = options.connection.remotePeer.toString()
       const target = options.request.peer?.id == null ? undefined : uint8ArrayToString(options.request.peer.id, 'base58btc')
-      // The dialer's leg: what it sends towards the target is read here.
-      caps.meter(options.stream.unwrap(), target == null ? [dialer] : [dialer, target])
+      if (target != null) {
+        hopPeers.get(options.connection)?.push(target)
+      }
       await handleConnect(options, abort)
     }
 
