@@ -67,6 +67,16 @@ export class NotAFileError extends Error {
   }
 }
 
+/** Thrown by `share()` when the source does not exist. */
+export class MissingFileError extends Error {
+  static readonly code = 'ERR_NO_SUCH_FILE'
+  readonly code = MissingFileError.code
+  constructor (path: string) {
+    super(`${path} does not exist`)
+    this.name = 'MissingFileError'
+  }
+}
+
 // Files hashed at once: two keeps both cores busy without thrashing the disk.
 const HASH_CONCURRENCY = 2
 // LevelDB writes are grouped so a sync of many files is a few batches, not many puts.
@@ -130,7 +140,12 @@ export class SharedIndex {
   /** Copies a file into the shared folder (renaming on collision) and indexes it; a file already in the folder is just indexed. */
   async share (sourcePath: string): Promise<SharedFile> {
     const source = resolve(sourcePath)
-    const sourceStat = await stat(source).catch(() => undefined)
+    const sourceStat = await stat(source).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
+        throw new MissingFileError(source)
+      }
+      return undefined
+    })
     if (sourceStat?.isFile() !== true) {
       throw new NotAFileError(source)
     }
@@ -158,6 +173,23 @@ export class SharedIndex {
   get (contentId: string): IndexedSharedFile | undefined {
     const paths = this.byId.get(contentId)
     return paths === undefined ? undefined : this.firstOf(paths)
+  }
+
+  /**
+   * Drops the copy of `contentId` at `path` because serving found it gone or
+   * changed: fetch answers stop offering it at once, not at the next sync
+   * (which indexes it again if it comes back). False when it was not indexed.
+   */
+  async forgetUnavailable (contentId: string, path: string): Promise<boolean> {
+    const relativePath = [...this.byId.get(contentId) ?? []].find(p => this.byPath.get(p)?.path === path)
+    if (relativePath === undefined) {
+      return false
+    }
+    const writes: Write[] = []
+    this.forget(relativePath, writes)
+    this.log('dropped %s: it is gone or changed since it was indexed', relativePath)
+    await this.section.batch(writes)
+    return true
   }
 
   /**

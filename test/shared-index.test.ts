@@ -142,7 +142,7 @@ describe('SharedIndex', () => {
     await freshFolders()
     const index = await newIndex()
     await assert.rejects(index.share(outside), { name: 'NotAFileError', code: 'ERR_NOT_A_FILE' })
-    await assert.rejects(index.share(join(outside, 'missing')), { name: 'NotAFileError' })
+    await assert.rejects(index.share(join(outside, 'missing')), { name: 'MissingFileError', code: 'ERR_NO_SUCH_FILE', message: /does not exist/ })
   })
 
   it('get() gives the manifest bytes of an id and match() answers queries', async () => {

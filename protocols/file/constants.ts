@@ -53,4 +53,4 @@ export const defaultValues = {
   timeoutMs: TIMEOUT_MS,
   readChunkSize: READ_CHUNK_SIZE,
   highWaterMark: HIGH_WATER_MARK
-} satisfies Required<Omit<PeeritFileInit, 'lookup' | 'onViolation'>>
+} satisfies Required<Omit<PeeritFileInit, 'lookup' | 'onViolation' | 'onUnavailable'>>

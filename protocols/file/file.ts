@@ -33,7 +33,8 @@ export class PeeritFileService implements PeeritFile, Startable {
       // Without a lookup nothing is shared: every id is answered NOT_FOUND.
       lookup: init.lookup ?? (() => undefined),
       log: this.log,
-      onViolation: init.onViolation
+      onViolation: init.onViolation,
+      onUnavailable: init.onUnavailable
     })
     this.client = new FileClient({ ...settings, connectionManager: components.connectionManager, log: this.log })
   }
