@@ -96,3 +96,22 @@ describe('fetch violations and the seen-cache under a storm', () => {
     assert.ok(stats.seenCacheSize >= 90, 'and it did fill up')
   })
 })
+
+describe('an empty fetch stream', () => {
+  let network: FetchNetwork
+  const violations: string[] = []
+  before(async () => {
+    const report = violationLog(() => network, violations)
+    network = await createFetchNetwork({ size: 2, edges: [[0, 1]], fetch: { onViolation: report(1) } })
+  })
+  after(async () => { await network?.close() })
+
+  it('is reset, not answered, and reported as malformed, as the spec says', async () => {
+    const [requester, responder] = network.nodes
+    const answer = await rawExchange(requester, responder, [])
+    assert.deepEqual(answer.frames, [])
+    assert.equal(answer.error?.name, 'StreamResetError')
+    await waitFor(() => violations.includes('1<-0:malformed'), 10_000, 'the violation report')
+    assert.equal(responder.libp2p.services.peeritFetch.stats.requestsReceived, 0)
+  })
+})
