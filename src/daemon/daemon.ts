@@ -5,10 +5,12 @@ import { AlreadyRunningError, ListenError } from '../errors.ts'
 import { IpcServer } from '../ipc/server.ts'
 import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
+import { lockIdentity } from './identity-lock.ts'
 import { withConfigAdvice } from './listen-advice.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
 import { stateFiles } from './state-files.ts'
+import type { IdentityLock } from './identity-lock.ts'
 
 /** What a daemon started by `peerit start` tells its parent over the IPC channel. */
 export type DaemonReadyMessage =
@@ -59,6 +61,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     limits: config.limits,
     logger: defaultLogger()
   })
+  let identityLock: IdentityLock | undefined
   let stopping: Promise<void> | undefined
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
@@ -68,6 +71,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
       await ipc.close().catch(() => {})
       await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
       await removePidFile(files.pid)
+      await identityLock?.release()
       log('stopped')
       await new Promise<void>((resolve) => { logFile.end(resolve) })
       resolveStopped()
@@ -81,6 +85,8 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
   })
 
   try {
+    // Before the node goes on the network: a copy of this folder may be running with the same identity.
+    identityLock = await lockIdentity(node.peerId, config.stateDir)
     await node.start()
     await writePidFile(files.pid)
     await ipc.listen()
@@ -88,6 +94,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await ipc.close().catch(() => {})
     await node.stop().catch(() => {})
     await removePidFile(files.pid)
+    await identityLock?.release()
     logFile.end()
     throw err instanceof ListenError ? withConfigAdvice(err, config.configPath) : err
   }
