@@ -3,6 +3,7 @@ import type { FSWatcher } from 'node:fs'
 import { lstat, realpath, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { hashFile } from '../protocols/file/manifest.ts'
+import { sanitizeName } from '../protocols/fetch/index.ts'
 import type { FetchQuery, SharedFileEntry } from '../protocols/fetch/index.ts'
 import { untilAborted } from './timing.ts'
 import { compileQuery, fileKindOf } from './search/index.ts'
@@ -191,14 +192,22 @@ export class SharedIndex {
     return true
   }
 
-  /** The shared files matching a fetch query (all when none), one entry per content id. */
+  /**
+   * The shared files matching a fetch query (all when none), one entry per
+   * content id. Of several copies of the same bytes, the first whose name
+   * matches and can be sent is announced: a copy whose name sanitises to
+   * nothing (say, only U+202E) must not hide a copy with a usable name.
+   */
   match (query?: FetchQuery): SharedFileEntry[] {
     const compiled = compileQuery(query)
     const entries: SharedFileEntry[] = []
     for (const paths of this.byId.values()) {
-      const file = this.firstOf(paths)
-      if (file !== undefined && compiled.matches(file.name)) {
-        entries.push({ id: file.id, name: file.name, size: file.size, type: file.type })
+      for (const path of paths) {
+        const file = this.byPath.get(path)
+        if (file !== undefined && sanitizeName(file.name) !== undefined && compiled.matches(file.name)) {
+          entries.push({ id: file.id, name: file.name, size: file.size, type: file.type })
+          break
+        }
       }
     }
     return entries

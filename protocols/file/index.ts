@@ -19,7 +19,7 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export { PROTOCOL } from './constants.ts'
 export * from './manifest.ts'
-export { NotFoundError, FileUnavailableError, ProtocolError, BusyError, TimeoutError } from './errors.ts'
+export { NotFoundError, FileUnavailableError, ProtocolError, BusyError, TimeoutError, RelayLimitedError } from './errors.ts'
 
 /** What the server needs to know about a shared file. */
 export interface SharedFileSource {

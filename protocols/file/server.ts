@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises'
 import { lpStream, RateLimiter } from '@libp2p/utils'
-import { sendBufferBelow } from './back-pressure.ts'
+import { sendBufferBelow } from '../shared/back-pressure.ts'
 import { MAX_REQUEST_LENGTH, RATE_WINDOWS_PER_MINUTE } from './constants.ts'
 import { IdleTimeout } from './idle-timeout.ts'
 import { decodeManifest, FileChangedError, pieceCount } from './manifest.ts'

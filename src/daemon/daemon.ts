@@ -59,9 +59,12 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     watch: options.watch ?? config.watch,
     providerMaxAgeMs: config.providerMaxAgeMs,
     limits: config.limits,
+    reach: config.reach,
     logger: defaultLogger()
   })
   let identityLock: IdentityLock | undefined
+  // Before start: the first notices (a part switched off, no UPnP router) come while starting.
+  node.addEventListener('reach:notice', (event) => { log(event.detail.message) })
   let stopping: Promise<void> | undefined
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
