@@ -46,15 +46,18 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   const store = new Store(join(options.stateDir, 'db'))
   await store.open()
   try {
-    const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
+    // the fetch service exists only once libp2p does; share changes before that are covered by its first table
+    let onShareChange = (): void => {}
+    const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger, onChange: () => { onShareChange() } })
     const { libp2p } = await createPeeritLibp2p({
       privateKey,
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
-      fetch: { localFiles: (query) => sharedIndex.match(query) },
+      fetch: { localFiles: (query) => sharedIndex.match(query), sharedNames: () => sharedIndex.list().map(file => file.name) },
       file: { lookup: (contentId) => sharedIndex.get(contentId) }
     })
+    onShareChange = () => { libp2p.services.peeritFetch.sharesChanged() }
     return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex })
   } catch (err) {
     await store.close()
