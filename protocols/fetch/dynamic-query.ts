@@ -33,14 +33,22 @@ export interface DynamicQueryInit {
   probeLinks?: number
 }
 
+/**
+ * A round on every link that reached fewer than this many times the peers
+ * of the one before is the last: the horizon is closing, and one more round
+ * would cost about a whole flood for the few peers left.
+ */
+export const HORIZON_GROWTH = 2
+
 /** Links of the probing rounds (LimeWire probed 3 connections too). */
 export const PROBE_LINKS = 3
 
 /**
  * The rounds: TTL 1 then 2 on `probeLinks` links, then every link at TTL 2,
  * 3, … up to `maxTtl`. It stops when the results reach the limit, when a
- * round on every link reached no more peers than the one before (the
- * horizon holds no one else), or after the widest round.
+ * round on every link reached fewer than {@link HORIZON_GROWTH} times the
+ * peers of the one before (the horizon is closing), or after the widest
+ * round.
  */
 export class DynamicQueryPlan {
   private readonly limit: number
@@ -79,7 +87,7 @@ export class DynamicQueryPlan {
     }
     const previous = this.rounds[this.current - 1]
     const sameWidth = previous != null && previous.links === done.links
-    if (sameWidth && outcome.peersReached <= this.lastReached) {
+    if (sameWidth && outcome.peersReached < HORIZON_GROWTH * this.lastReached) {
       return undefined
     }
     this.lastReached = outcome.peersReached

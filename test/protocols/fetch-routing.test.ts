@@ -93,9 +93,9 @@ describe('dynamic query plan', () => {
       [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }])
   })
 
-  it('stops when a round on every link reaches no one new (the horizon is exhausted)', () => {
+  it('stops when a round on every link did not double the peers reached (the horizon is closing)', () => {
     const plan = new DynamicQueryPlan({ limit: 5, maxTtl: 7, links: 4 })
-    assert.deepEqual(rounds(plan, [3, 9, 12, 20, 20, 20].map(peersReached => ({ peersReached, results: 0 }))),
+    assert.deepEqual(rounds(plan, [3, 9, 12, 24, 47, 90].map(peersReached => ({ peersReached, results: 0 }))),
       [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }, { ttl: 2, links: 4 }, { ttl: 3, links: 4 }, { ttl: 4, links: 4 }])
   })
 
