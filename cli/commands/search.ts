@@ -1,6 +1,6 @@
 import { callDaemon } from '../context.ts'
 import { printDiscoveredFiles } from '../print-files.ts'
-import { runFetch } from './fetch.ts'
+import { checkTtl, runFetch } from './fetch.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { DiscoveredFile } from '../../src/discovered-files.ts'
 import type { Argv } from 'yargs'
@@ -30,9 +30,7 @@ export function builder (y: Argv<GlobalOptions>): Argv<SearchArgs> {
       if ((argv.words as string[]).length === 0 && argv.type == null) {
         throw new Error('give words to search for, -t <type>, or both')
       }
-      if (argv.ttl != null && (!Number.isInteger(argv.ttl) || argv.ttl < 1 || argv.ttl > 10)) {
-        throw new Error('--ttl must be a whole number from 1 to 10')
-      }
+      checkTtl(argv.ttl as number | undefined)
       if (argv.limit != null && (!Number.isInteger(argv.limit) || argv.limit < 1 || argv.limit > 100_000)) {
         throw new Error('--limit must be a whole number from 1 to 100000')
       }

@@ -152,7 +152,9 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     for (const protocol of this.protocols) {
       await this.components.registrar.handle(protocol, this.handleStream, {
         maxInboundStreams: this.limits.maxInboundStreams,
-        maxOutboundStreams: this.limits.maxOutboundStreams
+        maxOutboundStreams: this.limits.maxOutboundStreams,
+        // A fetch is small signalling: a peer reachable only through a limited relay may still ask.
+        runOnLimitedConnection: true
       })
     }
     this.routes?.start()

@@ -15,6 +15,7 @@ import type { TypedEventTarget } from 'main-event'
 
 export { PROTOCOL, PROTOCOL_1_1, PROTOCOLS } from './constants.ts'
 export * from './errors.ts'
+export { sanitizeName } from './records.ts'
 export { SeenCache } from './seen-cache.ts'
 export type { SeenCacheInit } from './seen-cache.ts'
 
