@@ -188,8 +188,8 @@ function prepareQuery (word: string, shares: Shares): Query {
 /** What one flood did. */
 interface FloodOutcome {
   messages: number
-  /** Peers that answered with a record (not "duplicate"). */
-  reached: number
+  /** Peers that answered with a record from closer than the TTL (what dynamic querying measures). */
+  within: number
 }
 
 /**
@@ -212,17 +212,16 @@ function flood (graph: Graph, shares: Shares, query: Query, origin: number, link
   }
   for (const to of links) send(origin, to, ttl)
   let messages = 0
-  let reached = 0
+  let within = 0
   while (head < tail) {
     const from = queue[head++]
     const to = queue[head++]
     const ttlLeft = queue[head++]
     messages++
     if (seen[to] >= ttlLeft) continue
-    if (seen[to] === 0) {
-      reached++
-      if (query.matches[to] === 1) found[to] = 1
-    }
+    if (seen[to] === 0 && query.matches[to] === 1) found[to] = 1
+    // FIFO with unit latency: the first copy came the shortest way, so this is the peer's level
+    if (seen[to] === 0 && ttlLeft > 1) within++
     seen[to] = ttlLeft
     if (ttlLeft > 1) {
       for (let i = graph.offsets[to]; i < graph.offsets[to + 1]; i++) {
@@ -230,7 +229,7 @@ function flood (graph: Graph, shares: Shares, query: Query, origin: number, link
       }
     }
   }
-  return { messages, reached }
+  return { messages, within }
 }
 
 function neighboursOf (graph: Graph, v: number): number[] {
@@ -254,7 +253,7 @@ interface QueryRow {
   dynamicMessages: number
   dynamicRecall: number
   dynamicRounds: number
-  /** Dynamic querying asked for more than the network holds (100): it widens until the horizon stops growing. */
+  /** Dynamic querying asked for more than the network holds (100): it widens until the horizon closes. */
   exhaustMessages: number
   exhaustRecall: number
 }
@@ -287,7 +286,7 @@ function keywordQuery (graph: Graph, shares: Shares, query: Query, origin: numbe
       const outcome = flood(graph, shares, query, origin, order.slice(0, round.links), round.ttl, true, found, seen, queue)
       messages += outcome.messages
       rounds++
-      round = plan.next({ peersReached: outcome.reached, results: count(found) })
+      round = plan.next({ peersWithin: outcome.within, results: count(found) })
     }
     return { messages, hits: count(found), rounds }
   }

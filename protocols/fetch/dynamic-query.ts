@@ -13,10 +13,14 @@ export interface QueryRound {
   links: number
 }
 
-/** What the rounds so far found, all together. */
+/** What a round found. */
 export interface RoundOutcome {
-  /** Distinct peers that answered in the round just run. */
-  peersReached: number
+  /**
+   * Distinct peers that answered in the round just run from closer than its
+   * TTL: the levels every peer answers (routing tables thin out only the
+   * last one, so it says nothing about how far the network goes).
+   */
+  peersWithin: number
   /** Distinct matching files found by all rounds so far. */
   results: number
 }
@@ -34,27 +38,35 @@ export interface DynamicQueryInit {
 }
 
 /**
- * A round on every link that reached fewer than this many times the peers
- * of the one before is the last: the horizon is closing, and one more round
- * would cost about a whole flood for the few peers left.
+ * In a large horizon, a round whose full levels hold fewer than this many
+ * times the peers of the round before is the last: the horizon is closing,
+ * and one more round would cost about a whole flood for the few peers left.
  */
 export const HORIZON_GROWTH = 2
+/**
+ * The growth rule applies only from this many peers on: below it a round is
+ * cheap, and a line-shaped network (growing by a peer or two per hop) must
+ * be searched to its end.
+ */
+export const GROWTH_RULE_MIN_PEERS = 1_000
 
 /** Links of the probing rounds (LimeWire probed 3 connections too). */
 export const PROBE_LINKS = 3
 
 /**
  * The rounds: TTL 1 then 2 on `probeLinks` links, then every link at TTL 2,
- * 3, … up to `maxTtl`. It stops when the results reach the limit, when a
- * round on every link reached fewer than {@link HORIZON_GROWTH} times the
- * peers of the one before (the horizon is closing), or after the widest
+ * 3, … up to `maxTtl`. It stops when the results reach the limit; when a
+ * round on the same links found no peer in its full levels that the one
+ * before did not (nothing lies farther); when, past
+ * {@link GROWTH_RULE_MIN_PEERS}, those levels grew less than
+ * {@link HORIZON_GROWTH} times (the horizon is closing); or after the widest
  * round.
  */
 export class DynamicQueryPlan {
   private readonly limit: number
   private readonly rounds: QueryRound[] = []
   private current = 0
-  private lastReached = -1
+  private lastWithin = -1
 
   constructor (init: DynamicQueryInit) {
     this.limit = Math.max(1, init.limit)
@@ -86,11 +98,14 @@ export class DynamicQueryPlan {
       return undefined
     }
     const previous = this.rounds[this.current - 1]
-    const sameWidth = previous != null && previous.links === done.links
-    if (sameWidth && outcome.peersReached < HORIZON_GROWTH * this.lastReached) {
-      return undefined
+    if (previous != null && previous.links === done.links) {
+      const exhausted = outcome.peersWithin <= this.lastWithin
+      const closing = outcome.peersWithin >= GROWTH_RULE_MIN_PEERS && outcome.peersWithin < HORIZON_GROWTH * this.lastWithin
+      if (exhausted || closing) {
+        return undefined
+      }
     }
-    this.lastReached = outcome.peersReached
+    this.lastWithin = outcome.peersWithin
     this.current++
     return this.rounds[this.current]
   }

@@ -210,11 +210,15 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     let fetchId = ''
     let rounds = 0
     while (round != null && !overall.aborted) {
-      const reached = new Set<string>()
+      // peers of the levels the routing tables leave whole (closer than the round's TTL)
+      const within = new Set<string>()
+      const roundTtl = round.ttl
       const keep = (wire: WireRecord): void => {
         const record = toProviderRecord(wire)
         this.notify(options.onRecord, record)
-        reached.add(record.peerId)
+        if (record.hops < roundTtl) {
+          within.add(record.peerId)
+        }
         if (!merger.add(record)) {
           enough.abort(new TooManyRecordsError(`kept ${merger.files} files, the limit of one fetch`))
         }
@@ -225,7 +229,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
         : anySignal([overall, timeoutSignal(fetchTimeoutMs(round.ttl, this.limits.hopTimeoutMs))])
       fetchId = await this.flood(round.ttl, links.slice(0, round.links), query, signal, keep)
       rounds++
-      round = plan?.next({ peersReached: reached.size, results: merger.distinctFiles })
+      round = plan?.next({ peersWithin: within.size, results: merger.distinctFiles })
     }
     options.signal?.throwIfAborted()
     const durationMs = Math.round(performance.now() - startedAt)

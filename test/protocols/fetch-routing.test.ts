@@ -67,7 +67,7 @@ describe('query routing tables', () => {
 })
 
 describe('dynamic query plan', () => {
-  function rounds (plan: DynamicQueryPlan, outcomes: Array<{ peersReached: number, results: number }>): QueryRound[] {
+  function rounds (plan: DynamicQueryPlan, outcomes: Array<{ peersWithin: number, results: number }>): QueryRound[] {
     const seen: QueryRound[] = []
     let round = plan.first()
     for (const outcome of outcomes) {
@@ -81,7 +81,7 @@ describe('dynamic query plan', () => {
 
   it('probes a few links with TTL 1 and 2, then widens to every link, one TTL at a time', () => {
     const plan = new DynamicQueryPlan({ limit: 1_000, maxTtl: 5, links: 10 })
-    const grow = [3, 30, 100, 1_000, 5_000, 9_000].map(peersReached => ({ peersReached, results: 0 }))
+    const grow = [0, 3, 10, 100, 1_000, 5_000].map(peersWithin => ({ peersWithin, results: 0 }))
     assert.deepEqual(rounds(plan, grow), [
       { ttl: 1, links: 3 }, { ttl: 2, links: 3 }, { ttl: 2, links: 10 }, { ttl: 3, links: 10 }, { ttl: 4, links: 10 }, { ttl: 5, links: 10 }
     ])
@@ -89,18 +89,25 @@ describe('dynamic query plan', () => {
 
   it('stops as soon as the results reach the limit', () => {
     const plan = new DynamicQueryPlan({ limit: 5, maxTtl: 7, links: 10 })
-    assert.deepEqual(rounds(plan, [{ peersReached: 3, results: 1 }, { peersReached: 30, results: 6 }, { peersReached: 99, results: 99 }]),
+    assert.deepEqual(rounds(plan, [{ peersWithin: 0, results: 1 }, { peersWithin: 3, results: 6 }, { peersWithin: 99, results: 99 }]),
       [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }])
   })
 
-  it('stops when a round on every link did not double the peers reached (the horizon is closing)', () => {
+  it('stops when a round finds no peer farther than the one before (nothing lies beyond)', () => {
     const plan = new DynamicQueryPlan({ limit: 5, maxTtl: 7, links: 4 })
-    assert.deepEqual(rounds(plan, [3, 9, 12, 24, 47, 90].map(peersReached => ({ peersReached, results: 0 }))),
-      [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }, { ttl: 2, links: 4 }, { ttl: 3, links: 4 }, { ttl: 4, links: 4 }])
+    // a line: one more peer per hop is searched to its end
+    assert.deepEqual(rounds(plan, [0, 3, 4, 5, 6, 6, 6].map(peersWithin => ({ peersWithin, results: 0 }))),
+      [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }, { ttl: 2, links: 4 }, { ttl: 3, links: 4 }, { ttl: 4, links: 4 }, { ttl: 5, links: 4 }])
+  })
+
+  it('in a large horizon, stops when the full levels did not double (the horizon is closing)', () => {
+    const plan = new DynamicQueryPlan({ limit: 5, maxTtl: 7, links: 20 })
+    assert.deepEqual(rounds(plan, [0, 3, 20, 400, 7_000, 10_000, 10_000].map(peersWithin => ({ peersWithin, results: 0 }))),
+      [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }, { ttl: 2, links: 20 }, { ttl: 3, links: 20 }, { ttl: 4, links: 20 }, { ttl: 5, links: 20 }])
   })
 
   it('with fewer links than the probe, or none', () => {
-    assert.deepEqual(rounds(new DynamicQueryPlan({ limit: 9, maxTtl: 2, links: 2 }), [{ peersReached: 2, results: 0 }, { peersReached: 4, results: 0 }]),
+    assert.deepEqual(rounds(new DynamicQueryPlan({ limit: 9, maxTtl: 2, links: 2 }), [{ peersWithin: 0, results: 0 }, { peersWithin: 2, results: 0 }]),
       [{ ttl: 1, links: 2 }, { ttl: 2, links: 2 }])
     assert.equal(new DynamicQueryPlan({ limit: 9, maxTtl: 7, links: 0 }).first(), undefined)
   })
