@@ -1,5 +1,6 @@
 /**
- * Flood benchmark for /peerit/fetch/1.0: N real libp2p nodes in this process
+ * Flood benchmark for /peerit/fetch (1.1 between these nodes; a plain fetch,
+ * so no routing table thins it out): N real libp2p nodes in this process
  * on 127.0.0.1, a random connected graph (average degree 4). For TTL 1..7 it
  * reports reach (against the ideal: every peer within TTL hops), request
  * messages against the bound of 2 × links, bytes per fetch, and time to

@@ -82,6 +82,8 @@ export interface NodeFetchOptions {
   ttl?: number
   timeoutMs?: number
   query?: FetchQuery
+  /** With a query: dynamic querying until this many distinct files matched (`ttl` is then the largest TTL tried). */
+  limit?: number
   signal?: AbortSignal
 }
 

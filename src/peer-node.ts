@@ -54,7 +54,9 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   try {
     const blockList = new BlockList({ section: store.section('blocked') })
     await blockList.load()
-    const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
+    // the fetch service exists only once libp2p does; share changes before that are covered by its first table
+    let onShareChange = (): void => {}
+    const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger, onChange: () => { onShareChange() } })
     // Notices from before the node exists (parts switched off) wait for its first listener.
     const notices: NoticeSink = { early: [] }
     const { libp2p } = await createPeeritLibp2p({
@@ -63,7 +65,7 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
       isBlocked: peerId => blockList.has(peerId),
-      fetch: { localFiles: (query) => sharedIndex.match(query) },
+      fetch: { localFiles: (query) => sharedIndex.match(query), sharedNames: () => sharedIndex.list().map(file => file.name) },
       file: {
         lookup: (contentId) => sharedIndex.get(contentId),
         onUnavailable: (contentId, source) => {
@@ -73,6 +75,7 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
       reach: { ...DEFAULT_REACH, ...options.reach },
       onNotice: (message) => { notices.emit == null ? notices.early.push(message) : notices.emit(message) }
     })
+    onShareChange = () => { libp2p.services.peeritFetch.sharesChanged() }
     return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, blockList, notices })
   } catch (err) {
     await store.close()

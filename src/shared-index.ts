@@ -55,6 +55,8 @@ export interface SharedIndexInit {
   logger: ComponentLogger
   /** Quiet time after the last change before the watcher resyncs (default 500 ms). */
   watchDebounceMs?: number
+  /** Called after a sync or share that changed the index (the fetch service rebuilds its routing table); must not throw. */
+  onChange?: () => void
 }
 
 /** Thrown by `share()` when the source is not a readable regular file. */
@@ -94,6 +96,7 @@ export class SharedIndex {
   private readonly sharedDir: string
   private readonly log: Logger
   private readonly watchDebounceMs: number
+  private readonly onChange: () => void
   private readonly byPath = new Map<string, IndexedSharedFile>()
   private readonly byId = new Map<string, Set<string>>()
   private readonly shutdown = new AbortController()
@@ -107,6 +110,7 @@ export class SharedIndex {
     this.sharedDir = resolve(init.sharedDir)
     this.log = init.logger.forComponent('peerit:shared-index')
     this.watchDebounceMs = init.watchDebounceMs ?? 500
+    this.onChange = init.onChange ?? (() => {})
   }
 
   /** How many files are indexed. */
@@ -133,7 +137,12 @@ export class SharedIndex {
    * calls share one run; a caller's `signal` only stops that caller waiting.
    */
   async sync (options: { signal?: AbortSignal } = {}): Promise<SyncResult> {
-    this.running ??= this.runSync().finally(() => { this.running = undefined })
+    this.running ??= this.runSync().then((result) => {
+      if (result.added + result.updated + result.removed > 0) {
+        this.onChange()
+      }
+      return result
+    }).finally(() => { this.running = undefined })
     return options.signal === undefined ? this.running : raceSignal(this.running, options.signal)
   }
 
@@ -161,6 +170,7 @@ export class SharedIndex {
     if (file === undefined) {
       throw new NotAFileError(source)
     }
+    this.onChange()
     return publicView(file)
   }
 
@@ -189,6 +199,7 @@ export class SharedIndex {
     this.forget(relativePath, writes)
     this.log('dropped %s: it is gone or changed since it was indexed', relativePath)
     await this.section.batch(writes)
+    this.onChange()
     return true
   }
 

@@ -4,7 +4,7 @@ import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 
 /** What `fetch` (and `search --network`) report. */
-export interface FetchSummary { fetchId: string, peersReached: number, filesDiscovered: number, durationMs: number }
+export interface FetchSummary { fetchId: string, peersReached: number, filesDiscovered: number, durationMs: number, rounds: number }
 
 interface FetchArgs extends GlobalOptions {
   ttl?: number
@@ -35,9 +35,9 @@ export function checkTtl (ttl: number | undefined): void {
 }
 
 /** Runs a fetch through the daemon; shared with `search --network`. */
-export async function runFetch (argv: GlobalOptions, options: { ttl?: number, timeout?: number, words?: string[], type?: string }): Promise<FetchSummary> {
+export async function runFetch (argv: GlobalOptions, options: { ttl?: number, timeout?: number, words?: string[], type?: string, limit?: number }): Promise<FetchSummary> {
   const timeoutMs = options.timeout == null ? undefined : Math.round(options.timeout * 1000)
-  return callDaemon<FetchSummary>(argv, 'fetch', { ttl: options.ttl, timeoutMs, words: options.words, type: options.type },
+  return callDaemon<FetchSummary>(argv, 'fetch', { ttl: options.ttl, timeoutMs, words: options.words, type: options.type, limit: options.limit },
     { timeoutMs: (timeoutMs ?? 120_000) + 10_000 })
 }
 

@@ -1,7 +1,21 @@
 import type { PeeritFetchInit } from './index.ts'
 
-/** The protocol id peers negotiate for a flood fetch. */
+/** The protocol id of the first fetch version (still spoken: old peers keep working). */
 export const PROTOCOL = '/peerit/fetch/1.0'
+/** The fetch version with query routing tables; peers offer it first and fall back to 1.0. */
+export const PROTOCOL_1_1 = '/peerit/fetch/1.1'
+/** The versions a peer speaks by default, preferred first. */
+export const PROTOCOLS = [PROTOCOL_1_1, PROTOCOL] as const
+
+/** Quiet time after a share change before the routing table is rebuilt and sent. */
+export const TABLE_DEBOUNCE_MS = 1_000
+/** Least time between two routing table broadcasts, however often the share changes. */
+export const TABLE_MIN_INTERVAL_MS = 5_000
+/**
+ * Routing tables one neighbour may send per minute (granted in 10 s windows);
+ * an honest peer sends at most 12 a minute plus one per connection.
+ */
+export const TABLE_UPDATES_PER_MINUTE = 30
 
 /** TTL a fetch starts with when the caller gives none (Gnutella 0.6 uses 7 for the same job). */
 export const DEFAULT_TTL = 7
@@ -74,5 +88,8 @@ export const defaultValues = {
   maxOutboundStreams: MAX_OUTBOUND_STREAMS,
   maxConcurrentPerPeer: MAX_CONCURRENT_PER_PEER,
   maxConcurrentTotal: MAX_CONCURRENT_TOTAL,
-  requestsPerMinute: REQUESTS_PER_MINUTE
-} satisfies Required<Omit<PeeritFetchInit, 'localFiles' | 'onRelayedRecord' | 'onViolation'>>
+  requestsPerMinute: REQUESTS_PER_MINUTE,
+  tableDebounceMs: TABLE_DEBOUNCE_MS,
+  tableMinIntervalMs: TABLE_MIN_INTERVAL_MS,
+  tableUpdatesPerMinute: TABLE_UPDATES_PER_MINUTE
+} satisfies Required<Omit<PeeritFetchInit, 'localFiles' | 'sharedNames' | 'onRelayedRecord' | 'onViolation' | 'protocols'>>

@@ -3,26 +3,30 @@
  * responder, and starts them as an originator. The wire rules it follows are
  * in README.md; the TTL and deadline arithmetic in deadlines.ts.
  */
-import { NotStartedError, serviceCapabilities } from '@libp2p/interface'
+import { InvalidParametersError, NotStartedError, serviceCapabilities } from '@libp2p/interface'
 import { raceSignal } from 'race-signal'
 import { Admission } from '../shared/admission.ts'
 import { withDefaults } from '../shared/defaults.ts'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import * as defaults from './constants.ts'
-import { PROTOCOL, WIRE_LIMITS } from './constants.ts'
+import { PROTOCOL_1_1, PROTOCOLS, WIRE_LIMITS } from './constants.ts'
 import { answerBudgetMs, clampTtl, fetchTimeoutMs, neighbourBudgetMs } from './deadlines.ts'
 import { InvalidMessageError, RateLimitedError, TooManyRecordsError, TooManyStreamsError } from './errors.ts'
 import { FrameReader, encodeFrame, sendFrame } from './framing.ts'
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
+import { DynamicQueryPlan } from './dynamic-query.ts'
+import { decodeMessage11, decodeRequest, decodeResponse, encodeMessage11, encodeRequest, encodeResponse } from './messages.ts'
+import { RecordMerger } from './record-merger.ts'
 import { checkRecord, fromWireQuery, packRecords, toProviderRecord, toWireFiles, toWireQuery } from './records.ts'
+import { RouteExchange } from './route-exchange.ts'
 import { SeenCache } from './seen-cache.ts'
 import { anySignal, timeoutSignal } from './signals.ts'
 import type { FetchOptions, FetchResult, FetchStats, FetchViolation, PeeritFetch, PeeritFetchComponents, PeeritFetchInit, ProviderRecord, SharedFileEntry } from './index.ts'
-import type { WireRecord, WireRequest } from './messages.ts'
-import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { QueryRound } from './dynamic-query.ts'
+import type { WireQuery, WireRecord, WireRequest, WireRouteTable } from './messages.ts'
+import type { Connection, Logger, PeerId, Startable, Stream, StreamCloseEvent } from '@libp2p/interface'
 
 /** Every limit, resolved from init and the defaults. */
-type Limits = Required<Omit<PeeritFetchInit, 'localFiles' | 'onRelayedRecord' | 'onViolation'>>
+type Limits = Required<Omit<PeeritFetchInit, 'localFiles' | 'sharedNames' | 'onRelayedRecord' | 'onViolation' | 'protocols'>>
 
 /** Record frames one fetch may still pass on or keep, shared by all its neighbour streams. */
 interface RecordBudget {
@@ -62,8 +66,17 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     bytesIn: 0,
     bytesOut: 0,
     rateLimited: 0,
+    reforwarded: 0,
+    filtered: 0,
+    tablesSent: 0,
+    tablesReceived: 0,
     seenCacheSize: 0
   }
+
+  /** The versions this peer speaks, preferred first. */
+  private readonly protocols: string[]
+  /** The routing table exchange; undefined on a peer that does not speak 1.1. */
+  private readonly routes?: RouteExchange
 
   /** Aborted by stop(): ends every stream and wait still in flight. */
   private lifetime?: AbortController
@@ -75,6 +88,27 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     this.onRelayedRecord = init.onRelayedRecord
     this.limits = withDefaults(defaults.defaultValues, init)
     this.admission = new Admission({ ...this.limits, log: this.log, onViolation: init.onViolation })
+    this.protocols = (init.protocols ?? [...PROTOCOLS]).filter(protocol => (PROTOCOLS as readonly string[]).includes(protocol))
+    if (this.protocols.length === 0) {
+      throw new InvalidParametersError(`protocols must name at least one of ${PROTOCOLS.join(', ')}`)
+    }
+    if (this.protocols.includes(PROTOCOL_1_1)) {
+      this.routes = new RouteExchange({
+        components,
+        names: async () => init.sharedNames != null
+          ? init.sharedNames()
+          : (await this.localFiles(undefined)).map(file => String(file.name)),
+        neighbours: () => this.neighbours(),
+        send: async (stream, body, signal) => { await this.send(stream, body, signal) },
+        timeoutMs: this.limits.hopTimeoutMs,
+        debounceMs: this.limits.tableDebounceMs,
+        minIntervalMs: this.limits.tableMinIntervalMs,
+        updatesPerMinute: this.limits.tableUpdatesPerMinute,
+        onSent: () => { this.counters.tablesSent++ },
+        onKept: () => { this.counters.tablesReceived++ },
+        log: this.log
+      })
+    }
     this.seenCache = new SeenCache({ ttlMs: this.limits.seenTtlMs, maxEntries: this.limits.maxSeenEntries })
     this.handleStream = this.handleStream.bind(this)
   }
@@ -84,23 +118,34 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     return { ...this.counters, seenCacheSize: this.seenCache.size }
   }
 
-  /** Registers the protocol handler. */
+  /** Registers a handler per version spoken and starts the routing table exchange. */
   async start (): Promise<void> {
     this.lifetime = new AbortController()
-    await this.components.registrar.handle(PROTOCOL, this.handleStream, {
-      maxInboundStreams: this.limits.maxInboundStreams,
-      maxOutboundStreams: this.limits.maxOutboundStreams,
-      // A fetch is small signalling: a peer reachable only through a limited relay may still ask.
-      runOnLimitedConnection: true
-    })
+    for (const protocol of this.protocols) {
+      await this.components.registrar.handle(protocol, this.handleStream, {
+        maxInboundStreams: this.limits.maxInboundStreams,
+        maxOutboundStreams: this.limits.maxOutboundStreams,
+        // A fetch is small signalling: a peer reachable only through a limited relay may still ask.
+        runOnLimitedConnection: true
+      })
+    }
+    this.routes?.start()
   }
 
-  /** Unregisters the handler and ends everything in flight. */
+  /** Unregisters the handlers and ends everything in flight. */
   async stop (): Promise<void> {
-    await this.components.registrar.unhandle(PROTOCOL)
+    this.routes?.stop()
+    for (const protocol of this.protocols) {
+      await this.components.registrar.unhandle(protocol)
+    }
     this.lifetime?.abort(new NotStartedError('the fetch service stopped'))
     this.lifetime = undefined
     this.seenCache.clear()
+  }
+
+  /** The share changed: a new routing table goes to the neighbours after the quiet time. */
+  sharesChanged (): void {
+    this.routes?.changed()
   }
 
   /** True between start() and stop(). */
@@ -108,7 +153,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     return this.lifetime != null
   }
 
-  /** Floods a fetch through the connected neighbours and collects the answers. */
+  /** Floods a fetch (or, with a query and a limit, the rounds of a dynamic query) and collects the answers. */
   async fetch (options: FetchOptions = {}): Promise<FetchResult> {
     if (this.lifetime == null) {
       throw new NotStartedError('the fetch service is not started')
@@ -117,56 +162,80 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     const query = toWireQuery(options.query)
     options.signal?.throwIfAborted()
     const startedAt = performance.now()
-    const id = crypto.getRandomValues(new Uint8Array(WIRE_LIMITS.fetchIdBytes))
-    const fetchId = uint8ArrayToString(id, 'base16')
-    // our own id too, so a request that loops back to us is answered "duplicate"
-    this.seenCache.add(fetchId)
     this.counters.fetchesStarted++
 
     // aborted once maxFilesPerFetch is reached: nothing more would be kept
     const enough = new AbortController()
-    const signal = anySignal([
+    const overall = anySignal([
       options.signal,
-      timeoutSignal(options.timeoutMs ?? fetchTimeoutMs(ttl, this.limits.hopTimeoutMs)),
+      options.timeoutMs == null ? undefined : timeoutSignal(options.timeoutMs),
       this.lifetime.signal,
       enough.signal
     ])
-    const providers = new Map<string, ProviderRecord>()
-    const fileIds = new Map<string, Set<string>>()
-    let files = 0
-    const keep = (wire: WireRecord): void => {
-      const record = toProviderRecord(wire)
-      this.notify(options.onRecord, record)
-      let merged = providers.get(record.peerId)
-      let known = fileIds.get(record.peerId)
-      if (merged == null || known == null) {
-        merged = { peerId: record.peerId, addresses: [], files: [], hops: record.hops }
-        known = new Set()
-        providers.set(record.peerId, merged)
-        fileIds.set(record.peerId, known)
-      }
-      merged.hops = Math.min(merged.hops, record.hops)
-      merged.addresses = [...new Set([...merged.addresses, ...record.addresses])]
-      for (const file of record.files) {
-        if (files >= this.limits.maxFilesPerFetch) {
-          enough.abort(new TooManyRecordsError(`kept ${files} files, the limit of one fetch`))
-          return
+    const merger = new RecordMerger(this.limits.maxFilesPerFetch)
+    const links = shuffle(this.neighbours())
+    const plan = options.limit != null && query != null
+      ? new DynamicQueryPlan({ limit: options.limit, maxTtl: ttl, links: links.length })
+      : undefined
+    let round: QueryRound | undefined = plan == null ? { ttl, links: links.length } : plan.first()
+    let fetchId = ''
+    let rounds = 0
+    while (round != null && !overall.aborted) {
+      // peers of the levels the routing tables leave whole (closer than the round's TTL)
+      const within = new Set<string>()
+      const roundTtl = round.ttl
+      const keep = (wire: WireRecord): void => {
+        const record = toProviderRecord(wire)
+        this.notify(options.onRecord, record)
+        if (record.hops < roundTtl) {
+          within.add(record.peerId)
         }
-        if (!known.has(file.id)) {
-          known.add(file.id)
-          merged.files.push(file)
-          files++
+        if (!merger.add(record)) {
+          enough.abort(new TooManyRecordsError(`kept ${merger.files} files, the limit of one fetch`))
         }
       }
+      // a caller's timeout replaces a plain fetch's default deadline; each round of a dynamic query keeps its own
+      const signal = plan == null && options.timeoutMs != null
+        ? overall
+        : anySignal([overall, timeoutSignal(fetchTimeoutMs(round.ttl, this.limits.hopTimeoutMs))])
+      fetchId = await this.flood(round.ttl, links.slice(0, round.links), query, signal, keep)
+      rounds++
+      round = plan?.next({ peersWithin: within.size, results: merger.distinctFiles })
     }
-
-    const request: WireRequest = query == null ? { id, ttl, hops: 0 } : { id, ttl, hops: 0, query }
-    const budget: RecordBudget = { records: this.limits.maxRecordsPerFetch }
-    await Promise.all(this.neighbours().map(async connection => this.askNeighbour(connection, request, signal, budget, keep)))
     options.signal?.throwIfAborted()
     const durationMs = Math.round(performance.now() - startedAt)
-    this.log('fetch %s (ttl %d) reached %d peers, %d files, in %d ms', fetchId, ttl, providers.size, files, durationMs)
-    return { fetchId, records: [...providers.values()], peersReached: providers.size, durationMs }
+    this.log('fetch %s (ttl %d, %d rounds) reached %d peers, %d files, in %d ms', fetchId, ttl, rounds, merger.size, merger.files, durationMs)
+    return { fetchId, records: merger.records(), peersReached: merger.size, durationMs, rounds }
+  }
+
+  /** One flood with a fresh id on `links`; resolves with the id once every neighbour stream has ended. */
+  private async flood (ttl: number, links: Connection[], query: WireQuery | undefined, signal: AbortSignal, keep: (record: WireRecord) => void): Promise<string> {
+    const id = crypto.getRandomValues(new Uint8Array(WIRE_LIMITS.fetchIdBytes))
+    const fetchId = uint8ArrayToString(id, 'base16')
+    // our own id too, so a request that loops back to us is answered "duplicate"
+    this.seenCache.add(fetchId)
+    const request: WireRequest = query == null ? { id, ttl, hops: 0 } : { id, ttl, hops: 0, query }
+    const budget: RecordBudget = { records: this.limits.maxRecordsPerFetch }
+    await Promise.all(this.recipients(links, request).map(async connection => this.askNeighbour(connection, request, signal, budget, keep)))
+    return fetchId
+  }
+
+  /**
+   * The last-hop rule of 1.1: a keyword request with TTL 1 goes only to the
+   * neighbours whose routing table may match it (all, when they sent none).
+   */
+  private recipients (links: Connection[], request: WireRequest): Connection[] {
+    if (request.ttl !== 1 || request.query == null) {
+      return links
+    }
+    const query = fromWireQuery(request.query)
+    return links.filter(connection => {
+      const may = this.routes?.mayMatch(connection.remotePeer.toString(), query) ?? true
+      if (!may) {
+        this.counters.filtered++
+      }
+      return may
+    })
   }
 
   /**
@@ -212,29 +281,50 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     const receivedAt = performance.now()
     const elapsed = (): number => performance.now() - receivedAt
     const reader = new FrameReader(stream, this.limits.maxMessageBytes, bytes => { this.counters.bytesIn += bytes })
+    let unwatch = (): void => {}
     try {
       const requestSignal = anySignal([lifetime, timeoutSignal(this.limits.hopTimeoutMs)])
       const frame = await reader.next(requestSignal)
       if (frame == null) {
         throw new InvalidMessageError('the stream ended before a request')
       }
-      const request = decodeRequest(frame)
+      // the opener's frame must be the only one: the responder acts only once the opener's side has ended,
+      // so a second frame is always seen, whenever it was sent (see "Exchange" in docs/protocols.md)
+      if (await reader.next(requestSignal) != null) {
+        throw new InvalidMessageError('a second frame after the request')
+      }
+      let request: WireRequest
+      if (stream.protocol === PROTOCOL_1_1) {
+        const message = decodeMessage11(frame)
+        if (message.routeTable != null) {
+          await this.takeTable(stream, connection, message.routeTable, requestSignal)
+          return
+        }
+        request = message.request
+      } else {
+        request = decodeRequest(frame)
+      }
       this.counters.requestsReceived++
       const ttl = clampTtl(request.ttl, request.hops, this.limits.maxTtl)
       const fetchId = uint8ArrayToString(request.id, 'base16')
-      if (!this.seenCache.add(fetchId)) {
+      const sighting = this.seenCache.offer(fetchId, ttl)
+      if (sighting === 'seen') {
         this.counters.duplicates++
         this.log.trace('fetch %s from %p is a duplicate', fetchId, connection.remotePeer)
         await this.send(stream, encodeResponse({ duplicate: true }), requestSignal)
         await stream.close({ signal: requestSignal })
         return
       }
+      if (sighting === 'deeper') {
+        // seen before over a longer path: forwarded again so the far side is searched as deep as this copy asks
+        this.counters.reforwarded++
+      }
       this.log.trace('fetch %s from %p, ttl %d, hops %d', fetchId, connection.remotePeer, ttl, request.hops)
 
       // the requester has nothing more to say; if its side breaks (it gave up), stop working for it
       const upstreamGone = new AbortController()
       const answerSignal = anySignal([lifetime, upstreamGone.signal, timeoutSignal(answerBudgetMs(ttl, this.limits.hopTimeoutMs) - elapsed())])
-      this.watchRequester(reader, stream, connection.remotePeer, answerSignal, upstreamGone)
+      unwatch = this.watchRequester(stream, upstreamGone)
 
       const relays: Array<Promise<void>> = []
       if (ttl > 1) {
@@ -248,7 +338,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
           }
           await this.send(stream, encodeResponse({ duplicate: false, record }), answerSignal)
         }
-        for (const neighbour of this.neighbours(connection.remotePeer.toString())) {
+        for (const neighbour of this.recipients(this.neighbours(connection.remotePeer.toString()), forward)) {
           relays.push(this.askNeighbour(neighbour, forward, neighbourSignal, budget, relay))
         }
       }
@@ -258,25 +348,31 @@ export class PeeritFetchService implements PeeritFetch, Startable {
       answerSignal.throwIfAborted()
       await stream.close({ signal: answerSignal })
     } finally {
+      unwatch()
       reader.dispose()
     }
   }
 
-  /** After the request, the requester only closes its side: more data is a violation, a reset means it gave up. */
-  private watchRequester (reader: FrameReader, stream: Stream, requester: PeerId, signal: AbortSignal, upstreamGone: AbortController): void {
-    reader.next(signal).then(frame => {
-      if (frame != null) {
-        throw new InvalidMessageError('a second frame after the request')
+  /** The requester's side has ended; a reset now means it gave up, so this peer stops working for it. */
+  private watchRequester (stream: Stream, upstreamGone: AbortController): () => void {
+    const onClose = (event: StreamCloseEvent): void => {
+      if (event.error != null) {
+        upstreamGone.abort(event.error)
       }
-    }).catch((err: Error) => {
-      if (signal.aborted) {
-        return
-      }
-      this.countFailure(err, requester)
-      this.log('requester side of a fetch stream ended badly - %e', err)
-      upstreamGone.abort(err)
-      stream.abort(err)
-    })
+    }
+    stream.addEventListener('close', onClose)
+    return () => { stream.removeEventListener('close', onClose) }
+  }
+
+  /** A neighbour's routing table (1.1): kept, or ignored when stale; over its allowance, a violation. */
+  private async takeTable (stream: Stream, connection: Connection, table: WireRouteTable, signal: AbortSignal): Promise<void> {
+    if (this.routes?.receive(connection.remotePeer, table) === 'rate-limit') {
+      this.counters.rateLimited++
+      this.report(connection.remotePeer, 'rate-limit')
+      stream.abort(new RateLimitedError(`more than ${this.limits.tableUpdatesPerMinute} routing tables per minute`))
+      return
+    }
+    await stream.close({ signal })
   }
 
   /** This peer's own answer: its record(s) with the matching files, always at least one frame. */
@@ -310,13 +406,13 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     const abortStream = (): void => { stream?.abort(signal.reason) }
     signal.addEventListener('abort', abortStream, { once: true })
     try {
-      stream = await connection.newStream(PROTOCOL, { signal })
+      stream = await connection.newStream(this.protocols, { signal })
       if (request.hops === 0) {
         this.counters.originated++
       } else {
         this.counters.forwarded++
       }
-      await this.send(stream, encodeRequest(request), signal)
+      await this.send(stream, stream.protocol === PROTOCOL_1_1 ? encodeMessage11({ request }) : encodeRequest(request), signal)
       await stream.close({ signal })
       reader = new FrameReader(stream, this.limits.maxMessageBytes, bytes => { this.counters.bytesIn += bytes })
       let records = 0
@@ -408,4 +504,16 @@ export class PeeritFetchService implements PeeritFetch, Startable {
   private report (peer: PeerId, kind: FetchViolation): void {
     this.admission.report(peer, kind)
   }
+}
+
+/** A copy of `items` in random order (Fisher–Yates), so dynamic querying probes different links each time. */
+function shuffle<T> (items: T[]): T[] {
+  const shuffled = [...items]
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const item = shuffled[i]
+    shuffled[i] = shuffled[j]
+    shuffled[j] = item
+  }
+  return shuffled
 }

@@ -1,16 +1,19 @@
 /**
- * `/peerit/fetch/1.0`: flood discovery. A fetch floods through the network
- * with a TTL; every peer it reaches answers with its provider record, and the
- * answers travel back along the path the request came (see README.md).
+ * `/peerit/fetch/1.1` (and 1.0): flood discovery. A fetch floods through the
+ * network with a TTL; every peer it reaches answers with its provider record,
+ * and the answers travel back along the path the request came. Version 1.1
+ * adds query routing tables (a keyword query skips, on its last hop, the
+ * neighbours that cannot match) and dynamic querying (see README.md).
  *
  * Mount it in any libp2p node:
  * `createLibp2p({ services: { peeritFetch: peeritFetch({ localFiles }) } })`.
  */
 import { PeeritFetchService } from './fetch.ts'
-import type { ComponentLogger, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, Libp2pEvents, PeerId } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { TypedEventTarget } from 'main-event'
 
-export { PROTOCOL } from './constants.ts'
+export { PROTOCOL, PROTOCOL_1_1, PROTOCOLS } from './constants.ts'
 export * from './errors.ts'
 export { sanitizeName } from './records.ts'
 export { SeenCache } from './seen-cache.ts'
@@ -56,6 +59,14 @@ export interface FetchOptions {
   signal?: AbortSignal
   /** Called with every record frame as it arrives (before merging). */
   onRecord?: (record: ProviderRecord) => void
+  /**
+   * With a query: dynamic querying. Rounds of growing TTL and width (see
+   * dynamic-query.ts) until this many distinct files matched, `ttl` is
+   * reached on every link, or the horizon stops growing; `ttl` is then the
+   * largest TTL a round may use. Without a query it is ignored (a plain
+   * fetch learns everything).
+   */
+  limit?: number
 }
 
 /** What a fetch found. */
@@ -67,6 +78,8 @@ export interface FetchResult {
   /** Distinct remote peers that answered. */
   peersReached: number
   durationMs: number
+  /** Floods sent: 1 for a plain fetch, the number of rounds for dynamic querying. */
+  rounds: number
 }
 
 /** Counters since start, for monitoring and the benchmark. */
@@ -95,15 +108,24 @@ export interface FetchStats {
   bytesOut: number
   /** Inbound streams aborted unread because their peer was over its request rate. */
   rateLimited: number
+  /** Known requests forwarded again because they came back with more TTL than first seen (TTL shadowing). */
+  reforwarded: number
+  /** Last-hop requests not sent because the neighbour's routing table rules out a match. */
+  filtered: number
+  /** Routing tables sent to neighbours. */
+  tablesSent: number
+  /** Routing tables neighbours sent that were kept. */
+  tablesReceived: number
   /** Ids held in the seen-cache right now (bounded by `maxSeenEntries`). */
   seenCacheSize: number
 }
 
 /**
  * Why a peer was reported through {@link PeeritFetchInit.onViolation}:
- * over its request rate, a frame that broke the protocol (undecodable,
- * oversized, truncated, bad TTL, a second request frame), or more records
- * than a fetch may carry.
+ * over its request rate or its routing table allowance, a frame that broke
+ * the protocol (undecodable, oversized, truncated, bad TTL, a second request
+ * frame, a routing table of the wrong size), or more records than a fetch
+ * may carry.
  */
 export type FetchViolation = 'rate-limit' | 'malformed' | 'too-many-records'
 
@@ -113,14 +135,42 @@ export interface PeeritFetch {
   fetch (options?: FetchOptions): Promise<FetchResult>
   /** A snapshot of the counters. */
   readonly stats: FetchStats
+  /** The shared files changed: the routing table is rebuilt and sent to the neighbours (debounced). */
+  sharesChanged (): void
 }
 
 /** Options of {@link peeritFetch}; the defaults are `defaultValues` in constants.ts. */
 export interface PeeritFetchInit {
   /** The local answer: this peer's shared files that match `query` (all when no query). Called once per non-duplicate request. */
   localFiles?: (query: FetchQuery | undefined) => Promise<SharedFileEntry[]> | SharedFileEntry[]
+  /** The names the routing table (1.1) is built from: every shared file's. Default: the names `localFiles` gives for no query. */
+  sharedNames?: () => Promise<string[]> | string[]
   /** Sees every remote record frame that passes through this peer as a relay (the node may use it to learn addresses). */
   onRelayedRecord?: (record: ProviderRecord) => void
+  /** Fetch versions spoken, preferred first; `[PROTOCOL]` makes a 1.0-only peer. Default both (`PROTOCOLS`). */
+  protocols?: string[]
+  /**
+   * Quiet time after a share change before the routing table is rebuilt.
+   *
+   * In ms.
+   *
+   * @default 1000
+   */
+  tableDebounceMs?: number
+  /**
+   * Least time between two routing table broadcasts.
+   *
+   * In ms.
+   *
+   * @default 5000
+   */
+  tableMinIntervalMs?: number
+  /**
+   * Routing tables one neighbour may send per minute; more are a `rate-limit` violation.
+   *
+   * @default 30
+   */
+  tableUpdatesPerMinute?: number
   /**
    * TTL of a fetch started without one.
    *
@@ -229,6 +279,7 @@ export interface PeeritFetchComponents {
   connectionManager: ConnectionManager
   addressManager: AddressManager
   logger: ComponentLogger
+  events: TypedEventTarget<Libp2pEvents>
 }
 
 /** The libp2p service factory: `services: { peeritFetch: peeritFetch({ localFiles }) }`. */

@@ -9,6 +9,7 @@ import { decodeMessage, encodeMessage, message } from 'protons-runtime'
 import { varintLength } from '../shared/varint.ts'
 import { WIRE_LIMITS } from './constants.ts'
 import { InvalidMessageError } from './errors.ts'
+import { TABLE_BYTES } from './routing-table.ts'
 import type { Codec, DecodeFunction, EncodeFunction, Reader } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -49,6 +50,17 @@ export interface WireRecord {
 
 /** A response frame: exactly one of `duplicate` (true) or `record`. */
 export type WireResponse = { duplicate: true, record?: undefined } | { duplicate: false, record: WireRecord }
+
+/** `/peerit/fetch/1.1`: a peer's query routing table, sent to a neighbour whenever it changes. */
+export interface WireRouteTable {
+  /** 1, 2, …: strictly increasing per sender; a receiver keeps the highest it has seen. */
+  sequence: number
+  /** Exactly {@link TABLE_BYTES} bytes (see routing-table.ts). */
+  bitmap: Uint8Array
+}
+
+/** `/peerit/fetch/1.1`: the opener's one frame, a request or a routing table. */
+export type WireMessage = { request: WireRequest, routeTable?: undefined } | { request?: undefined, routeTable: WireRouteTable }
 
 /** Bounds a receiver may configure (the other field bounds are fixed in {@link WIRE_LIMITS}). */
 export interface DecodeLimits {
@@ -180,6 +192,47 @@ const requestCodec = codecOf<WireRequest>((request, w, opts = {}) => {
   return query == null ? { id, ttl, hops } : { id, ttl, hops, query }
 })
 
+const routeTableCodec = codecOf<WireRouteTable>((table, w, opts = {}) => {
+  if (opts.lengthDelimited !== false) w.fork()
+  w.uint32(8).uint32(table.sequence)
+  w.uint32(18).bytes(table.bitmap)
+  if (opts.lengthDelimited !== false) w.ldelim()
+}, (reader, length) => {
+  let sequence = 0
+  let bitmap: Uint8Array | undefined
+  readFields(reader, length, 'route table', {
+    1: { wireType: VARINT, read: () => { sequence = reader.uint32() } },
+    2: { wireType: LENGTH_DELIMITED, read: () => { bitmap = boundedBytes(reader, 'route table bitmap', TABLE_BYTES, TABLE_BYTES) } }
+  })
+  if (bitmap == null || sequence === 0) {
+    throw new InvalidMessageError('route table: sequence (≥ 1) and bitmap are required')
+  }
+  return { sequence, bitmap }
+})
+
+const messageCodec = codecOf<WireMessage>((message, w, opts = {}) => {
+  if (opts.lengthDelimited !== false) w.fork()
+  if (message.request != null) {
+    w.uint32(10)
+    requestCodec.encode(message.request, w)
+  }
+  if (message.routeTable != null) {
+    w.uint32(18)
+    routeTableCodec.encode(message.routeTable, w)
+  }
+  if (opts.lengthDelimited !== false) w.ldelim()
+}, (reader, length) => {
+  let request: WireRequest | undefined
+  let routeTable: WireRouteTable | undefined
+  readFields(reader, length, 'message', {
+    1: { wireType: LENGTH_DELIMITED, read: () => { request = requestCodec.decode(reader, reader.uint32()) } },
+    2: { wireType: LENGTH_DELIMITED, read: () => { routeTable = routeTableCodec.decode(reader, reader.uint32()) } }
+  })
+  if (request != null && routeTable == null) return { request }
+  if (request == null && routeTable != null) return { routeTable }
+  throw new InvalidMessageError('message: exactly one of request and route_table must be set')
+})
+
 const fileCodec = codecOf<WireFile>((file, w, opts = {}) => {
   if (opts.lengthDelimited !== false) w.fork()
   w.uint32(10).bytes(file.id)
@@ -292,6 +345,16 @@ export function encodeRequest (request: WireRequest): Uint8Array {
 /** Decodes and checks a request frame body. The TTL is returned as sent: the service clamps it. */
 export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): WireRequest {
   return decodeChecked(bytes, requestCodec)
+}
+
+/** Encodes a `/peerit/fetch/1.1` opener frame body (without the length prefix). */
+export function encodeMessage11 (message: WireMessage): Uint8Array {
+  return encodeMessage(message, messageCodec)
+}
+
+/** Decodes and checks a `/peerit/fetch/1.1` opener frame body. */
+export function decodeMessage11 (bytes: Uint8Array | Uint8ArrayList): WireMessage {
+  return decodeChecked(bytes, messageCodec)
 }
 
 /** Encodes a response frame body (without the length prefix). */

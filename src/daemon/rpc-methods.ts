@@ -37,9 +37,10 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
         ttl: optionalInteger(params, 'ttl', 1, 255),
         timeoutMs: optionalInteger(params, 'timeoutMs', 1, 600_000),
         query: optionalQuery(params),
+        limit: optionalInteger(params, 'limit', 1, 100_000),
         signal
       })
-      return { fetchId: result.fetchId, peersReached: result.peersReached, filesDiscovered: countFiles(result.records), durationMs: result.durationMs }
+      return { fetchId: result.fetchId, peersReached: result.peersReached, filesDiscovered: countFiles(result.records), durationMs: result.durationMs, rounds: result.rounds }
     },
     search: async (params) => node.search({ text: optionalString(params, 'text'), type: optionalString(params, 'type') }, { limit: optionalInteger(params, 'limit', 1, 100_000) }),
     files: async (params) => node.files({ limit: optionalInteger(params, 'limit', 1, 1_000_000), offset: optionalInteger(params, 'offset', 0, Number.MAX_SAFE_INTEGER) }),
