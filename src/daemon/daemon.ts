@@ -7,6 +7,8 @@ import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
+import { finishedLogLine, statusLogLine } from './download-log.ts'
+import { saveLimits } from './save-limits.ts'
 import { stateFiles } from './state-files.ts'
 
 /** What a daemon started by `peerit start` tells its parent over the IPC channel. */
@@ -58,6 +60,14 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     limits: config.limits,
     logger: defaultLogger()
   })
+  // Before start(): downloads resumed at start are logged too.
+  node.addEventListener('download:status', (event) => {
+    const line = statusLogLine(event.detail)
+    if (line != null) {
+      log(line)
+    }
+  })
+  node.addEventListener('download:finished', (event) => { log(finishedLogLine(event.detail)) })
   let stopping: Promise<void> | undefined
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
@@ -75,7 +85,11 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
   }
   const ipc = new IpcServer({
     socketPath: files.socket,
-    methods: rpcMethods(node, { pid: process.pid, requestStop: () => { void stop() } }),
+    methods: rpcMethods(node, {
+      pid: process.pid,
+      requestStop: () => { void stop() },
+      saveLimits: async (limits) => { await saveLimits(config.configPath, limits) }
+    }),
     logger: defaultLogger()
   })
 
