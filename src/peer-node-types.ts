@@ -71,8 +71,10 @@ export interface NodeFetchOptions {
 
 /** Options of {@link PeerNode.download}. */
 export interface NodeDownloadOptions {
-  /** Only these peers (peer id strings) are asked. */
+  /** Only these peers are asked, for this request only: full peer ids, or unique prefixes of known ones. */
   from?: string[]
+  /** The target is a content id or id prefix only, never a name. */
+  byId?: boolean
   signal?: AbortSignal
   onProgress?: (progress: DownloadProgress) => void
 }
@@ -122,13 +124,13 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]>
   files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]>
   /** Resolves a name, id or unique id prefix to one discovered file. */
-  resolveFile (nameOrId: string, options?: { from?: string[] }): Promise<DiscoveredFile>
+  resolveFile (nameOrId: string, options?: { from?: string[], byId?: boolean }): Promise<DiscoveredFile>
   /** Downloads a file (verified, multi-source, resumable); resolves with its final path. */
   download (nameOrId: string, options?: NodeDownloadOptions): Promise<string>
   /** Like {@link download}, resolving with the whole result: name as saved, size, the peers that supplied pieces. */
   downloadFile (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
   /** Queues a download that runs in the background; answers at once with its status. */
-  startDownload (nameOrId: string, options?: { from?: string[] }): Promise<DownloadChange>
+  startDownload (nameOrId: string, options?: { from?: string[], byId?: boolean }): Promise<DownloadChange>
   /** Every download the node knows, newest first: running, paused, interrupted and failed ones, then the last 1,000 completed or cancelled. */
   downloads (): Promise<DownloadEntry[]>
   /** Drops the completed, cancelled and failed downloads from the list (a failed one's part file too); returns the rest. */

@@ -13,6 +13,7 @@ import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, L
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
 import { resolveLimits } from './limits.ts'
+import { resolvePeerId } from './peer-ids.ts'
 import { parsePeerUrl } from './peer-url.ts'
 import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
@@ -265,14 +266,20 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return (await this.discovered()).list(options)
   }
 
-  async resolveFile (nameOrId: string, options: { from?: string[] } = {}): Promise<DiscoveredFile> {
+  async resolveFile (nameOrId: string, options: { from?: string[], byId?: boolean } = {}): Promise<DiscoveredFile> {
     const wanted = nameOrId.trim()
     if (wanted === '') {
       throw new InvalidParamsError('name or id is empty')
     }
+    if (options.byId === true) {
+      checkIdPrefix(wanted)
+    }
     let candidates: DiscoveredFile[] = []
     if (/^[0-9a-f]{4,64}$/i.test(wanted)) {
       candidates = await (await this.discovered()).byIdPrefix(wanted.toLowerCase())
+    }
+    if (options.byId === true && candidates.length === 0) {
+      throw new FileNotFoundError(`no discovered file's id starts with ${wanted}: run \`peerit fetch\`, then \`peerit search\` for ids`)
     }
     if (candidates.length === 0) {
       candidates = await (await this.discovered()).byName(wanted)
@@ -291,8 +298,8 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     if (candidates.length === 0) {
       throw new FileNotFoundError(`no discovered file matches "${wanted}": run \`peerit fetch\` to learn what peers share, then \`peerit search\``)
     }
-    throw new AmbiguousFileError(`${candidates.length} files match "${wanted}": choose one with \`peerit download -i <id>\``,
-      candidates.map(f => ({ id: f.id, name: f.name, size: f.size })))
+    throw new AmbiguousFileError(`${candidates.length} files match "${wanted}": choose one with \`peerit download -i <id>\` (or \`-p <peer>\`)`,
+      candidates.map(f => ({ id: f.id, name: f.name, size: f.size, providers: f.providers.map(p => p.peerId) })))
   }
 
   async download (nameOrId: string, options: NodeDownloadOptions = {}): Promise<string> {
@@ -300,12 +307,13 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async downloadFile (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
-    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, options.from)
+    const from = await this.resolvePeers(options.from)
+    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, from, options.byId)
     const shared = this.sharedIndex.get(file.id)
     if (shared != null) {
       return { contentId: file.id, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
     }
-    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from: options.from }, {
+    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from }, {
       signal: options.signal,
       onProgress: (progress) => {
         options.onProgress?.(progress)
@@ -314,13 +322,14 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     })
   }
 
-  async startDownload (nameOrId: string, options: { from?: string[] } = {}): Promise<DownloadChange> {
-    const file = await this.resolveFileForDownload(nameOrId, options.from)
+  async startDownload (nameOrId: string, options: { from?: string[], byId?: boolean } = {}): Promise<DownloadChange> {
+    const from = await this.resolvePeers(options.from)
+    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, from, options.byId)
     const shared = this.sharedIndex.get(file.id)
     if (shared != null) {
       return { contentId: file.id, name: shared.name, status: 'completed' }
     }
-    return this.downloadManager.start({ contentId: file.id, name: file.name, size: file.size, from: options.from })
+    return this.downloadManager.start({ contentId: file.id, name: file.name, size: file.size, from })
   }
 
   async downloads (): Promise<DownloadEntry[]> {
@@ -363,6 +372,20 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return this.downloadManager.resumeAll(options)
   }
 
+  /** Full peer ids for what the user gave (`-p`): whole ids, or unique prefixes of peers this node knows. */
+  private async resolvePeers (from?: string[]): Promise<string[] | undefined> {
+    if (from == null) {
+      return undefined
+    }
+    const known = new Set<string>((await this.libp2p.peerStore.all()).map(peer => peer.id.toString()))
+    for (const contact of this.contacts.list()) {
+      if (contact.peerId != null) {
+        known.add(contact.peerId)
+      }
+    }
+    return from.map(input => resolvePeerId(input, known))
+  }
+
   /** A download the manager holds (stopped or running), by its whole content id: it needs no discovered file. */
   private async knownDownload (contentId: string): Promise<{ id: string, name: string, size: number } | undefined> {
     if (!/^[0-9a-f]{64}$/.test(contentId)) {
@@ -377,11 +400,11 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
    * directly: a one-TTL fetch that reaches only its neighbours is enough to
    * learn the peer's own files, and it refreshes the store as a side effect.
    */
-  private async resolveFileForDownload (nameOrId: string, from?: string[]): Promise<DiscoveredFile> {
+  private async resolveFileForDownload (nameOrId: string, from?: string[], byId?: boolean): Promise<DiscoveredFile> {
     try {
-      return await this.resolveFile(nameOrId, { from })
+      return await this.resolveFile(nameOrId, { from, byId })
     } catch (err: any) {
-      if (from == null || err.code !== FileNotFoundError.code) {
+      if (from == null || byId === true || err.code !== FileNotFoundError.code) {
         throw err
       }
       await Promise.all(from.map(async peerId => this.libp2p.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) })
@@ -456,6 +479,19 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     } catch (err: any) {
       this.log.error('a %s listener threw: %s', type, err.message)
     }
+  }
+}
+
+/** `-i` takes ids only: a hex prefix long enough to mean one file. */
+function checkIdPrefix (id: string): void {
+  if (!/^[0-9a-f]+$/i.test(id)) {
+    throw new InvalidParamsError(`"${id}" is not a content id: ids are hex (0-9, a-f); give a name without -i`)
+  }
+  if (id.length < 4) {
+    throw new InvalidParamsError(`id prefix "${id}" is too short (min 4 characters)`)
+  }
+  if (id.length > 64) {
+    throw new InvalidParamsError(`"${id}" is longer than a content id (64 characters)`)
   }
 }
 

@@ -48,10 +48,11 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
     download: async (params, { signal, progress }) => {
       const target = requiredString(params, 'target')
       const from = optionalStrings(params, 'from')
+      const byId = optionalBoolean(params, 'byId')
       if (optionalBoolean(params, 'detach') === true) {
-        return node.startDownload(target, { from })
+        return node.startDownload(target, { from, byId })
       }
-      return node.downloadFile(target, { from, signal, onProgress: progress })
+      return node.downloadFile(target, { from, byId, signal, onProgress: progress })
     },
     downloads: async (params) => optionalBoolean(params, 'clear') === true ? node.clearDownloads() : node.downloads(),
     pause: async (params) => node.pause(selector(params)),
