@@ -36,6 +36,8 @@ export interface PeerConfig {
   watch: boolean
   /** `provider_max_age_hours` in ms: a discovered file's provider not seen for this long is forgotten (default 24 h). */
   providerMaxAgeMs: number
+  /** `share_downloads`: serve completed downloads to other peers like shared files, default true. */
+  shareDownloads: boolean
   /** `.peerit` beside the config file (mode 0700). */
   stateDir: string
   /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
@@ -133,6 +135,11 @@ const keyRules = {
     expected: 'true or false',
     parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
   },
+  share_downloads: {
+    fallback: true,
+    expected: 'true or false',
+    parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
+  },
   provider_max_age_hours: {
     fallback: 24,
     expected: 'a number of hours from 0.01 to 8760',
@@ -206,6 +213,7 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     downloadDir: values.download_dir,
     peers: [values.primary_peer_url, values.secondary_peer_url].filter(url => url != null),
     watch: values.watch,
+    shareDownloads: values.share_downloads,
     providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
     limits
@@ -241,6 +249,7 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
     primary_peer_url: peers[0] ?? keyRules.primary_peer_url.fallback,
     secondary_peer_url: peers[1] ?? keyRules.secondary_peer_url.fallback,
     watch: options.watch ?? keyRules.watch.fallback,
+    share_downloads: keyRules.share_downloads.fallback,
     provider_max_age_hours: keyRules.provider_max_age_hours.fallback
   }
   // The same checks as loading, so `init` never writes a file that `start` rejects.

@@ -29,6 +29,8 @@ export interface PeerNodeOptions {
   maxConnections?: number
   /** Rates, caps and ban rules (docs/security.md); each absent key keeps its default (`DEFAULT_LIMITS` in src/limits.ts). */
   limits?: Partial<PeerLimits>
+  /** Serve completed downloads to other peers like shared files. Default: true. Changed later with `setShareDownloads`. */
+  shareDownloads?: boolean
   /** Drop a discovered file's provider not seen for this long. Default: 24 h. */
   providerMaxAgeMs?: number
   /** Logger; default: libp2p's, enabled with `DEBUG=peerit:*`. */
@@ -118,7 +120,10 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   peers (): PeerInfo[]
   sync (options?: { signal?: AbortSignal }): Promise<SyncResult>
   share (path: string): Promise<SharedFile>
+  /** The files this node serves: its shared folder's, and its completed downloads unless `shareDownloads` is off. */
   sharedFiles (): SharedFile[]
+  /** Starts or stops serving completed downloads, at once. */
+  setShareDownloads (share: boolean): void
   fetch (options?: NodeFetchOptions): Promise<FetchResult>
   /** Searches discovered files; a string is the words to look for. */
   search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]>

@@ -16,6 +16,8 @@ import { resolveLimits } from './limits.ts'
 import { resolvePeerId } from './peer-ids.ts'
 import { parsePeerUrl } from './peer-url.ts'
 import { SharedIndex } from './shared-index.ts'
+import { DownloadedFiles } from './shared-index/downloaded.ts'
+import { SharedSources } from './shared-index/sources.ts'
 import { Store } from './store.ts'
 import { PEERIT_VERSION } from './version.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
@@ -48,15 +50,17 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   await store.open()
   try {
     const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
+    const downloaded = new DownloadedFiles(store.section('downloadedFiles'), logger.forComponent('peerit:shared-index'))
+    const sources = new SharedSources(sharedIndex, downloaded, options.shareDownloads ?? true)
     const { libp2p } = await createPeeritLibp2p({
       privateKey,
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
-      fetch: { localFiles: (query) => sharedIndex.match(query) },
-      file: { lookup: (contentId) => sharedIndex.get(contentId) }
+      fetch: { localFiles: (query) => sources.match(query) },
+      file: { lookup: (contentId) => sources.get(contentId) }
     })
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex })
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, sources })
   } catch (err) {
     await store.close()
     throw err
@@ -68,6 +72,7 @@ interface NodeParts {
   store: Store
   libp2p: Libp2p<PeeritServices>
   sharedIndex: SharedIndex
+  sources: SharedSources
 }
 
 class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerNode {
@@ -78,6 +83,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private readonly store: Store
   private readonly contacts: Contacts
   private readonly sharedIndex: SharedIndex
+  private readonly sources: SharedSources
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
   private readonly connectedSince = new Map<string, number>()
@@ -93,6 +99,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.peerId = parts.libp2p.peerId.toString()
     this.store = parts.store
     this.sharedIndex = parts.sharedIndex
+    this.sources = parts.sources
     this.log = parts.logger.forComponent('peerit:node')
     this.contacts = new Contacts({ section: parts.store.section('contacts'), libp2p: parts.libp2p, logger: parts.logger })
     this.discoveredFiles = new DiscoveredFiles({
@@ -108,7 +115,11 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       logger: parts.logger,
       bytesPerSecond: options.limits?.downloadBytesPerSecond,
       onStatus: (entry) => { this.safeDispatch('download:status', entry) },
-      onFinished: (result) => { this.safeDispatch('download:finished', result) }
+      onFinished: (result, manifest) => {
+        this.safeDispatch('download:finished', result)
+        this.sources.downloaded.add(result.contentId, result.path, manifest)
+          .catch((err: Error) => { this.log.error('cannot seed %s: %s', result.path, err.message) })
+      }
     })
     this.uploadBytesPerSecond = options.limits?.uploadBytesPerSecond ?? 0
     this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
@@ -118,6 +129,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   async start (): Promise<void> {
     await this.contacts.load()
     await this.sharedIndex.open()
+    await this.sources.downloaded.open()
     // A store of a million discovered files takes seconds to load: the node serves meanwhile,
     // and whatever needs the store waits for it.
     this.discoveredOpening = this.discoveredFiles.open()
@@ -163,7 +175,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       addresses: this.libp2p.getMultiaddrs().map(ma => ma.toString()),
       connectedPeers: this.libp2p.getPeers().length,
       contacts: this.contacts.list().length,
-      sharedFiles: this.sharedIndex.size,
+      sharedFiles: this.sources.size,
       discoveredFiles: this.discoveredFiles.size,
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.round((Date.now() - this.startedAt) / 1000),
       version: PEERIT_VERSION,
@@ -247,7 +259,12 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   sharedFiles (): SharedFile[] {
-    return this.sharedIndex.list()
+    return this.sources.list()
+  }
+
+  setShareDownloads (share: boolean): void {
+    this.sources.shareDownloads = share
+    this.log('completed downloads are %s', share ? 'served to other peers' : 'no longer served')
   }
 
   async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {

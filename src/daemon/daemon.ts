@@ -7,6 +7,7 @@ import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
+import { followConfig } from './config-watch.ts'
 import { finishedLogLine, statusLogLine } from './download-log.ts'
 import { saveLimits } from './save-limits.ts'
 import { stateFiles } from './state-files.ts'
@@ -57,6 +58,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     peers: config.peers.map(p => p.input),
     watch: options.watch ?? config.watch,
     providerMaxAgeMs: config.providerMaxAgeMs,
+    shareDownloads: config.shareDownloads,
     limits: config.limits,
     logger: defaultLogger()
   })
@@ -68,12 +70,14 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     }
   })
   node.addEventListener('download:finished', (event) => { log(finishedLogLine(event.detail)) })
+  const configWatch = followConfig(node, config, log)
   let stopping: Promise<void> | undefined
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log('stopping')
+      configWatch.close()
       await ipc.close().catch(() => {})
       await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
       await removePidFile(files.pid)
@@ -98,6 +102,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await writePidFile(files.pid)
     await ipc.listen()
   } catch (err) {
+    configWatch.close()
     await ipc.close().catch(() => {})
     await node.stop().catch(() => {})
     await removePidFile(files.pid)
