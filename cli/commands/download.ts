@@ -157,9 +157,10 @@ function report (argv: DownloadArgs, { results, failures }: Outcome): void {
 
 /** One line per failure (and its candidates) on stderr; the exit code: all failed alike, that failure's (4 unknown, 2 bad input); a mix, 1. */
 function reportFailures (failures: TargetFailure[], succeeded: number): void {
+  const several = failures.length + succeeded > 1
   for (const failure of failures) {
     // false: under --json the failures are already in the one JSON value.
-    reportError({ ...failure.error, message: `${failure.target}: ${failure.error.message}` }, false)
+    reportError({ ...failure.error, message: several ? `${failure.target}: ${failure.error.message}` : failure.error.message }, false)
   }
   if (failures.length > 0) {
     const codes = new Set(failures.map(f => exitCodeFor(f.error)))
@@ -207,7 +208,7 @@ async function pauseSeen (argv: DownloadArgs, seen: Map<string, string>): Promis
   const names = paused.length > 0 ? paused.filter(p => p.status === 'paused').map(p => p.name) : [...seen.values()]
   const message = names.length === 0
     ? 'interrupted; nothing had started downloading'
-    : `interrupted: paused ${names.join(', ')}; the .part file${names.length === 1 ? ' is' : 's are'} kept. Resume with \`peerit resume ${names.length === 1 ? names[0] : '--all'}\``
+    : `interrupted: paused ${names.join(', ')} (.part kept)\nresume with \`peerit resume ${names.length === 1 ? names[0] : '--all'}\``
   process.stderr.write(`${message}\n`)
   if (argv.json === true) {
     printJson({ error: { code: 'ERR_INTERRUPTED', message }, paused })

@@ -204,4 +204,34 @@ describe('managing downloads through the peerit CLI', () => {
     const json = await d.run(['downloads', '--watch', '--json'])
     assert.equal(json.code, 2)
   })
+
+  it('Ctrl-C in a download on a terminal pauses it, says so, leaves the cursor visible; the bar fits 80 columns', async (t) => {
+    if (process.platform !== 'linux') {
+      t.skip('needs util-linux `script` for a terminal')
+      return
+    }
+    // `script` gives the download a terminal; a ^C written to it is the user's Ctrl-C.
+    const commandLine = [process.execPath, PEERIT_BIN, 'download', 'other.bin'].map(arg => `'${arg}'`).join(' ')
+    const child = spawn('script', ['-qfec', commandLine, '/dev/null'], { cwd: d.dir, env: { ...process.env, NO_COLOR: '1', PEERIT_CONFIG: '', COLUMNS: '80' } })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const exited = new Promise<number | null>(resolve => { child.once('exit', code => { resolve(code) }) })
+    try {
+      await eventually(async () => /\d+%/.test(output), { what: 'a progress bar' })
+      child.stdin.write('\u0003')
+      assert.equal(await exited, 130, output)
+    } finally {
+      child.kill('SIGKILL')
+    }
+    assert.match(output, /interrupted: paused other\.bin \(\.part kept\)\r?\nresume with `peerit resume other\.bin`/)
+    assert.ok(output.lastIndexOf('\x1b[?25h') > output.lastIndexOf('\x1b[?25l'), 'the cursor is shown again')
+    // eslint-disable-next-line no-control-regex
+    for (const line of output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r|\n/)) {
+      assert.ok(line.length <= 80, `too wide (${line.length}): ${line}`)
+    }
+    const entry = await entryOf(d, 'other.bin')
+    assert.equal(entry.status, 'paused')
+    assert.deepEqual(await partFiles(d), ['other.bin.part'])
+    await d.json(['cancel', 'other.bin'])
+  })
 })
