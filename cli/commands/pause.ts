@@ -3,7 +3,7 @@ import { controlCommand } from '../download-control.ts'
 const pause = controlCommand({
   method: 'pause',
   describe: 'Pause downloads: no more bytes are asked for; the .part file stays (also across restarts)',
-  all: 'pause every queued or active download',
+  all: 'pause every queued, active, interrupted or failed download (none is resumed at start)',
   none: 'Nothing to pause.'
 })
 
