@@ -111,11 +111,12 @@ async function downloadEach (client: IpcClient, targets: Target[], from: string[
   return collect(settled, targets.map(t => t.target))
 }
 
-/** Resumes every stopped download in the daemon, then follows each to its end. */
+/** Resumes every stopped download in the daemon, then follows each, and those already running, to its end. */
 async function resumeAll (client: IpcClient, options: CallOptions): Promise<Outcome> {
-  const resumed = await client.call<DownloadChangeView[]>('resume', { all: true })
-  const settled = await Promise.allSettled(resumed.map(async ({ contentId }) => client.call<DownloadResultView>('download', { target: contentId, byId: true }, options)))
-  return collect(settled, resumed.map(r => r.name))
+  await client.call<DownloadChangeView[]>('resume', { all: true })
+  const running = (await client.call<DownloadChangeView[]>('downloads')).filter(d => d.status === 'queued' || d.status === 'active')
+  const settled = await Promise.allSettled(running.map(async ({ contentId }) => client.call<DownloadResultView>('download', { target: contentId, byId: true }, options)))
+  return collect(settled, running.map(r => r.name))
 }
 
 function collect<T> (settled: Array<PromiseSettledResult<T>>, targets: string[]): { results: T[], failures: TargetFailure[] } {
