@@ -14,7 +14,8 @@ export const SECTIONS = {
   sharedIndex: 'shared',
   discoveredFiles: 'discovered',
   downloads: 'downloads',
-  downloadedFiles: 'downloaded'
+  downloadedFiles: 'downloaded',
+  blocked: 'blocked'
 } as const
 
 /**

@@ -56,6 +56,17 @@ export class DownloadedFiles {
     this.#remember(contentId, record)
   }
 
+  /** Drops a download found gone or changed while it was served (its path must match); false when it is not here. */
+  async forgetUnavailable (contentId: string, path: string): Promise<boolean> {
+    if (this.#byId.get(contentId)?.path !== path) {
+      return false
+    }
+    this.#byId.delete(contentId)
+    await this.#section.del(contentId)
+    this.#log('no longer seeding %s: it is gone or changed since it was downloaded', path)
+    return true
+  }
+
   /** The download with this content id, with its manifest bytes. */
   get (contentId: string): IndexedSharedFile | undefined {
     return this.#byId.get(contentId)

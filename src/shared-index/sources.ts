@@ -26,6 +26,11 @@ export class SharedSources {
     return this.index.get(contentId) ?? (this.shareDownloads ? this.downloaded.get(contentId) : undefined)
   }
 
+  /** Drops a file found gone or changed while served, from whichever source served it. */
+  async forgetUnavailable (contentId: string, path: string): Promise<boolean> {
+    return await this.index.forgetUnavailable(contentId, path) || await this.downloaded.forgetUnavailable(contentId, path)
+  }
+
   /** The files matching a fetch query (all when none), one entry per content id. */
   match (query?: FetchQuery): SharedFileEntry[] {
     const entries = this.index.match(query)
