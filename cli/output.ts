@@ -17,7 +17,7 @@ export const EXIT_CODES = {
   notFound: 4
 } as const
 
-const NOT_FOUND_CODES = new Set(['ERR_FILE_NOT_FOUND', 'ERR_AMBIGUOUS_FILE', 'ERR_UNKNOWN_PEER', 'ERR_NOT_FOUND', 'ERR_NO_SUCH_FILE'])
+const NOT_FOUND_CODES = new Set(['ERR_FILE_NOT_FOUND', 'ERR_AMBIGUOUS_FILE', 'ERR_UNKNOWN_PEER', 'ERR_NOT_FOUND', 'ERR_NO_SUCH_FILE', 'ERR_AMBIGUOUS'])
 const USAGE_CODES = new Set(['ERR_CONFIG_MISSING', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_EXISTS', 'ERR_INVALID_PARAMS',
   'ERR_INVALID_PEER_URL', 'ERR_INVALID_TYPE', 'ERR_USAGE', 'ERR_INVALID_QUERY', 'ERR_LISTEN'])
 
@@ -121,6 +121,16 @@ export function formatDuration (seconds: number): string {
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
 }
 
+/** One candidate of an ambiguous name: its id, name, size and who holds it, when known. */
+function candidateLine (candidate: { id?: string, contentId?: string, name?: string, size?: number, providers?: string[] }): string {
+  const id = String(candidate.id ?? candidate.contentId ?? '').slice(0, 12)
+  const size = typeof candidate.size === 'number' ? `  (${formatBytes(candidate.size)})` : ''
+  const holders = Array.isArray(candidate.providers) && candidate.providers.length > 0
+    ? `  held by ${candidate.providers.slice(0, 2).map(p => shortPeerId(String(p))).join(', ')}${candidate.providers.length > 2 ? ` +${candidate.providers.length - 2}` : ''}`
+    : ''
+  return `${id}  ${candidate.name ?? ''}${size}${holders}`
+}
+
 /** A peer id shortened for tables, as libp2p tools do. */
 export function shortPeerId (peerId: string | null): string {
   if (peerId == null) {
@@ -136,7 +146,7 @@ export function reportError (err: any, json: boolean): void {
   const candidates = err?.candidates ?? err?.data?.candidates
   if (Array.isArray(candidates)) {
     for (const c of candidates) {
-      process.stderr.write(`  ${c.id.slice(0, 12)}  ${c.name}  (${formatBytes(c.size)})\n`)
+      process.stderr.write(`  ${candidateLine(c)}\n`)
     }
   }
   if (json) {

@@ -39,6 +39,8 @@ export interface PeerConfig {
   watch: boolean
   /** `provider_max_age_hours` in ms: a discovered file's provider not seen for this long is forgotten (default 24 h). */
   providerMaxAgeMs: number
+  /** `share_downloads`: serve completed downloads to other peers like shared files, default true. */
+  shareDownloads: boolean
   /** `.peerit` beside the config file (mode 0700). */
   stateDir: string
   /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
@@ -147,6 +149,11 @@ const keyRules = {
     expected: 'true or false',
     parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
   },
+  share_downloads: {
+    fallback: true,
+    expected: 'true or false',
+    parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
+  },
   provider_max_age_hours: {
     fallback: 24,
     expected: 'a number of hours from 0.01 to 8760',
@@ -173,6 +180,11 @@ interface LimitRule {
   zero?: string
 }
 
+/** The smallest byte rate a rate limit may be (besides 0, unlimited): below 16 KiB/s a 1 MiB piece takes over a minute and clients give up on it. */
+export const MIN_RATE_LIMIT = 16_384
+/** The largest byte rate a rate limit may be (1 TiB/s). */
+export const MAX_RATE_LIMIT = 2 ** 40
+
 // Bounds keep a typo (or a unit mix-up) from switching a defence off or the node from working at all.
 const limitRules = {
   max_connections: { field: 'maxConnections', min: 1, max: 100_000 },
@@ -187,9 +199,9 @@ const limitRules = {
   file_requests_per_minute: { field: 'fileRequestsPerMinute', min: 6, max: 10_000_000, zero: 'no limit' },
   max_concurrent_file_requests_per_peer: { field: 'maxConcurrentFileRequestsPerPeer', min: 1, max: 10_000 },
   max_concurrent_file_requests: { field: 'maxConcurrentFileRequests', min: 1, max: 100_000 },
-  // below 16 KiB/s a 1 MiB piece takes over a minute and clients give up on it
-  upload_bytes_per_second: { field: 'uploadBytesPerSecond', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
-  upload_bytes_per_second_per_peer: { field: 'uploadBytesPerSecondPerPeer', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
+  upload_bytes_per_second: { field: 'uploadBytesPerSecond', min: MIN_RATE_LIMIT, max: MAX_RATE_LIMIT, zero: 'unlimited' },
+  upload_bytes_per_second_per_peer: { field: 'uploadBytesPerSecondPerPeer', min: MIN_RATE_LIMIT, max: MAX_RATE_LIMIT, zero: 'unlimited' },
+  download_bytes_per_second: { field: 'downloadBytesPerSecond', min: MIN_RATE_LIMIT, max: MAX_RATE_LIMIT, zero: 'unlimited' },
   strikes_before_ban: { field: 'strikesBeforeBan', min: 1, max: 1_000_000, zero: 'never ban' },
   strike_window_seconds: { field: 'strikeWindowSeconds', min: 1, max: 86_400 },
   ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 },
@@ -221,6 +233,7 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     downloadDir: values.download_dir,
     peers: [values.primary_peer_url, values.secondary_peer_url].filter(url => url != null),
     watch: values.watch,
+    shareDownloads: values.share_downloads,
     providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
     limits,
@@ -262,6 +275,7 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
     primary_peer_url: peers[0] ?? keyRules.primary_peer_url.fallback,
     secondary_peer_url: peers[1] ?? keyRules.secondary_peer_url.fallback,
     watch: options.watch ?? keyRules.watch.fallback,
+    share_downloads: keyRules.share_downloads.fallback,
     provider_max_age_hours: keyRules.provider_max_age_hours.fallback
   }
   // The same checks as loading, so `init` never writes a file that `start` rejects.

@@ -69,8 +69,8 @@ export class FileNotFoundError extends PeeritError {
 /** Several discovered files match a name or id prefix; `candidates` lists them. */
 export class AmbiguousFileError extends PeeritError {
   static readonly code = 'ERR_AMBIGUOUS_FILE'
-  readonly candidates: Array<{ id: string, name: string, size: number }>
-  constructor (message: string, candidates: Array<{ id: string, name: string, size: number }>) {
+  readonly candidates: Array<{ id: string, name: string, size: number, providers?: string[] }>
+  constructor (message: string, candidates: Array<{ id: string, name: string, size: number, providers?: string[] }>) {
     super('AmbiguousFileError', AmbiguousFileError.code, message)
     this.candidates = candidates
   }

@@ -2,7 +2,7 @@ import type { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
 import type { BlockedPeer } from './block-list.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
-import type { DownloadProgress, DownloadResult, DownloadState, ResumeOutcome } from './downloads/index.ts'
+import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadResult, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { PeerLimits } from './limits.ts'
 import type { ReachOptions } from './reach/libp2p-options.ts'
@@ -33,6 +33,8 @@ export interface PeerNodeOptions {
   maxConnections?: number
   /** Rates, caps and ban rules (docs/security.md); each absent key keeps its default (`DEFAULT_LIMITS` in src/limits.ts). */
   limits?: Partial<PeerLimits>
+  /** Serve completed downloads to other peers like shared files. Default: true. Changed later with `setShareDownloads`. */
+  shareDownloads?: boolean
   /** Drop a discovered file's provider not seen for this long. Default: 24 h. */
   providerMaxAgeMs?: number
   /** Logger; default: libp2p's, enabled with `DEBUG=peerit:*`. */
@@ -89,8 +91,10 @@ export interface NodeFetchOptions {
 
 /** Options of {@link PeerNode.download}. */
 export interface NodeDownloadOptions {
-  /** Only these peers (peer id strings) are asked. */
+  /** Only these peers are asked, for this request only: full peer ids, or unique prefixes of known ones. */
   from?: string[]
+  /** The target is a content id or id prefix only, never a name. */
+  byId?: boolean
   signal?: AbortSignal
   onProgress?: (progress: DownloadProgress) => void
 }
@@ -104,8 +108,18 @@ export interface PeerNodeEvents {
   'peer:disconnected': CustomEvent<{ peerId: string }>
   'file:discovered': CustomEvent<{ fetchId: string, files: number, peersReached: number }>
   'download:progress': CustomEvent<DownloadProgress>
+  /** A download's status changed (queued → active → paused → …). */
+  'download:status': CustomEvent<DownloadEntry>
+  /** A download completed: where it was saved and which peers supplied it. */
+  'download:finished': CustomEvent<DownloadResult>
   /** A sentence about reachability for the owner's log: a relay slot taken or refused, no UPnP router, a LAN peer found. */
   'reach:notice': CustomEvent<{ message: string }>
+}
+
+/** The node's total transfer rates in bytes per second; 0 = unlimited. */
+export interface TransferLimits {
+  uploadBytesPerSecond: number
+  downloadBytesPerSecond: number
 }
 
 /** What {@link PeerNode.block} did. */
@@ -142,17 +156,36 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   peers (): PeerInfo[]
   sync (options?: { signal?: AbortSignal }): Promise<SyncResult>
   share (path: string): Promise<SharedFile>
+  /** The files this node serves: its shared folder's, and its completed downloads unless `shareDownloads` is off. */
   sharedFiles (): SharedFile[]
+  /** Starts or stops serving completed downloads, at once. */
+  setShareDownloads (share: boolean): void
   fetch (options?: NodeFetchOptions): Promise<FetchResult>
   /** Searches discovered files; a string is the words to look for. */
   search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]>
   files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]>
   /** Resolves a name, id or unique id prefix to one discovered file. */
-  resolveFile (nameOrId: string, options?: { from?: string[] }): Promise<DiscoveredFile>
+  resolveFile (nameOrId: string, options?: { from?: string[], byId?: boolean }): Promise<DiscoveredFile>
   /** Downloads a file (verified, multi-source, resumable); resolves with its final path. */
   download (nameOrId: string, options?: NodeDownloadOptions): Promise<string>
   /** Like {@link download}, resolving with the whole result: name as saved, size, the peers that supplied pieces. */
   downloadFile (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
-  downloads (): Promise<DownloadState[]>
+  /** Queues a download that runs in the background; answers at once with its status. */
+  startDownload (nameOrId: string, options?: { from?: string[], byId?: boolean }): Promise<DownloadChange>
+  /** Every download the node knows, newest first: running, paused, interrupted and failed ones, then the last 1,000 completed or cancelled. */
+  downloads (): Promise<DownloadEntry[]>
+  /** Drops the completed, cancelled and failed downloads from the list (a failed one's part file too); returns the rest. */
+  clearDownloads (): Promise<DownloadEntry[]>
+  /** Pauses downloads (names or content-id prefixes, or all): no more bytes are asked for, the part file and state stay. */
+  pause (selector: DownloadSelector): Promise<DownloadChange[]>
+  /** Resumes paused downloads; `all` also resumes interrupted and failed ones. */
+  resume (selector: DownloadSelector): Promise<DownloadChange[]>
+  /** Cancels downloads: the transfer stops, the part file and state are deleted. */
+  cancel (selector: DownloadSelector): Promise<DownloadChange[]>
+  /** The total upload and download rates. */
+  limits (): TransferLimits
+  /** Changes the total rates at once (undefined = unchanged, 0 = unlimited); returns them. */
+  setLimits (limits: Partial<TransferLimits>): TransferLimits
+  /** Resumes every stored download that is not paused and waits for them (what `start()` does in the background). */
   resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<ResumeOutcome>
 }

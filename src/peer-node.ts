@@ -15,23 +15,26 @@ import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
 import { listenError } from './listen-failure.ts'
 import { resolveLimits } from './limits.ts'
+import { resolvePeerId } from './peer-ids.ts'
 import { parsePeerUrl } from './peer-url.ts'
 import { checkUserQuery } from './search/index.ts'
 import { SharedIndex } from './shared-index.ts'
+import { DownloadedFiles } from './shared-index/downloaded.ts'
+import { SharedSources } from './shared-index/sources.ts'
 import { Store } from './store.ts'
 import { PEERIT_VERSION } from './version.ts'
 import type { BlockedPeer } from './block-list.ts'
 import { DEFAULT_REACH } from './reach/libp2p-options.ts'
 import { connectionKind, peerSource } from './reach/peer-view.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
-import type { DownloadProgress, DownloadState, ResumeOutcome } from './downloads/index.ts'
+import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 import type {
-  BlockResult, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
+  BlockResult, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions, TransferLimits
 } from './peer-node-types.ts'
 
 export type * from './peer-node-types.ts'
@@ -57,6 +60,8 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
     // the fetch service exists only once libp2p does; share changes before that are covered by its first table
     let onShareChange = (): void => {}
     const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger, onChange: () => { onShareChange() } })
+    const downloaded = new DownloadedFiles(store.section('downloadedFiles'), logger.forComponent('peerit:shared-index'))
+    const sources = new SharedSources(sharedIndex, downloaded, options.shareDownloads ?? true)
     // Notices from before the node exists (parts switched off) wait for its first listener.
     const notices: NoticeSink = { early: [] }
     const { libp2p } = await createPeeritLibp2p({
@@ -65,18 +70,18 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
       isBlocked: peerId => blockList.has(peerId),
-      fetch: { localFiles: (query) => sharedIndex.match(query), sharedNames: () => sharedIndex.list().map(file => file.name) },
+      fetch: { localFiles: (query) => sources.match(query), sharedNames: () => sources.list().map(file => file.name) },
       file: {
-        lookup: (contentId) => sharedIndex.get(contentId),
+        lookup: (contentId) => sources.get(contentId),
         onUnavailable: (contentId, source) => {
-          sharedIndex.forgetUnavailable(contentId, source.path).catch((err: Error) => { logger.forComponent('peerit:node').error('dropping %s failed - %e', source.path, err) })
+          sources.forgetUnavailable(contentId, source.path).catch((err: Error) => { logger.forComponent('peerit:node').error('dropping %s failed - %e', source.path, err) })
         }
       },
       reach: { ...DEFAULT_REACH, ...options.reach },
       onNotice: (message) => { notices.emit == null ? notices.early.push(message) : notices.emit(message) }
     })
     onShareChange = () => { libp2p.services.peeritFetch.sharesChanged() }
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, blockList, notices })
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, sources, blockList, notices })
   } catch (err) {
     await store.close()
     throw err
@@ -94,6 +99,7 @@ interface NodeParts {
   store: Store
   libp2p: Libp2p<PeeritServices>
   sharedIndex: SharedIndex
+  sources: SharedSources
   blockList: BlockList
   notices: NoticeSink
 }
@@ -106,6 +112,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   private readonly store: Store
   private readonly contacts: Contacts
   private readonly sharedIndex: SharedIndex
+  private readonly sources: SharedSources
   private readonly blockList: BlockList
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
@@ -113,6 +120,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   private startedAt = 0
   private ageOutTimer?: ReturnType<typeof setInterval>
   private discoveredOpening: Promise<void> = Promise.resolve()
+  private uploadBytesPerSecond: number
   private readonly notices: NoticeSink
 
   constructor (options: PeerNodeOptions, parts: NodeParts) {
@@ -122,6 +130,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     this.peerId = parts.libp2p.peerId.toString()
     this.store = parts.store
     this.sharedIndex = parts.sharedIndex
+    this.sources = parts.sources
     this.blockList = parts.blockList
     this.log = parts.logger.forComponent('peerit:node')
     this.contacts = new Contacts({ section: parts.store.section('contacts'), libp2p: parts.libp2p, logger: parts.logger })
@@ -135,8 +144,17 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       section: parts.store.section('downloads'),
       downloadDir: options.downloadDir,
       providers: async (contentId, only) => this.providersOf(contentId, only),
-      logger: parts.logger
+      logger: parts.logger,
+      bytesPerSecond: options.limits?.downloadBytesPerSecond,
+      onStatus: (entry) => { this.safeDispatch('download:status', entry) },
+      onFinished: (result, manifest) => {
+        this.safeDispatch('download:finished', result)
+        this.sources.downloaded.add(result.contentId, result.path, manifest)
+          .then(() => { this.libp2p.services.peeritFetch.sharesChanged() })
+          .catch((err: Error) => { this.log.error('cannot seed %s - %e', result.path, err) })
+      }
     })
+    this.uploadBytesPerSecond = options.limits?.uploadBytesPerSecond ?? 0
     this.notices = parts.notices
     this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
     this.libp2p.addEventListener('peer:disconnect', (event) => { this.onPeerDisconnect(event.detail) })
@@ -145,6 +163,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   async start (): Promise<void> {
     await this.contacts.load()
     await this.sharedIndex.open()
+    await this.sources.downloaded.open()
     // A store of a million discovered files takes seconds to load: the node serves meanwhile,
     // and whatever needs the store waits for it.
     this.discoveredOpening = this.discoveredFiles.open()
@@ -192,7 +211,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       addresses: this.libp2p.getMultiaddrs().map(ma => ma.toString()),
       connectedPeers: this.libp2p.getPeers().length,
       contacts: this.contacts.list().length,
-      sharedFiles: this.sharedIndex.size,
+      sharedFiles: this.sources.size,
       discoveredFiles: this.discoveredFiles.size,
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.round((Date.now() - this.startedAt) / 1000),
       version: PEERIT_VERSION,
@@ -315,7 +334,14 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   }
 
   sharedFiles (): SharedFile[] {
-    return this.sharedIndex.list()
+    return this.sources.list()
+  }
+
+  setShareDownloads (share: boolean): void {
+    this.sources.shareDownloads = share
+    // what the routing table advertises follows what is served
+    this.libp2p.services.peeritFetch.sharesChanged()
+    this.log('completed downloads are %s', share ? 'served to other peers' : 'no longer served')
   }
 
   async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {
@@ -339,14 +365,20 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     return (await this.discovered()).list(options)
   }
 
-  async resolveFile (nameOrId: string, options: { from?: string[] } = {}): Promise<DiscoveredFile> {
+  async resolveFile (nameOrId: string, options: { from?: string[], byId?: boolean } = {}): Promise<DiscoveredFile> {
     const wanted = nameOrId.trim()
     if (wanted === '') {
       throw new InvalidParamsError('name or id is empty')
     }
+    if (options.byId === true) {
+      checkIdPrefix(wanted)
+    }
     let candidates: DiscoveredFile[] = []
     if (/^[0-9a-f]{4,64}$/i.test(wanted)) {
       candidates = await (await this.discovered()).byIdPrefix(wanted.toLowerCase())
+    }
+    if (options.byId === true && candidates.length === 0) {
+      throw new FileNotFoundError(`no discovered file's id starts with ${wanted}: run \`peerit fetch\`, then \`peerit search\` for ids`)
     }
     if (candidates.length === 0) {
       candidates = await (await this.discovered()).byName(wanted)
@@ -365,8 +397,8 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     if (candidates.length === 0) {
       throw new FileNotFoundError(`no discovered file matches "${wanted}": run \`peerit fetch\` to learn what peers share, then \`peerit search\``)
     }
-    throw new AmbiguousFileError(`${candidates.length} files match "${wanted}": choose one with \`peerit download -i <id>\``,
-      candidates.map(f => ({ id: f.id, name: f.name, size: f.size })))
+    throw new AmbiguousFileError(`${candidates.length} files match "${wanted}": choose one with \`peerit download -i <id>\` (or \`-p <peer>\`)`,
+      candidates.map(f => ({ id: f.id, name: f.name, size: f.size, providers: f.providers.map(p => p.peerId) })))
   }
 
   async download (nameOrId: string, options: NodeDownloadOptions = {}): Promise<string> {
@@ -374,12 +406,13 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   }
 
   async downloadFile (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
-    const file = await this.resolveFileForDownload(nameOrId, options.from)
+    const from = await this.resolvePeers(options.from)
+    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, from, options.byId)
     const shared = this.sharedIndex.get(file.id)
     if (shared != null) {
       return { contentId: file.id, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
     }
-    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from: options.from }, {
+    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from }, {
       signal: options.signal,
       onProgress: (progress) => {
         options.onProgress?.(progress)
@@ -388,12 +421,77 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     })
   }
 
-  async downloads (): Promise<DownloadState[]> {
+  async startDownload (nameOrId: string, options: { from?: string[], byId?: boolean } = {}): Promise<DownloadChange> {
+    const from = await this.resolvePeers(options.from)
+    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, from, options.byId)
+    const shared = this.sharedIndex.get(file.id)
+    if (shared != null) {
+      return { contentId: file.id, name: shared.name, status: 'completed' }
+    }
+    return this.downloadManager.start({ contentId: file.id, name: file.name, size: file.size, from })
+  }
+
+  async downloads (): Promise<DownloadEntry[]> {
     return this.downloadManager.list()
+  }
+
+  async clearDownloads (): Promise<DownloadEntry[]> {
+    return this.downloadManager.clear()
+  }
+
+  async pause (selector: DownloadSelector): Promise<DownloadChange[]> {
+    return this.downloadManager.pause(selector)
+  }
+
+  async resume (selector: DownloadSelector): Promise<DownloadChange[]> {
+    return this.downloadManager.resume(selector)
+  }
+
+  async cancel (selector: DownloadSelector): Promise<DownloadChange[]> {
+    return this.downloadManager.cancel(selector)
+  }
+
+  limits (): TransferLimits {
+    return { uploadBytesPerSecond: this.uploadBytesPerSecond, downloadBytesPerSecond: this.downloadManager.bytesPerSecond }
+  }
+
+  setLimits (limits: Partial<TransferLimits>): TransferLimits {
+    if (limits.uploadBytesPerSecond != null) {
+      this.libp2p.services.peeritFile.setUploadBytesPerSecond(limits.uploadBytesPerSecond)
+      this.uploadBytesPerSecond = limits.uploadBytesPerSecond
+    }
+    if (limits.downloadBytesPerSecond != null) {
+      this.downloadManager.setRate(limits.downloadBytesPerSecond)
+    }
+    this.log('limits now: upload %d B/s, download %d B/s (0 = unlimited)', this.uploadBytesPerSecond, this.downloadManager.bytesPerSecond)
+    return this.limits()
   }
 
   async resumeDownloads (options: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void } = {}): Promise<ResumeOutcome> {
     return this.downloadManager.resumeAll(options)
+  }
+
+  /** Full peer ids for what the user gave (`-p`): whole ids, or unique prefixes of peers this node knows. */
+  private async resolvePeers (from?: string[]): Promise<string[] | undefined> {
+    if (from == null) {
+      return undefined
+    }
+    const known = new Set<string>((await this.libp2p.peerStore.all()).map(peer => peer.id.toString()))
+    for (const contact of this.contacts.list()) {
+      if (contact.peerId != null) {
+        known.add(contact.peerId)
+      }
+    }
+    return from.map(input => resolvePeerId(input, known))
+  }
+
+  /** A download the manager holds (stopped or running), by its whole content id: it needs no discovered file. */
+  private async knownDownload (contentId: string): Promise<{ id: string, name: string, size: number } | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(contentId)) {
+      return undefined
+    }
+    const entry = (await this.downloadManager.list()).find(e => e.contentId === contentId && e.status !== 'completed' && e.status !== 'cancelled')
+    return entry == null ? undefined : { id: entry.contentId, name: entry.name, size: entry.size }
   }
 
   /**
@@ -401,11 +499,11 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
    * directly: a one-TTL fetch that reaches only its neighbours is enough to
    * learn the peer's own files, and it refreshes the store as a side effect.
    */
-  private async resolveFileForDownload (nameOrId: string, from?: string[]): Promise<DiscoveredFile> {
+  private async resolveFileForDownload (nameOrId: string, from?: string[], byId?: boolean): Promise<DiscoveredFile> {
     try {
-      return await this.resolveFile(nameOrId, { from })
+      return await this.resolveFile(nameOrId, { from, byId })
     } catch (err: any) {
-      if (from == null || err.code !== FileNotFoundError.code) {
+      if (from == null || byId === true || err.code !== FileNotFoundError.code) {
         throw err
       }
       await Promise.all(from.map(async peerId => this.libp2p.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) })
@@ -480,6 +578,19 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
 
   protected override listenerFailed (type: string, err: unknown): void {
     this.log.error('a %s listener threw - %e', type, err)
+  }
+}
+
+/** `-i` takes ids only: a hex prefix long enough to mean one file. */
+function checkIdPrefix (id: string): void {
+  if (!/^[0-9a-f]+$/i.test(id)) {
+    throw new InvalidParamsError(`"${id}" is not a content id: ids are hex (0-9, a-f); give a name without -i`)
+  }
+  if (id.length < 4) {
+    throw new InvalidParamsError(`id prefix "${id}" is too short (min 4 characters)`)
+  }
+  if (id.length > 64) {
+    throw new InvalidParamsError(`"${id}" is longer than a content id (64 characters)`)
   }
 }
 

@@ -14,6 +14,7 @@ export const SECTIONS = {
   sharedIndex: 'shared',
   discoveredFiles: 'discovered',
   downloads: 'downloads',
+  downloadedFiles: 'downloaded',
   blocked: 'blocked'
 } as const
 

@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       downloadDir: join(folder, 'downloads'),
       peers: [],
       watch: false,
+      shareDownloads: true,
       providerMaxAgeMs: 24 * 3_600_000,
       stateDir: join(folder, '.peerit'),
       limits: {},
@@ -316,6 +317,7 @@ describe('writeInitialConfig', () => {
       primary_peer_url: '',
       secondary_peer_url: '',
       watch: false,
+      share_downloads: true,
       provider_max_age_hours: 24
     }
     assert.deepEqual(result, { path, raw: expected })
@@ -351,6 +353,7 @@ describe('writeInitialConfig', () => {
       primary_peer_url: 'localhost:4002',
       secondary_peer_url: '/ip4/127.0.0.1/tcp/4003',
       watch: true,
+      share_downloads: true,
       provider_max_age_hours: 24
     })
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), raw)

@@ -9,6 +9,9 @@ import { lockIdentity } from './identity-lock.ts'
 import { withConfigAdvice } from './listen-advice.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
+import { followConfig } from './config-watch.ts'
+import { finishedLogLine, statusLogLine } from './download-log.ts'
+import { saveLimits } from './save-limits.ts'
 import { stateFiles } from './state-files.ts'
 import type { IdentityLock } from './identity-lock.ts'
 
@@ -58,6 +61,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     peers: config.peers.map(p => p.input),
     watch: options.watch ?? config.watch,
     providerMaxAgeMs: config.providerMaxAgeMs,
+    shareDownloads: config.shareDownloads,
     limits: config.limits,
     reach: config.reach,
     logger: defaultLogger()
@@ -65,12 +69,22 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
   let identityLock: IdentityLock | undefined
   // Before start: the first notices (a part switched off, no UPnP router) come while starting.
   node.addEventListener('reach:notice', (event) => { log(event.detail.message) })
+  // Before start(): downloads resumed at start are logged too.
+  node.addEventListener('download:status', (event) => {
+    const line = statusLogLine(event.detail)
+    if (line != null) {
+      log(line)
+    }
+  })
+  node.addEventListener('download:finished', (event) => { log(finishedLogLine(event.detail)) })
+  const configWatch = followConfig(node, config, log)
   let stopping: Promise<void> | undefined
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log('stopping')
+      configWatch.close()
       await ipc.close().catch(() => {})
       await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
       await removePidFile(files.pid)
@@ -83,7 +97,11 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
   }
   const ipc = new IpcServer({
     socketPath: files.socket,
-    methods: rpcMethods(node, { pid: process.pid, requestStop: () => { void stop() } }),
+    methods: rpcMethods(node, {
+      pid: process.pid,
+      requestStop: () => { void stop() },
+      saveLimits: async (limits) => { await saveLimits(config.configPath, limits) }
+    }),
     logger: defaultLogger()
   })
 
@@ -94,6 +112,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await writePidFile(files.pid)
     await ipc.listen()
   } catch (err) {
+    configWatch.close()
     await ipc.close().catch(() => {})
     await node.stop().catch(() => {})
     await removePidFile(files.pid)

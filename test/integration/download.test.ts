@@ -78,6 +78,10 @@ describe('downloads through the peerit CLI', () => {
     assert.equal(result.code, 4)
     assert.match(result.stderr, /-i <id>/)
     assert.equal(result.stderr.match(/report\.pdf/g)?.length, 4, result.stderr)
+    // Each copy says who holds it, in the short form `-p` accepts.
+    for (const id of providerIds) {
+      assert.ok(result.stderr.includes(`held by ${id.slice(0, 8)}…${id.slice(-6)}`), result.stderr)
+    }
   })
 
   it('-p downloads only from the chosen peer', async () => {
@@ -114,7 +118,10 @@ describe('downloads through the peerit CLI', () => {
     assert.match(result.stderr, /peerit fetch/)
   })
 
-  it('downloads lists nothing in progress once all are done', async () => {
-    assert.deepEqual(await d.json(['downloads']), [])
+  it('downloads lists nothing in progress once all are done, and keeps the completed ones', async () => {
+    const list = await d.json(['downloads'])
+    assert.ok(list.length > 0)
+    assert.deepEqual(list.filter((entry: any) => entry.status !== 'completed'), [])
+    assert.ok(list.every((entry: any) => typeof entry.path === 'string' && entry.received === entry.size), JSON.stringify(list))
   })
 })
