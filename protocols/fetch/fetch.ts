@@ -100,7 +100,8 @@ export class PeeritFetchService implements PeeritFetch, Startable {
           : (await this.localFiles(undefined)).map(file => String(file.name)),
         neighbours: () => this.neighbours(),
         send: async (stream, body, signal) => { await this.send(stream, body, signal) },
-        timeoutMs: this.limits.hopTimeoutMs,
+        // a table is not urgent: a loaded neighbour gets a few hops' time before the send is tried again
+        timeoutMs: 5 * this.limits.hopTimeoutMs,
         debounceMs: this.limits.tableDebounceMs,
         minIntervalMs: this.limits.tableMinIntervalMs,
         updatesPerMinute: this.limits.tableUpdatesPerMinute,
