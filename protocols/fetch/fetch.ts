@@ -100,7 +100,8 @@ export class PeeritFetchService implements PeeritFetch, Startable {
           : (await this.localFiles(undefined)).map(file => String(file.name)),
         neighbours: () => this.neighbours(),
         send: async (stream, body, signal) => { await this.send(stream, body, signal) },
-        timeoutMs: this.limits.hopTimeoutMs,
+        // a table is not urgent: a loaded neighbour gets a few hops' time before the send is tried again
+        timeoutMs: 5 * this.limits.hopTimeoutMs,
         debounceMs: this.limits.tableDebounceMs,
         minIntervalMs: this.limits.tableMinIntervalMs,
         updatesPerMinute: this.limits.tableUpdatesPerMinute,
@@ -177,10 +178,14 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     const plan = options.limit != null && query != null
       ? new DynamicQueryPlan({ limit: options.limit, maxTtl: ttl, links: links.length })
       : undefined
+    // all the rounds together never take longer than one flood with the largest TTL would
+    const whole = plan != null && options.timeoutMs == null
+      ? anySignal([overall, timeoutSignal(fetchTimeoutMs(ttl, this.limits.hopTimeoutMs))])
+      : overall
     let round: QueryRound | undefined = plan == null ? { ttl, links: links.length } : plan.first()
     let fetchId = ''
     let rounds = 0
-    while (round != null && !overall.aborted) {
+    while (round != null && !whole.aborted) {
       // peers of the levels the routing tables leave whole (closer than the round's TTL)
       const within = new Set<string>()
       const roundTtl = round.ttl
@@ -197,7 +202,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
       // a caller's timeout replaces a plain fetch's default deadline; each round of a dynamic query keeps its own
       const signal = plan == null && options.timeoutMs != null
         ? overall
-        : anySignal([overall, timeoutSignal(fetchTimeoutMs(round.ttl, this.limits.hopTimeoutMs))])
+        : anySignal([whole, timeoutSignal(fetchTimeoutMs(round.ttl, this.limits.hopTimeoutMs))])
       fetchId = await this.flood(round.ttl, links.slice(0, round.links), query, signal, keep)
       rounds++
       round = plan?.next({ peersWithin: within.size, results: merger.distinctFiles })

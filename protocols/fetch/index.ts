@@ -63,8 +63,9 @@ export interface FetchOptions {
    * With a query: dynamic querying. Rounds of growing TTL and width (see
    * dynamic-query.ts) until this many distinct files matched, `ttl` is
    * reached on every link, or the horizon stops growing; `ttl` is then the
-   * largest TTL a round may use. Without a query it is ignored (a plain
-   * fetch learns everything).
+   * largest TTL a round may use, and all the rounds together take no longer
+   * than one fetch with that TTL would (`timeoutMs`, when given, bounds them
+   * instead). Without a query it is ignored (a plain fetch learns everything).
    */
   limit?: number
 }

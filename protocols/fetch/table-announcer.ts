@@ -8,6 +8,11 @@ import { RoutingTable } from './routing-table.ts'
 import type { WireRouteTable } from './messages.ts'
 import type { Connection, Logger } from '@libp2p/interface'
 
+/** Tries to send one table on one connection. */
+const SEND_ATTEMPTS = 4
+/** Wait before the second try; the third waits twice as long, and so on. */
+const RETRY_DELAY_MS = 1_000
+
 /** Options of a {@link TableAnnouncer}. */
 export interface TableAnnouncerInit {
   /** Every name this peer shares now. */
@@ -117,9 +122,23 @@ export class TableAnnouncer {
     }
   }
 
-  private sendTo (connection: Connection, table: WireRouteTable): void {
+  /**
+   * Sends a table; a failed send (a busy or slow neighbour) is tried again a
+   * few times while the connection stays open, with the table current then,
+   * since a neighbour holding an old table would skip this peer for new files.
+   */
+  private sendTo (connection: Connection, table: WireRouteTable, attempt = 1): void {
     this.init.send(connection, table).catch((err: Error) => {
-      this.init.log.trace('routing table to %p not sent - %e', connection.remotePeer, err)
+      this.init.log.trace('routing table to %p not sent (attempt %d) - %e', connection.remotePeer, attempt, err)
+      if (this.stopped || connection.status !== 'open' || attempt >= SEND_ATTEMPTS) {
+        return
+      }
+      const retry = setTimeout(() => {
+        if (!this.stopped && this.table != null) {
+          this.sendTo(connection, { sequence: this.sequence, bitmap: this.table.bitmap }, attempt + 1)
+        }
+      }, RETRY_DELAY_MS * attempt)
+      retry.unref?.()
     })
   }
 }
