@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { CONFIG_ENV_VARIABLE, resolveConfigPath, STATE_DIR_NAME } from '../src/config-path.ts'
+import { CONFIG_ENV_VARIABLE, resolveConfigPath, STATE_DIR_NAME } from '../src/config/find.ts'
 import { stateFiles } from '../src/daemon/state-files.ts'
 import { PeeritError } from '../src/errors.ts'
 import { IpcClient } from '../src/ipc/client.ts'

@@ -2,7 +2,7 @@
  * The resource limits of a PeerIT node in one place: their defaults, and how
  * each maps onto libp2p's connection manager, yamux, the two protocol
  * services and the peer guard. docs/security.md says why each default is
- * what it is; `peerConf.json` sets them under `limits` (src/config.ts).
+ * what it is; `peerConf.json` sets them under `limits` (src/config/schema.ts).
  */
 import type { PeerGuardInit } from './peer-guard.ts'
 import type { PeeritFetchInit } from '../protocols/fetch/index.ts'

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile, chmod } from 'n
 import { homedir, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { CONFIG_FILE_NAME, ConfigError, loadConfig, resolveConfigPath, writeInitialConfig } from '../src/config.ts'
+import { CONFIG_FILE_NAME, ConfigError, loadConfig, parseConfig, resolveConfigPath, writeInitialConfig } from '../src/config.ts'
 import type { ConfigErrorCode, InitOptions } from '../src/config.ts'
 
 let root: string
@@ -255,6 +255,18 @@ describe('loadConfig', () => {
     await writeFile(join(path, '..', 'taken'), 'a file, not a folder')
     const err = await assertConfigError(loadConfig(path), 'ERR_CONFIG_INVALID', 'cannot create shared_dir')
     assert.equal(err.key, 'shared_dir')
+  })
+})
+
+describe('parseConfig (the schema alone)', () => {
+  it('checks an object and names the key at fault without touching the disk', async () => {
+    const folder = join(root, 'never-created')
+    const { config, warnings } = parseConfig({ shared_dir: './music', colour: 'red' }, join(folder, CONFIG_FILE_NAME))
+    assert.equal(config.sharedDir, join(folder, 'music'))
+    assert.deepEqual(warnings, [`unknown key 'colour' in ${join(folder, CONFIG_FILE_NAME)} (ignored)`])
+    await assert.rejects(stat(folder), { code: 'ENOENT' })
+    assert.throws(() => parseConfig({ listening_port: 70000 }, join(folder, CONFIG_FILE_NAME)),
+      { name: 'ConfigError', code: 'ERR_CONFIG_INVALID', key: 'listening_port' })
   })
 })
 

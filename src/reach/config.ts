@@ -1,7 +1,7 @@
 /**
  * The peerConf.json keys that decide how a node becomes reachable: `mdns`,
  * `relay_server`, `upnp`, `announce` and `public_networks` (docs/network.md).
- * src/config.ts mounts these rules beside its own.
+ * src/config/schema.ts mounts these rules beside its own.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { tryGetNetConfig } from '@libp2p/utils'
@@ -77,7 +77,7 @@ function checkNetwork (text: string): void {
   }
 }
 
-/** The rules of the reachability keys, in src/config.ts's rule shape. */
+/** The rules of the reachability keys, in src/config/schema.ts's rule shape. */
 export const reachKeyRules = {
   mdns: flag(true),
   relay_server: flag(false),

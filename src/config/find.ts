@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 
-// Kept apart from config.ts so the CLI can find a node without loading the
+// Kept apart from schema.ts and io.ts so the CLI can find a node without loading the
 // validator and its multiaddr parser: every command's start-up time counts.
 
 /** The config file looked for in the current folder, as in the original PeerIT. */
