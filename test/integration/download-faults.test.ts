@@ -88,6 +88,10 @@ describe('downloads survive killed peers (kill -9)', () => {
       return total
     }
     await eventually(async () => (await d.json(['status'])).connectedPeers === 2, { what: 'D reconnected to the restarted provider' })
+    // Slower still (at run time), so the kill surely comes mid-transfer however busy the machine is.
+    for (const peer of providers) {
+      await peer.json(['limits', '--upload', '512KiB'])
+    }
     const running = downloadInBackground(d, ['second film.mkv'])
     const state = await receivedAtLeast(d, 8 * MiB)
     d.kill9()
