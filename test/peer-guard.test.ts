@@ -128,6 +128,8 @@ describe('bans on real nodes', () => {
   it('disconnects a peer that keeps breaking the rate, refuses it while banned, and accepts it after the ban', async () => {
     const address = victim.libp2p.getMultiaddrs()[0]
     await attacker.libp2p.dial(address, { signal: AbortSignal.timeout(20_000) })
+    // the routing table a new neighbour sends first is admitted like a request until it is read as a table (then refunded)
+    await waitFor(() => victim.libp2p.services.peeritFetch.stats.tablesReceived >= 1, 20_000, 'the attacker\'s routing table')
     const tally = await sendFetchRequests(attacker.libp2p, victim.libp2p, 10, 1)
     assert.equal(tally.answered, 1, 'one request fits the 10-second window')
     assert.ok(victim.guard.isBanned(attacker.libp2p.peerId), 'three refusals are three strikes: banned')
@@ -145,7 +147,9 @@ describe('bans on real nodes', () => {
     await assert.rejects(victim.libp2p.dial(attacker.libp2p.getMultiaddrs()[0], { signal: AbortSignal.timeout(20_000) }), { name: 'DialDeniedError' }, 'nor does it dial it')
 
     // an honest peer is served throughout
+    const tablesBefore = victim.libp2p.services.peeritFetch.stats.tablesReceived
     await honest.libp2p.dial(address, { signal: AbortSignal.timeout(20_000) })
+    await waitFor(() => victim.libp2p.services.peeritFetch.stats.tablesReceived > tablesBefore, 20_000, 'the honest peer\'s routing table')
     assert.equal((await sendFetchRequests(honest.libp2p, victim.libp2p, 1)).answered, 1)
 
     await waitFor(() => !victim.guard.isBanned(attacker.libp2p.peerId), 30_000, 'the ban to expire')

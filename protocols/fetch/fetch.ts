@@ -100,8 +100,8 @@ export class PeeritFetchService implements PeeritFetch, Startable {
           : (await this.localFiles(undefined)).map(file => String(file.name)),
         neighbours: () => this.neighbours(),
         send: async (stream, body, signal) => { await this.send(stream, body, signal) },
-        // a table is not urgent: a loaded neighbour gets a few hops' time before the send is tried again
-        timeoutMs: 5 * this.limits.hopTimeoutMs,
+        // a table is not urgent: a loaded neighbour gets ample time before the send is tried again
+        timeoutMs: Math.max(10_000, 5 * this.limits.hopTimeoutMs),
         debounceMs: this.limits.tableDebounceMs,
         minIntervalMs: this.limits.tableMinIntervalMs,
         updatesPerMinute: this.limits.tableUpdatesPerMinute,
@@ -371,6 +371,8 @@ export class PeeritFetchService implements PeeritFetch, Startable {
 
   /** A neighbour's routing table (1.1): kept, or ignored when stale; over its allowance, a violation. */
   private async takeTable (stream: Stream, connection: Connection, table: WireRouteTable, signal: AbortSignal): Promise<void> {
+    // tables have their own allowance: the request rate is for requests
+    this.admission.refund(connection.remotePeer.toString())
     if (this.routes?.receive(connection.remotePeer, table) === 'rate-limit') {
       this.counters.rateLimited++
       this.report(connection.remotePeer, 'rate-limit')

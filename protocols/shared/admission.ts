@@ -63,6 +63,11 @@ export class Admission<Violation extends string> {
     }
   }
 
+  /** Gives back the allowance a stream took that turned out not to be a request (a fetch 1.1 routing table, rate-limited on its own). */
+  refund (peer: string): void {
+    this.requestRate?.reward(peer)
+  }
+
   /** Counts a request in, unless the peer or everyone together is at the limit (then false, nothing counted). */
   enter (peer: string): boolean {
     const active = this.activeOf(peer)
