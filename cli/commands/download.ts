@@ -2,6 +2,7 @@ import { withDaemon } from '../context.ts'
 import { EXIT_CODES, exitCodeFor, formatBytes, printJson, printLines, reportError, style, UsageError } from '../output.ts'
 import { DownloadBars } from '../progress.ts'
 import type { CallOptions, IpcClient } from '../../src/ipc/client.ts'
+import type { DownloadEntryView } from '../downloads-view.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { DownloadProgressView } from '../progress.ts'
 import type { Argv } from 'yargs'
@@ -113,10 +114,21 @@ async function downloadEach (client: IpcClient, targets: Target[], from: string[
 
 /** Resumes every stopped download in the daemon, then follows each, and those already running, to its end. */
 async function resumeAll (client: IpcClient, options: CallOptions): Promise<Outcome> {
-  await client.call<DownloadChangeView[]>('resume', { all: true })
-  const running = (await client.call<DownloadChangeView[]>('downloads')).filter(d => d.status === 'queued' || d.status === 'active')
-  const settled = await Promise.allSettled(running.map(async ({ contentId }) => client.call<DownloadResultView>('download', { target: contentId, byId: true }, options)))
-  return collect(settled, running.map(r => r.name))
+  const resumed = new Set((await client.call<DownloadChangeView[]>('resume', { all: true })).map(d => d.contentId))
+  // A small download may already be over by now: follow what was resumed
+  // whatever its status, and whatever else is still running.
+  const followed = (await client.call<DownloadEntryView[]>('downloads'))
+    .filter(d => resumed.has(d.contentId) || d.status === 'queued' || d.status === 'active')
+  const settled = await Promise.allSettled(followed.map(async (entry) => {
+    if (entry.status === 'completed' && entry.path != null) {
+      return { contentId: entry.contentId, name: entry.name, path: entry.path, size: entry.size, providers: [] }
+    }
+    if (entry.status === 'failed') {
+      throw new Error(entry.error ?? 'the download failed')
+    }
+    return await client.call<DownloadResultView>('download', { target: entry.contentId, byId: true }, options)
+  }))
+  return collect(settled, followed.map(r => r.name))
 }
 
 function collect<T> (settled: Array<PromiseSettledResult<T>>, targets: string[]): { results: T[], failures: TargetFailure[] } {
