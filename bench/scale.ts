@@ -205,7 +205,8 @@ function flood (graph: Graph, shares: Shares, query: Query, origin: number, link
   let tail = 0
   const mayMatch = (v: number): boolean => !routing || query.slots.every(slot => hasSlot(shares.slots[v], slot))
   const send = (from: number, to: number, ttlLeft: number): void => {
-    if (ttlLeft === 1 && !mayMatch(to)) return
+    // forwarders filter the last hop; the originator asks its own neighbours directly
+    if (ttlLeft === 1 && from !== origin && !mayMatch(to)) return
     queue[tail++] = from
     queue[tail++] = to
     queue[tail++] = ttlLeft

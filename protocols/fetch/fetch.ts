@@ -221,13 +221,15 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     this.seenCache.add(fetchId)
     const request: WireRequest = query == null ? { id, ttl, hops: 0 } : { id, ttl, hops: 0, query }
     const budget: RecordBudget = { records: this.limits.maxRecordsPerFetch }
-    await Promise.all(this.recipients(links, request).map(async connection => this.askNeighbour(connection, request, signal, budget, keep)))
+    // the originator asks its own neighbours directly, tables or not: a table may lag a share change by seconds
+    await Promise.all(links.map(async connection => this.askNeighbour(connection, request, signal, budget, keep)))
     return fetchId
   }
 
   /**
-   * The last-hop rule of 1.1: a keyword request with TTL 1 goes only to the
-   * neighbours whose routing table may match it (all, when they sent none).
+   * The last-hop rule of 1.1: a forwarded keyword request with TTL 1 goes
+   * only to the neighbours whose routing table may match it (all, when they
+   * sent none).
    */
   private recipients (links: Connection[], request: WireRequest): Connection[] {
     if (request.ttl !== 1 || request.query == null) {
