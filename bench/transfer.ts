@@ -11,6 +11,7 @@
  * peak RSS (`maxRSS`) is its own. Usage:
  *
  *   npx node bench/transfer.ts --size 1GiB [--cases a,b,c,d,e] [--encrypters noise,tls] [--runs 1] [--dir /tmp]
+ *     [--tunables '{"piecesPerRequest":16}']   (DownloadTunables for case e)
  *
  * Each libp2p case runs once per encrypter in the list (both ends offering only that one).
  *
@@ -61,6 +62,8 @@ interface Job {
   addresses: string[]
   /** The connection encrypter of the libp2p cases. */
   encrypter: Encrypter
+  /** DownloadTunables for case (e), to measure a lever. */
+  tunables: Record<string, unknown>
 }
 
 /** The encrypters a libp2p case can run over (both ends offer only this one). */
@@ -201,7 +204,8 @@ async function downloadReceiver (job: Job): Promise<number> {
     section: store.section('downloads'),
     downloadDir: dirname(job.output),
     providers: async () => [connection.remotePeer.toString()],
-    logger: node.logger
+    logger: node.logger,
+    ...job.tunables
   })
   try {
     return (await manager.download({ contentId: job.contentId, name: basename(job.output) })).size
@@ -329,6 +333,7 @@ async function main (): Promise<void> {
       size: { type: 'string', default: '1GiB' },
       cases: { type: 'string', default: 'a,b,c,d,e' },
       encrypters: { type: 'string', default: 'noise,tls' },
+      tunables: { type: 'string', default: '{}' },
       runs: { type: 'string', default: '1' },
       dir: { type: 'string', default: tmpdir() }
     }
@@ -346,7 +351,7 @@ async function main (): Promise<void> {
     const manifestPath = join(dir, 'manifest.bin')
     await writeFile(manifestPath, hashed.manifestBytes)
     const { mtimeMs } = await stat(source)
-    const base = { source, output: join(dir, 'output.bin'), size, manifestPath, contentId: hashed.contentId, mtimeMs }
+    const base = { source, output: join(dir, 'output.bin'), size, manifestPath, contentId: hashed.contentId, mtimeMs, tunables: JSON.parse(values.tunables) }
     const manifest = decodeManifest(hashed.manifestBytes)
     console.log(`${(size / 2 ** 20).toFixed(0)} MiB, ${pieceCount(manifest)} pieces of ${manifest.pieceSize / 2 ** 20} MiB, node ${process.version}`)
     const encrypters = values.encrypters.split(',') as Encrypter[]
