@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { CONFIG_ENV_VARIABLE, CONFIG_FILE_NAME, STATE_DIR_NAME } from './config-path.ts'
 import { InvalidPeerUrlError, parsePeerUrl, sameAddress } from './peer-url.ts'
+import { InvalidReachSettingError, parseReachConfig, reachKeyRules } from './reach/config.ts'
+import type { ReachConfig } from './reach/config.ts'
 import type { PeerLimits } from './limits.ts'
 import type { PeerUrl } from './peer-url.ts'
 
@@ -40,6 +43,8 @@ export interface PeerConfig {
   stateDir: string
   /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
   limits: PeerConfigLimits
+  /** `mdns`, `relay_server`, `upnp`, `announce`, `public_networks` (docs/network.md). */
+  reach: ReachConfig
 }
 
 /** The stable codes of {@link ConfigError}. */
@@ -101,8 +106,17 @@ function folderRule (fallback: string): KeyRule<string> {
   return {
     fallback,
     expected: 'a folder path (a non-empty string)',
-    parse: (value, { configDir }) => typeof value === 'string' && value.trim() !== '' ? resolve(configDir, value) : undefined
+    parse: (value, { configDir }) => typeof value === 'string' && value.trim() !== '' ? resolve(configDir, expandHome(value)) : undefined
   }
+}
+
+/**
+ * `~` and `~/…` are the user's home folder, as a shell would read them; a
+ * JSON file has no shell to do it. `~user/…` is not expanded (it would be a
+ * folder named so beside the config).
+ */
+export function expandHome (path: string): string {
+  return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
 }
 
 // Empty string and null both mean "no peer", as in the original's template.
@@ -137,7 +151,8 @@ const keyRules = {
     fallback: 24,
     expected: 'a number of hours from 0.01 to 8760',
     parse: (value: unknown) => typeof value === 'number' && value >= 0.01 && value <= 8760 ? value : undefined
-  }
+  },
+  ...reachKeyRules
 } satisfies Record<string, KeyRule<unknown>>
 
 type ConfigKey = keyof typeof keyRules
@@ -177,7 +192,12 @@ const limitRules = {
   upload_bytes_per_second_per_peer: { field: 'uploadBytesPerSecondPerPeer', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
   strikes_before_ban: { field: 'strikesBeforeBan', min: 1, max: 1_000_000, zero: 'never ban' },
   strike_window_seconds: { field: 'strikeWindowSeconds', min: 1, max: 86_400 },
-  ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 }
+  ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 },
+  // a relay needs at least one slot to be one; 0 for the byte rates means "no cap"
+  relay_max_reservations: { field: 'relayMaxReservations', min: 1, max: 100_000 },
+  relay_max_circuits: { field: 'relayMaxCircuits', min: 1, max: 100_000 },
+  relay_bytes_per_second: { field: 'relayBytesPerSecond', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
+  relay_bytes_per_second_per_peer: { field: 'relayBytesPerSecondPerPeer', min: 16_384, max: 2 ** 40, zero: 'unlimited' }
 } satisfies Record<string, LimitRule>
 
 /**
@@ -203,7 +223,8 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     watch: values.watch,
     providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
-    limits
+    limits,
+    reach: parseReachConfig(values)
   }
   if (config.peers.length === 2 && sameAddress(config.peers[0].multiaddr, config.peers[1].multiaddr)) {
     warnings.push(`primary_peer_url and secondary_peer_url in ${configPath} are the same address`)
@@ -212,8 +233,12 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     // The state folder holds the node's private key: it must never become shareable.
     throw new ConfigError(ConfigErrorCode.invalid, `shared_dir in ${configPath} must not contain the state folder ${config.stateDir}; pick a folder of its own such as ./shared`, configPath, 'shared_dir')
   }
-  await createFolder(config.sharedDir, configPath, 'shared_dir')
-  await createFolder(config.downloadDir, configPath, 'download_dir')
+  for (const [key, folder] of [['shared_dir', config.sharedDir], ['download_dir', config.downloadDir]] as const) {
+    if (await createFolder(folder, configPath, key)) {
+      // A typo in the path would otherwise go unnoticed: the node just shares an empty folder.
+      warnings.push(`${key} ${folder} did not exist: created it (from ${configPath})`)
+    }
+  }
   await createFolder(config.stateDir, configPath)
   return { config, warnings }
 }
@@ -228,7 +253,8 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
   if (peers.length > MAX_CONFIG_PEERS) {
     throw new ConfigError(ConfigErrorCode.invalid, `a config names at most ${MAX_CONFIG_PEERS} peers (primary_peer_url and secondary_peer_url), not ${peers.length}; add more with \`peerit connect\` once the node runs`, configPath)
   }
-  const raw: Record<ConfigKey, unknown> = {
+  // The reachability keys keep their defaults unwritten, so new files stay short.
+  const raw: Record<Exclude<ConfigKey, keyof typeof reachKeyRules>, unknown> = {
     listening_ip: options.ip ?? keyRules.listening_ip.fallback,
     listening_port: options.port ?? keyRules.listening_port.fallback,
     shared_dir: options.sharedDir ?? keyRules.shared_dir.fallback,
@@ -263,7 +289,7 @@ function validate (raw: Record<string, unknown>, configPath: string): ConfigValu
     try {
       parsed = rule.parse(value, context)
     } catch (err) {
-      if (err instanceof InvalidPeerUrlError) {
+      if (err instanceof InvalidPeerUrlError || err instanceof InvalidReachSettingError) {
         throw new ConfigError(ConfigErrorCode.invalid, `${key} in ${configPath}: ${err.message}`, configPath, key)
       }
       throw err
@@ -334,16 +360,19 @@ function parseJsonObject (text: string, configPath: string): Record<string, unkn
   return value as Record<string, unknown>
 }
 
-/** Creates a folder the config names; `key` is undefined for the state folder, which is private. */
-async function createFolder (folderPath: string, configPath: string, key?: ConfigKey): Promise<void> {
+/**
+ * Creates a folder the config names; `key` is undefined for the state folder,
+ * which is private. True when the folder did not exist.
+ */
+async function createFolder (folderPath: string, configPath: string, key?: ConfigKey): Promise<boolean> {
   try {
     if (key != null) {
-      await mkdir(folderPath, { recursive: true })
-      return
+      return await mkdir(folderPath, { recursive: true }) !== undefined
     }
-    await mkdir(folderPath, { recursive: true, mode: 0o700 })
+    const created = await mkdir(folderPath, { recursive: true, mode: 0o700 })
     // Also tighten a folder that already existed: it holds the private key and the control socket.
     await chmod(folderPath, 0o700)
+    return created !== undefined
   } catch (err) {
     throw new ConfigError(ConfigErrorCode.invalid, `cannot create ${key ?? 'the state folder'} ${folderPath} (from ${configPath}): ${(err as Error).message}`, configPath, key)
   }

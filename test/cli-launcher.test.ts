@@ -22,4 +22,9 @@ test('the shell launcher runs through an npm-link style symlink, whatever node i
   const failed = await run(join(bin, 'peerit'), ['no-such-command'], { env, timeout: 30_000 }).catch(err => err)
   assert.equal(failed.code, 2)
   assert.match(failed.stderr, /peerit --help/)
+  // Installed under its second name, it speaks that name.
+  await symlink(launcher, join(bin, 'peerctl'))
+  const asPeerctl = await run(join(bin, 'peerctl'), ['no-such-command'], { env, timeout: 30_000 }).catch(err => err)
+  assert.equal(asPeerctl.code, 2)
+  assert.match(asPeerctl.stderr, /peerctl --help/)
 })
