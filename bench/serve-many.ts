@@ -22,6 +22,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { hashFile, peeritFile, pieceCount, verifyPiece } from '../protocols/file/index.ts'
 import type { PeeritFile } from '../protocols/file/index.ts'
+import type { Connection } from '@libp2p/interface'
 
 const { values } = parseArgs({ options: { peers: { type: 'string', default: '32' }, size: { type: 'string', default: '64' } } })
 const peers = Number(values.peers)
@@ -63,14 +64,19 @@ try {
     streamMuxers: [yamux()],
     services: { peeritFile: peeritFile() }
   })))
+  // Connected one after another (the daemon admits a few handshakes at a time), then all download at once.
+  const connections: Connection[] = []
+  for (const node of nodes) {
+    connections.push(await node.dial(address))
+  }
   let peak = idle.rss
   const sampler = setInterval(() => {
     memoryOf(daemon.pid).then(({ rss }) => { peak = Math.max(peak, rss) }, () => {})
   }, 100)
   const started = performance.now()
   try {
-    await Promise.all(nodes.map(async node => {
-      const connection = await node.dial(address)
+    await Promise.all(nodes.map(async (node, index) => {
+      const connection = connections[index]
       const service = node.services.peeritFile as PeeritFile
       const manifest = await service.getManifest(connection.remotePeer, contentId)
       for await (const piece of service.getPieces(connection.remotePeer, contentId, manifest, 0, pieceCount(manifest))) {

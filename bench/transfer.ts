@@ -74,6 +74,8 @@ type Encrypter = keyof typeof ENCRYPTERS
 interface Result {
   bytes: number
   ms: number
+  /** The receiver's CPU time (user + system) for the transfer: steadier than wall time on a busy machine. */
+  cpuMs: number
   maxRssMiB: number
 }
 
@@ -251,9 +253,11 @@ async function runChild (job: Job): Promise<void> {
     return
   }
   const start = performance.now()
+  const cpu = process.cpuUsage()
   const bytes = await benchCase.receiver(job)
   const ms = performance.now() - start
-  const result: Result = { bytes, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }
+  const { user, system } = process.cpuUsage(cpu)
+  const result: Result = { bytes, ms, cpuMs: (user + system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 }
   process.send?.(result, () => { process.exit(0) })
 }
 
@@ -370,7 +374,7 @@ async function main (): Promise<void> {
       for (const { benchCase, encrypter, label } of runs) {
         const result = await runCase(benchCase, { ...base, encrypter })
         const mbps = size / 1e6 / (result.ms / 1000)
-        console.log(`run ${run + 1} (${label.padEnd(7)}) ${benchCase.name.padEnd(40)} ${mbps.toFixed(0).padStart(6)} MB/s  peak RSS ${result.maxRssMiB.toFixed(0)} MiB`)
+        console.log(`run ${run + 1} (${label.padEnd(7)}) ${benchCase.name.padEnd(40)} ${mbps.toFixed(0).padStart(6)} MB/s  receiver CPU ${(result.cpuMs / 1000).toFixed(2)} s  peak RSS ${result.maxRssMiB.toFixed(0)} MiB`)
         const previous = best.get(label)
         if (previous == null || result.ms < previous.ms) {
           best.set(label, result)
@@ -383,7 +387,7 @@ async function main (): Promise<void> {
     }
     console.log('\nbest of runs:')
     for (const { benchCase, label } of runs) {
-      console.log(`  (${label.padEnd(7)}) ${benchCase.name.padEnd(40)} ${rate(label)?.toFixed(0).padStart(6)} MB/s  peak RSS ${best.get(label)?.maxRssMiB.toFixed(0)} MiB`)
+      console.log(`  (${label.padEnd(7)}) ${benchCase.name.padEnd(40)} ${rate(label)?.toFixed(0).padStart(6)} MB/s  receiver CPU ${((best.get(label)?.cpuMs ?? 0) / 1000).toFixed(2)} s  peak RSS ${best.get(label)?.maxRssMiB.toFixed(0)} MiB`)
     }
     const ratios = encrypters.flatMap(encrypter => [['c', 'b'], ['e', 'b'], ['e', 'a'], ['e', 'd']]
       .map(([over, under]) => [`${over}/${encrypter}`, under === 'd' ? 'd' : `${under}/${encrypter}`]))
