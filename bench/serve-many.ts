@@ -94,6 +94,10 @@ try {
   console.log(`served ${(peers * sizeMiB).toFixed(0)} MiB in ${seconds.toFixed(1)} s (${(peers * sizeMiB * 2 ** 20 / 1e6 / seconds).toFixed(0)} MB/s in all)`)
   console.log(`daemon RSS: idle ${idle.rss.toFixed(0)} MiB, sampled peak ${peak.toFixed(0)} MiB, VmHWM ${after.peak.toFixed(0)} MiB (goal ≤ 300 MiB)`)
   await Promise.all(nodes.map(async node => node.stop()))
+} catch (err) {
+  const log = await readFile(join(dir, '.peerit', 'peerit.log'), 'utf8').catch(() => '')
+  process.stderr.write(`the daemon's log ends:\n${log.split('\n').slice(-15).join('\n')}\n`)
+  throw err
 } finally {
   spawnSync(process.execPath, [bin, 'stop'], { cwd: dir, stdio: 'ignore', timeout: 30_000 })
   await rm(dir, { recursive: true, force: true })
