@@ -4,7 +4,7 @@
  * yargs' ~15 is most of what a short command like `peerit status` costs.
  * The daemon (libp2p, LevelDB) stays out of it, loaded from the sources only
  * by `peerit daemon` (see FROM_SOURCES). Beside the bundle, `peerit.inputs.json` lists every
- * file it was built from with its mtime, so the launcher (bin/peerit.js) can
+ * file of the package it was built from with its mtime, so the launcher (bin/peerit.js) can
  * tell a stale bundle and run the sources instead.
  *
  *   node cli/bundle.ts
@@ -50,8 +50,10 @@ const result = await build({
   }]
 })
 
+// Only the package's own files: dependencies change only through an install, which
+// rebuilds (prepare), and an installed package's node_modules are laid out elsewhere.
 const inputs: Record<string, number> = {}
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of Object.keys(result.metafile.inputs).filter(input => !input.startsWith('node_modules/'))) {
   inputs[input] = (await stat(join(root, input))).mtimeMs
 }
 await writeFile(join(dirname(outfile), 'peerit.inputs.json'), JSON.stringify(inputs))
