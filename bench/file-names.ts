@@ -41,13 +41,22 @@ export class FileNames {
     this.prng = new Prng(init.seed ?? 42)
     const size = init.vocabulary ?? 200_000
     const exponent = init.exponent ?? 1
+    // Distinct words without a Set: word i spells number (i × a prime) mod the
+    // count of 2-, 3- and 4-syllable spellings in base 30, which never repeats.
+    const base = SYLLABLES.length
+    const spellings = base ** 2 + base ** 3 + base ** 4
+    const offset = this.prng.int(0, spellings - 1)
     const known = new Set(Object.keys(KNOWN_WORDS))
-    const seen = new Set<string>(known)
     const words: string[] = []
-    while (words.length < size) {
-      const word = Array.from({ length: this.prng.int(2, 4) }, () => this.prng.pick(SYLLABLES)).join('')
-      if (!seen.has(word)) {
-        seen.add(word)
+    for (let index = 0; words.length < size && index < spellings; index++) {
+      let number = (index * 524_287 + offset) % spellings
+      const length = number < base ** 2 ? 2 : number < base ** 2 + base ** 3 ? 3 : 4
+      number -= length === 2 ? 0 : length === 3 ? base ** 2 : base ** 2 + base ** 3
+      let word = ''
+      for (let syllable = 0; syllable < length; syllable++, number = Math.floor(number / base)) {
+        word += SYLLABLES[number % base]
+      }
+      if (!known.has(word)) {
         words.push(word)
       }
     }

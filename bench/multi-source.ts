@@ -1,12 +1,13 @@
 /**
  * The download manager end to end, one source versus several: the same file
- * from 1 provider and from 3 providers at once, each provider and the
- * receiver in its own process on 127.0.0.1. The receiver is a full
+ * from sets of providers with per-provider upload caps (each provider and the
+ * receiver in its own process on 127.0.0.1), so the providers' uplinks, not
+ * this machine's two cores, are the limit — as across real machines. The receiver is a full
  * DownloadManager (manifest, scheduling, verification, part file, fsync'ed
  * progress records, atomic rename), so its time and peak RSS are what a user
  * gets. Compare with bench/transfer.ts for the raw-stream baselines.
  *
- *   npx node bench/multi-source.ts --size 1GiB [--providers 1,3] [--runs 1] [--dir /tmp]
+ *   npx node bench/multi-source.ts --size 256MiB [--sets '20;20,20,20;40,10,10'] [--runs 1] [--dir /tmp]
  *     [--tunables '{"piecesPerRequest":16}']   (DownloadTunables to try)
  *
  * With `--rate 10MiB --seconds 30` it checks the download-side rate limit
@@ -15,6 +16,11 @@
  * over the whole span and over each 5 s window as a ratio to the target, and
  * the RSS at the start and the end (flat memory: pacing does not buffer).
  * Give a --size larger than rate × seconds so it is still running at the end.
+ *
+ * A set is the upload caps of its providers in MB/s (10^6 bytes), 0 for
+ * uncapped; sets are separated by ';'. The bench prints each set's rate, a
+ * set against the single provider with the same cap, and against the sum of
+ * its caps.
  */
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -29,6 +35,7 @@ import { parseArgs } from 'node:util'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { hashFile, peeritFile } from '../protocols/file/index.ts'
@@ -39,7 +46,7 @@ import type { ChildProcess } from 'node:child_process'
 
 /** What the parent tells a child. */
 type Role =
-  { role: 'provider', source: string } |
+  { role: 'provider', source: string, uploadBytesPerSecond: number } |
   { role: 'receiver', dir: string, contentId: string, providers: string[], tunables: Partial<DownloadTunables>, pace?: Pace }
 
 /** A paced run: the download rate, how long to sample it. */
@@ -62,17 +69,17 @@ async function node (lookup?: Parameters<typeof peeritFile>[0]) {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [tls(), noise()],
     streamMuxers: [yamux()],
     services: { peeritFile: peeritFile(lookup) }
   })
 }
 
-async function provide (source: string): Promise<string> {
+async function provide (source: string, uploadBytesPerSecond: number): Promise<string> {
   const hashed = await hashFile(source)
   const { size } = await stat(source)
   const shared = { path: source, manifestBytes: hashed.manifestBytes, size, mtimeMs: hashed.mtimeMs }
-  const provider = await node({ lookup: id => id === hashed.contentId ? shared : undefined })
+  const provider = await node({ lookup: id => id === hashed.contentId ? shared : undefined, uploadBytesPerSecond })
   return provider.getMultiaddrs()[0].toString()
 }
 
@@ -142,7 +149,7 @@ function printPaced (samples: Sample[], pace: Pace): void {
 
 async function runChild (job: Role): Promise<void> {
   if (job.role === 'provider') {
-    process.send?.(await provide(job.source))
+    process.send?.(await provide(job.source, job.uploadBytesPerSecond))
     process.once('message', () => { process.exit(0) })
     return
   }
@@ -165,8 +172,8 @@ async function reply<T> (child: ChildProcess): Promise<T> {
   return message as T
 }
 
-async function runCase (source: string, contentId: string, count: number, dir: string, tunables: Partial<DownloadTunables>, pace?: Pace): Promise<Report> {
-  const providers = Array.from({ length: count }, () => spawnChild({ role: 'provider', source }))
+async function runCase (source: string, contentId: string, capsMBps: number[], dir: string, tunables: Partial<DownloadTunables>, pace?: Pace): Promise<Report> {
+  const providers = capsMBps.map(cap => spawnChild({ role: 'provider', source, uploadBytesPerSecond: cap * 1e6 }))
   try {
     const addresses = await Promise.all(providers.map(async child => reply<string>(child)))
     const receiverDir = await mkdtemp(join(dir, 'receiver-'))
@@ -206,7 +213,7 @@ async function main (): Promise<void> {
     options: {
       child: { type: 'string' },
       size: { type: 'string', default: '1GiB' },
-      providers: { type: 'string', default: '1,3' },
+      sets: { type: 'string', default: '20;20,20,20;40,10,10' },
       runs: { type: 'string', default: '1' },
       dir: { type: 'string', default: tmpdir() },
       tunables: { type: 'string', default: '{}' },
@@ -226,7 +233,8 @@ async function main (): Promise<void> {
     const { contentId } = await hashFile(source)
     console.log(`${(size / 2 ** 20).toFixed(0)} MiB, DownloadManager end to end, node ${process.version}`)
     if (values.rate != null) {
-      const providers = Number(values.providers.split(',')[0])
+      // one uncapped provider: the pace, not an uplink, must be the limit
+      const providers = [0]
       // The ceiling first, in the same run: a pace is only checked where the machine can go faster.
       const free = await runCase(source, contentId, providers, dir, JSON.parse(values.tunables), { bytesPerSecond: 0, seconds: 5 })
       const samples = (free.samples ?? []).filter(sample => sample.received < size)
@@ -237,21 +245,27 @@ async function main (): Promise<void> {
       printPaced(report.samples ?? [], pace)
       return
     }
-    const best = new Map<number, Report>()
+    const sets = values.sets.split(';').map(set => set.split(',').map(Number))
+    const label = (caps: number[]): string => caps.map(cap => cap === 0 ? '∞' : String(cap)).join('/')
+    const best = new Map<string, Report>()
     for (let run = 1; run <= Number(values.runs); run++) {
-      for (const count of values.providers.split(',').map(Number)) {
-        const report = await runCase(source, contentId, count, dir, JSON.parse(values.tunables))
-        console.log(`run ${run}: ${count} provider(s) ${(size / 1e6 / (report.ms / 1000)).toFixed(0).padStart(6)} MB/s  receiver CPU ${(report.cpuMs / 1000).toFixed(1)} s  peak RSS ${report.maxRssMiB.toFixed(0)} MiB  (${report.providers} supplied pieces)`)
-        if ((best.get(count)?.ms ?? Infinity) > report.ms) {
-          best.set(count, report)
+      for (const caps of sets) {
+        const report = await runCase(source, contentId, caps, dir, JSON.parse(values.tunables))
+        console.log(`run ${run}: caps ${label(caps).padEnd(10)} MB/s ${(size / 1e6 / (report.ms / 1000)).toFixed(1).padStart(7)} MB/s  receiver CPU ${(report.cpuMs / 1000).toFixed(1)} s  peak RSS ${report.maxRssMiB.toFixed(0)} MiB  (${report.providers} supplied pieces)`)
+        if ((best.get(label(caps))?.ms ?? Infinity) > report.ms) {
+          best.set(label(caps), report)
         }
       }
     }
-    const single = best.get(1)
-    for (const [count, report] of best) {
-      if (single != null && count !== 1) {
-        console.log(`best ${count} providers / 1 provider = ${(single.ms / report.ms).toFixed(2)}`)
-      }
+    const rate = (caps: number[]): number => size / 1e6 / ((best.get(label(caps))?.ms ?? Infinity) / 1000)
+    for (const caps of sets) {
+      const single = sets.find(other => other.length === 1 && other[0] === caps[0])
+      const sum = caps.reduce((total, cap) => total + cap, 0)
+      const vsSingle = caps.length > 1 && single !== undefined && caps.every(cap => cap === caps[0])
+        ? `, ${(rate(caps) / rate(single)).toFixed(2)}× one provider at ${label(single)}`
+        : ''
+      const vsSum = caps.every(cap => cap > 0) ? `, ${(rate(caps) / sum).toFixed(2)} × the sum of the caps (${sum} MB/s)` : ''
+      console.log(`best ${label(caps)}: ${rate(caps).toFixed(1)} MB/s${vsSingle}${vsSum}`)
     }
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -10,7 +10,10 @@
  * Every case has its own sender and receiver child process, so the receiver's
  * peak RSS (`maxRSS`) is its own. Usage:
  *
- *   npx node bench/transfer.ts --size 1GiB [--cases a,b,c,d,e] [--runs 1] [--dir /tmp]
+ *   npx node bench/transfer.ts --size 1GiB [--cases a,b,c,d,e] [--encrypters noise,tls] [--runs 1] [--dir /tmp]
+ *     [--tunables '{"piecesPerRequest":16}']   (DownloadTunables for case e)
+ *
+ * Each libp2p case runs once per encrypter in the list (both ends offering only that one).
  *
  * Extension point: a case is a `{ key, name, sender, receiver }` entry in
  * CASES; a sender role starts one provider and reports its address. A
@@ -31,6 +34,7 @@ import { parseArgs } from 'node:util'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { sendBufferBelow } from '../protocols/shared/back-pressure.ts'
@@ -56,12 +60,22 @@ interface Job {
   mtimeMs: number
   /** Receivers: the sender addresses (multiaddrs, or host:port for TCP). */
   addresses: string[]
+  /** The connection encrypter of the libp2p cases. */
+  encrypter: Encrypter
+  /** DownloadTunables for case (e), to measure a lever. */
+  tunables: Record<string, unknown>
 }
+
+/** The encrypters a libp2p case can run over (both ends offer only this one). */
+const ENCRYPTERS = { noise, tls } as const
+type Encrypter = keyof typeof ENCRYPTERS
 
 /** A receiver's report. */
 interface Result {
   bytes: number
   ms: number
+  /** The receiver's CPU time (user + system) for the transfer: steadier than wall time on a busy machine. */
+  cpuMs: number
   maxRssMiB: number
 }
 
@@ -70,21 +84,23 @@ interface Case {
   name: string
   sender: (job: Job) => Promise<string>
   receiver: (job: Job) => Promise<number>
+  /** False for the cases without libp2p (run once, whatever the encrypters). */
+  libp2p: boolean
 }
 
 const CASES: Case[] = [
-  { key: 'a', name: 'raw libp2p stream, discard', sender: rawSender, receiver: rawDiscard },
-  { key: 'b', name: 'raw libp2p stream → file', sender: rawSender, receiver: rawToFile },
-  { key: 'c', name: 'PeerIT getPieces + verify → file', sender: peeritSender, receiver: peeritReceiver },
-  { key: 'd', name: 'plain TCP → file', sender: tcpSender, receiver: tcpReceiver },
-  { key: 'e', name: 'PeerIT download (DownloadManager) → file', sender: peeritSender, receiver: downloadReceiver }
+  { key: 'a', name: 'raw libp2p stream, discard', sender: rawSender, receiver: rawDiscard, libp2p: true },
+  { key: 'b', name: 'raw libp2p stream → file', sender: rawSender, receiver: rawToFile, libp2p: true },
+  { key: 'c', name: 'PeerIT getPieces + verify → file', sender: peeritSender, receiver: peeritReceiver, libp2p: true },
+  { key: 'd', name: 'plain TCP → file', sender: tcpSender, receiver: tcpReceiver, libp2p: false },
+  { key: 'e', name: 'PeerIT download (DownloadManager) → file', sender: peeritSender, receiver: downloadReceiver, libp2p: true }
 ]
 
-async function libp2pNode (services: { peeritFile?: ReturnType<typeof peeritFile> } = {}): Promise<Libp2p<{ peeritFile?: PeeritFile }>> {
+async function libp2pNode (job: Job, services: { peeritFile?: ReturnType<typeof peeritFile> } = {}): Promise<Libp2p<{ peeritFile?: PeeritFile }>> {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [ENCRYPTERS[job.encrypter]()],
     streamMuxers: [yamux()],
     services
   })
@@ -96,7 +112,7 @@ async function libp2pNode (services: { peeritFile?: ReturnType<typeof peeritFile
  * buffer: see protocols/shared/back-pressure.ts).
  */
 async function rawSender (job: Job): Promise<string> {
-  const node = await libp2pNode()
+  const node = await libp2pNode(job)
   const signal = new AbortController().signal
   await node.handle(RAW_PROTOCOL, async (stream: Stream) => {
     const handle = await open(job.source, 'r')
@@ -117,7 +133,7 @@ async function rawSender (job: Job): Promise<string> {
 }
 
 async function rawStream (job: Job): Promise<{ node: Libp2p, stream: Stream }> {
-  const node = await libp2pNode()
+  const node = await libp2pNode(job)
   const stream = await node.dialProtocol(multiaddr(job.addresses[0]), RAW_PROTOCOL)
   await stream.close()
   return { node, stream }
@@ -152,13 +168,13 @@ async function rawToFile (job: Job): Promise<number> {
 async function peeritSender (job: Job): Promise<string> {
   const manifestBytes = await readFile(job.manifestPath)
   const source = { path: job.source, manifestBytes, size: job.size, mtimeMs: job.mtimeMs }
-  const node = await libp2pNode({ peeritFile: peeritFile({ lookup: id => id === job.contentId ? source : undefined }) })
+  const node = await libp2pNode(job, { peeritFile: peeritFile({ lookup: id => id === job.contentId ? source : undefined }) })
   return node.getMultiaddrs()[0].toString()
 }
 
 /** What a download does for one provider: manifest, then every piece verified and written at its offset. */
 async function peeritReceiver (job: Job): Promise<number> {
-  const node = await libp2pNode({ peeritFile: peeritFile() })
+  const node = await libp2pNode(job, { peeritFile: peeritFile() })
   const connection = await node.dial(multiaddr(job.addresses[0]))
   const service = node.services.peeritFile as PeeritFile
   const manifest = await service.getManifest(connection.remotePeer, job.contentId)
@@ -181,7 +197,7 @@ async function peeritReceiver (job: Job): Promise<number> {
 
 /** A whole PeerIT download: manifest, scheduling, verification, part file, fsync'ed state, atomic rename. */
 async function downloadReceiver (job: Job): Promise<number> {
-  const node = await libp2pNode({ peeritFile: peeritFile() })
+  const node = await libp2pNode(job, { peeritFile: peeritFile() })
   const connection = await node.dial(multiaddr(job.addresses[0]))
   const store = new Store(`${job.output}.state`)
   await store.open()
@@ -190,7 +206,8 @@ async function downloadReceiver (job: Job): Promise<number> {
     section: store.section('downloads'),
     downloadDir: dirname(job.output),
     providers: async () => [connection.remotePeer.toString()],
-    logger: node.logger
+    logger: node.logger,
+    ...job.tunables
   })
   try {
     return (await manager.download({ contentId: job.contentId, name: basename(job.output) })).size
@@ -236,9 +253,11 @@ async function runChild (job: Job): Promise<void> {
     return
   }
   const start = performance.now()
+  const cpu = process.cpuUsage()
   const bytes = await benchCase.receiver(job)
   const ms = performance.now() - start
-  const result: Result = { bytes, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }
+  const { user, system } = process.cpuUsage(cpu)
+  const result: Result = { bytes, ms, cpuMs: (user + system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 }
   process.send?.(result, () => { process.exit(0) })
 }
 
@@ -317,6 +336,8 @@ async function main (): Promise<void> {
       child: { type: 'string' },
       size: { type: 'string', default: '1GiB' },
       cases: { type: 'string', default: 'a,b,c,d,e' },
+      encrypters: { type: 'string', default: 'noise,tls' },
+      tunables: { type: 'string', default: '{}' },
       runs: { type: 'string', default: '1' },
       dir: { type: 'string', default: tmpdir() }
     }
@@ -334,36 +355,50 @@ async function main (): Promise<void> {
     const manifestPath = join(dir, 'manifest.bin')
     await writeFile(manifestPath, hashed.manifestBytes)
     const { mtimeMs } = await stat(source)
-    const base = { source, output: join(dir, 'output.bin'), size, manifestPath, contentId: hashed.contentId, mtimeMs }
+    const base = { source, output: join(dir, 'output.bin'), size, manifestPath, contentId: hashed.contentId, mtimeMs, tunables: JSON.parse(values.tunables) }
     const manifest = decodeManifest(hashed.manifestBytes)
     console.log(`${(size / 2 ** 20).toFixed(0)} MiB, ${pieceCount(manifest)} pieces of ${manifest.pieceSize / 2 ** 20} MiB, node ${process.version}`)
-    const selected = CASES.filter(c => values.cases.split(',').includes(c.key))
+    const encrypters = values.encrypters.split(',') as Encrypter[]
+    for (const encrypter of encrypters) {
+      if (!(encrypter in ENCRYPTERS)) {
+        throw new Error(`unknown encrypter ${encrypter}: use ${Object.keys(ENCRYPTERS).join(', ')}`)
+      }
+    }
+    // Every run measures each (case, encrypter) pair once, interleaved, so machine drift hits all alike.
+    const runs = CASES.filter(c => values.cases.split(',').includes(c.key))
+      .flatMap(benchCase => benchCase.libp2p
+        ? encrypters.map(encrypter => ({ benchCase, encrypter, label: `${benchCase.key}/${encrypter}` }))
+        : [{ benchCase, encrypter: encrypters[0], label: benchCase.key }])
     const best = new Map<string, Result>()
     for (let run = 0; run < Number(values.runs); run++) {
-      for (const benchCase of selected) {
-        const result = await runCase(benchCase, base)
+      for (const { benchCase, encrypter, label } of runs) {
+        const result = await runCase(benchCase, { ...base, encrypter })
         const mbps = size / 1e6 / (result.ms / 1000)
-        console.log(`run ${run + 1} (${benchCase.key}) ${benchCase.name.padEnd(34)} ${mbps.toFixed(0).padStart(6)} MB/s  peak RSS ${result.maxRssMiB.toFixed(0)} MiB`)
-        const previous = best.get(benchCase.key)
+        console.log(`run ${run + 1} (${label.padEnd(7)}) ${benchCase.name.padEnd(40)} ${mbps.toFixed(0).padStart(6)} MB/s  receiver CPU ${(result.cpuMs / 1000).toFixed(2)} s  peak RSS ${result.maxRssMiB.toFixed(0)} MiB`)
+        const previous = best.get(label)
         if (previous == null || result.ms < previous.ms) {
-          best.set(benchCase.key, result)
+          best.set(label, result)
         }
       }
     }
-    const rate = (key: string): number | undefined => {
-      const result = best.get(key)
+    const rate = (label: string): number | undefined => {
+      const result = best.get(label)
       return result == null ? undefined : size / 1e6 / (result.ms / 1000)
     }
     console.log('\nbest of runs:')
-    for (const benchCase of selected) {
-      const result = best.get(benchCase.key)
-      console.log(`  (${benchCase.key}) ${benchCase.name.padEnd(34)} ${rate(benchCase.key)?.toFixed(0).padStart(6)} MB/s  peak RSS ${result?.maxRssMiB.toFixed(0)} MiB`)
+    for (const { benchCase, label } of runs) {
+      console.log(`  (${label.padEnd(7)}) ${benchCase.name.padEnd(40)} ${rate(label)?.toFixed(0).padStart(6)} MB/s  receiver CPU ${((best.get(label)?.cpuMs ?? 0) / 1000).toFixed(2)} s  peak RSS ${best.get(label)?.maxRssMiB.toFixed(0)} MiB`)
     }
-    for (const [over, under] of [['c', 'b'], ['e', 'b'], ['c', 'a'], ['e', 'a'], ['c', 'd']]) {
+    const ratios = encrypters.flatMap(encrypter => [['c', 'b'], ['e', 'b'], ['e', 'a'], ['e', 'd']]
+      .map(([over, under]) => [`${over}/${encrypter}`, under === 'd' ? 'd' : `${under}/${encrypter}`]))
+    if (encrypters.includes('tls') && encrypters.includes('noise')) {
+      ratios.push(['a/tls', 'a/noise'], ['e/tls', 'e/noise'])
+    }
+    for (const [over, under] of ratios) {
       const top = rate(over)
       const bottom = rate(under)
       if (top != null && bottom != null) {
-        console.log(`  ${over}/${under} = ${(top / bottom).toFixed(2)}`)
+        console.log(`  ${over} ÷ ${under} = ${(top / bottom).toFixed(2)}`)
       }
     }
   } finally {

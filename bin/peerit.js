@@ -1,20 +1,38 @@
 #!/usr/bin/env node
-// The `peerit` launcher. It must run on whatever `node` is first on the PATH
-// (often an older system Node), so it is plain JavaScript that only decides
-// which Node runs the real CLI: this one if it can strip TypeScript types,
-// else the Node 24 pinned in the package's node_modules.
+// The `peerit` entry point run by Node (bin/peerit, the shell launcher, execs
+// it with the right Node; tests run it with theirs). It runs the one-file CLI
+// bundle (dist/cli/peerit.js, built by `node cli/bundle.ts`) when the bundle is
+// as new as every file it was built from, else the TypeScript sources, so an
+// edited source is never shadowed by a stale bundle. Run directly by a Node
+// that cannot strip TypeScript types, it re-runs itself on the Node 24 pinned
+// in the package's node_modules.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import module from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
-const main = join(root, 'cli', 'main.ts')
+
+/** The bundle when it exists and no input changed since it was built. */
+function freshBundle () {
+  const bundle = join(root, 'dist', 'cli', 'peerit.js')
+  try {
+    const inputs = JSON.parse(readFileSync(join(root, 'dist', 'cli', 'peerit.inputs.json'), 'utf8'))
+    for (const [path, mtimeMs] of Object.entries(inputs)) {
+      if (statSync(join(root, path)).mtimeMs !== mtimeMs) {
+        return undefined
+      }
+    }
+    return existsSync(bundle) ? bundle : undefined
+  } catch {
+    return undefined
+  }
+}
 
 if (process.features.typescript) {
   module.enableCompileCache?.()
-  await import(main)
+  await import(freshBundle() ?? join(root, 'cli', 'main.ts'))
 } else {
   const pinned = [join(root, 'node_modules', 'node', 'bin', 'node'), join(root, 'node_modules', '.bin', 'node')]
     .find(path => existsSync(path))

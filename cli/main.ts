@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import yargs from 'yargs/yargs'
 import { PEERIT_VERSION } from '../src/version.ts'
 import { commands } from './commands/index.ts'
 import { EXIT_CODES, reportError, UsageError } from './output.ts'
@@ -8,13 +8,8 @@ import { forProgram, PROGRAM } from './program-name.ts'
  * The `peerit` program: global options, the commands, and one place where
  * every failure becomes a one-line error and an exit code.
  */
-// yargs through require(): its CommonJS build loads in half the time of its ESM
-// entry, and every command's start-up pays for it.
-const require = createRequire(import.meta.url)
-const yargs: typeof import('yargs/yargs') = require('yargs/yargs')
-const { hideBin }: typeof import('yargs/helpers') = require('yargs/helpers')
-
-const given = hideBin(process.argv)
+// yargs' hideBin() would load its helpers module for one slice.
+const given = process.argv.slice(2)
 // `peerit help [command]` is `peerit [command] --help`.
 const args = given[0] === 'help' ? [...given.slice(1), '--help'] : given
 // yargs' help also fires on a trailing word "help" (`peerit search beatles help`),

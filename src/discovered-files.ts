@@ -1,6 +1,8 @@
 import type { ProviderRecord } from '../protocols/fetch/index.ts'
 import { DEFAULT_INGEST_LIMITS, checkFile, checkProvider, filesOf } from './discovered-files/sanitize.ts'
+import type { ProviderLink } from './discovered-files/file-table.ts'
 import type { IngestLimits } from './discovered-files/sanitize.ts'
+import { FileTable } from './discovered-files/file-table.ts'
 import { WordIndex } from './discovered-files/word-index.ts'
 import { compileQuery, extensionOf, fileKindOf, normalizeText, wordsOf } from './search/index.ts'
 import type { FileKind, SearchQuery, TypeFilter } from './search/index.ts'
@@ -50,23 +52,6 @@ export interface DiscoveredFilesInit extends Partial<IngestLimits> {
 /** Default of {@link DiscoveredFilesInit.providerMaxAgeMs}. */
 export const PROVIDER_MAX_AGE_MS = 24 * 60 * 60 * 1000
 
-interface Peer {
-  peerId: string
-  addresses: string[]
-  lastSeen: number
-}
-
-interface Slot {
-  id: string
-  name: string
-  /** The name as search sees it (see normalizeText). */
-  normalized: string
-  size: number
-  kind: FileKind
-  extension: string
-  providers: Array<{ peer: Peer, lastSeen: number }>
-}
-
 // Puts per LevelDB batch while ingesting: large enough to amortise, small enough to bound memory.
 const WRITE_BATCH = 10_000
 const DEFAULT_SEARCH_LIMIT = 1000
@@ -83,11 +68,9 @@ export class DiscoveredFiles {
   private readonly providerMaxAgeMs: number
   private readonly maxProvidersPerFile: number
   private readonly maxFiles: number
-  private readonly peers = new Map<string, Peer>()
-  private readonly ordinals = new Map<string, number>()
+  /** The files by ordinal (see FileTable); a removed file leaves a hole until the next compaction. */
+  private readonly table = new FileTable()
   private readonly words = new WordIndex()
-  /** By ordinal; a removed file leaves a hole until the next compaction. */
-  private slots: Array<Slot | undefined> = []
 
   constructor (init: DiscoveredFilesInit) {
     this.section = init.files
@@ -104,7 +87,7 @@ export class DiscoveredFiles {
 
   /** How many files are known. */
   get size (): number {
-    return this.ordinals.size
+    return this.table.size
   }
 
   /** Loads the persisted files and builds the word index. */
@@ -122,7 +105,7 @@ export class DiscoveredFiles {
       await iterator.close()
     }
     this.words.prepare()
-    this.log('opened %d discovered files in %d ms', this.ordinals.size, Date.now() - started)
+    this.log('opened %d discovered files in %d ms', this.table.size, Date.now() - started)
   }
 
   /**
@@ -140,26 +123,23 @@ export class DiscoveredFiles {
         this.log('ignoring a provider record with an invalid peer id')
         continue
       }
-      const peer = this.peer(provider.peerId, provider.addresses, now, true)
+      const peer = this.table.peerNumber(provider.peerId, provider.addresses, now, true)
       const files = filesOf(record, this.limits)
       if (Array.isArray(record.files) && record.files.length > files.length) {
-        this.log('%s reported %d files, keeping %d', peer.peerId, record.files.length, files.length)
+        this.log('%s reported %d files, keeping %d', provider.peerId, record.files.length, files.length)
       }
       for (const entry of files) {
         const file = checkFile(entry, this.limits)
         if (file === undefined) {
           continue
         }
-        const ordinal = this.ordinals.get(file.id)
-        if (ordinal === undefined && this.ordinals.size >= this.maxFiles) {
+        let ordinal = this.table.ids.get(file.id)
+        if (ordinal === undefined && this.table.size >= this.maxFiles) {
           continue
         }
-        const slot = ordinal === undefined ? this.addSlot(file.id, file.name, file.size) : this.slots[ordinal]
-        if (slot === undefined) {
-          continue
-        }
-        this.seen(slot, peer, now)
-        writes.push({ type: 'put', key: slot.id, value: recordOf(slot) })
+        ordinal ??= this.addFile(file.id, file.name, file.size)
+        this.seen(ordinal, peer, now)
+        writes.push({ type: 'put', key: file.id, value: this.recordOf(ordinal) })
         accepted++
         if (writes.length >= WRITE_BATCH) {
           await this.section.batch(writes)
@@ -182,19 +162,19 @@ export class DiscoveredFiles {
     const compiled = compileQuery(query)
     const limit = options.limit ?? DEFAULT_SEARCH_LIMIT
     const found: DiscoveredFile[] = []
-    const test = (slot: Slot): boolean =>
-      (compiled.filter === undefined || passesType(slot, compiled.filter)) &&
-      compiled.words.every(word => slot.normalized.includes(word))
+    const { table } = this
+    const test = (ordinal: number): boolean =>
+      table.has(ordinal) &&
+      (compiled.filter === undefined || this.passesType(ordinal, compiled.filter)) &&
+      compiled.words.every(word => table.normalizedName(ordinal).includes(word))
     const visit = (ordinal: number): boolean => {
-      const slot = this.slots[ordinal]
-      if (slot !== undefined && test(slot)) {
-        found.push(this.view(slot))
+      if (test(ordinal)) {
+        found.push(this.view(ordinal))
       }
       return found.length < limit
     }
-    const candidates = this.words.candidates(compiled.words, this.slots.length)
-    for (let ordinal = 0; ordinal < this.slots.length; ordinal++) {
-      if ((candidates === undefined || candidates[ordinal] === 1) && !visit(ordinal)) {
+    for (const ordinal of this.words.candidates(compiled.words, table.ordinals) ?? everyOrdinal(table.ordinals)) {
+      if (!visit(ordinal)) {
         break
       }
     }
@@ -206,10 +186,9 @@ export class DiscoveredFiles {
     const limit = options.limit ?? DEFAULT_SEARCH_LIMIT
     let skip = options.offset ?? 0
     const page: DiscoveredFile[] = []
-    for (let ordinal = 0; ordinal < this.slots.length && page.length < limit; ordinal++) {
-      const slot = this.slots[ordinal]
-      if (slot !== undefined && skip-- <= 0) {
-        page.push(this.view(slot))
+    for (let ordinal = 0; ordinal < this.table.ordinals && page.length < limit; ordinal++) {
+      if (this.table.has(ordinal) && skip-- <= 0) {
+        page.push(this.view(ordinal))
       }
     }
     return page
@@ -217,9 +196,8 @@ export class DiscoveredFiles {
 
   /** The file with this content id, if known. */
   async get (contentId: string): Promise<DiscoveredFile | undefined> {
-    const ordinal = this.ordinals.get(contentId)
-    const slot = ordinal === undefined ? undefined : this.slots[ordinal]
-    return slot === undefined ? undefined : this.view(slot)
+    const ordinal = this.table.ids.get(contentId)
+    return ordinal === undefined ? undefined : this.view(ordinal)
   }
 
   /** Files whose id starts with `prefix` (case-insensitive hex), in id order, at most `limit` (default 20): more than one means ambiguous. */
@@ -242,13 +220,12 @@ export class DiscoveredFiles {
   /** Files whose name equals `name` once both are normalised (case and accents ignored). */
   async byName (name: string): Promise<DiscoveredFile[]> {
     const wanted = normalizeText(name)
-    const candidates = this.words.candidates(wordsOf(wanted), this.slots.length)
     const found: DiscoveredFile[] = []
-    this.slots.forEach((slot, ordinal) => {
-      if ((candidates === undefined || candidates[ordinal] === 1) && slot?.normalized === wanted) {
-        found.push(this.view(slot))
+    for (const ordinal of this.words.candidates(wordsOf(wanted), this.table.ordinals) ?? everyOrdinal(this.table.ordinals)) {
+      if (this.table.has(ordinal) && this.table.normalizedName(ordinal) === wanted) {
+        found.push(this.view(ordinal))
       }
-    })
+    }
     return found
   }
 
@@ -257,30 +234,28 @@ export class DiscoveredFiles {
     const cutoff = now - this.providerMaxAgeMs
     const writes: Array<{ type: 'put', key: string, value: DiscoveredFileRecord } | { type: 'del', key: string }> = []
     let dropped = 0
-    for (let ordinal = 0; ordinal < this.slots.length; ordinal++) {
-      const slot = this.slots[ordinal]
-      if (slot === undefined || slot.providers.every(provider => provider.lastSeen >= cutoff)) {
+    const { table } = this
+    for (let ordinal = 0; ordinal < table.ordinals; ordinal++) {
+      const providers = table.providers(ordinal)
+      if (!table.has(ordinal) || providers.every(provider => provider.lastSeen >= cutoff)) {
         continue
       }
-      slot.providers = slot.providers.filter(provider => provider.lastSeen >= cutoff)
-      if (slot.providers.length === 0) {
-        this.slots[ordinal] = undefined
-        this.ordinals.delete(slot.id)
-        writes.push({ type: 'del', key: slot.id })
+      const kept = providers.filter(provider => provider.lastSeen >= cutoff)
+      const id = table.ids.idAt(ordinal)
+      if (kept.length === 0) {
+        table.delete(ordinal)
+        writes.push({ type: 'del', key: id })
         dropped++
       } else {
-        writes.push({ type: 'put', key: slot.id, value: recordOf(slot) })
+        table.setProviders(ordinal, kept)
+        writes.push({ type: 'put', key: id, value: this.recordOf(ordinal) })
       }
     }
-    for (const [peerId, peer] of this.peers) {
-      if (peer.lastSeen < cutoff) {
-        this.peers.delete(peerId)
-      }
-    }
+    table.dropPeersBefore(cutoff)
     for (let start = 0; start < writes.length; start += WRITE_BATCH) {
       await this.section.batch(writes.slice(start, start + WRITE_BATCH))
     }
-    if (this.slots.length > 2 * this.ordinals.size + 1000) {
+    if (table.ordinals > 2 * table.size + 1000) {
       this.compact()
     }
     this.log('aged out %d files', dropped)
@@ -288,79 +263,79 @@ export class DiscoveredFiles {
   }
 
   private load (id: string, record: DiscoveredFileRecord | undefined): void {
-    if (typeof record?.name !== 'string' || !Array.isArray(record.providers)) {
+    if (typeof record?.name !== 'string' || !Array.isArray(record.providers) || !CONTENT_ID.test(id) || this.table.ids.get(id) !== undefined) {
       return
     }
-    const slot = this.addSlot(id, record.name, record.size)
-    for (const { peerId, addresses, lastSeen } of record.providers) {
-      // The addresses seen last win: older records may hold stale ones.
-      const peer = this.peer(peerId, addresses, lastSeen, false)
-      slot.providers.push({ peer, lastSeen })
-    }
+    const ordinal = this.addFile(id, record.name, record.size)
+    // The addresses seen last win: older records may hold stale ones.
+    this.table.setProviders(ordinal, record.providers.map(({ peerId, addresses, lastSeen }) =>
+      ({ peer: this.table.peerNumber(peerId, addresses, lastSeen, false), lastSeen })))
   }
 
-  private addSlot (id: string, name: string, size: number): Slot {
+  private addFile (id: string, name: string, size: number): number {
     const normalized = normalizeText(name)
-    const slot: Slot = { id, name, normalized, size, kind: fileKindOf(name), extension: extensionOf(name), providers: [] }
-    const ordinal = this.slots.length
-    this.slots.push(slot)
-    this.ordinals.set(id, ordinal)
+    const ordinal = this.table.add(id, name, normalized, size, fileKindOf(name), extensionOf(name))
     this.words.add(ordinal, wordsOf(normalized))
-    return slot
+    return ordinal
   }
 
-  /** The one shared Peer for a peer id; `fresh` addresses replace older ones. */
-  private peer (peerId: string, addresses: string[], lastSeen: number, fresh: boolean): Peer {
-    let peer = this.peers.get(peerId)
-    if (peer === undefined) {
-      peer = { peerId, addresses, lastSeen }
-      this.peers.set(peerId, peer)
-    } else if (fresh || lastSeen > peer.lastSeen) {
-      peer.addresses = addresses
-      peer.lastSeen = Math.max(peer.lastSeen, lastSeen)
-    }
-    return peer
-  }
-
-  private seen (slot: Slot, peer: Peer, now: number): void {
-    const known = slot.providers.find(provider => provider.peer === peer)
+  private seen (ordinal: number, peer: number, now: number): void {
+    const providers = this.table.providers(ordinal)
+    const known = providers.find(provider => provider.peer === peer)
     if (known !== undefined) {
       known.lastSeen = Math.max(known.lastSeen, now)
-      return
+    } else {
+      if (providers.length >= this.maxProvidersPerFile) {
+        providers.sort((a, b) => b.lastSeen - a.lastSeen).length = this.maxProvidersPerFile - 1
+      }
+      providers.push({ peer, lastSeen: now })
     }
-    if (slot.providers.length >= this.maxProvidersPerFile) {
-      slot.providers.sort((a, b) => b.lastSeen - a.lastSeen).length = this.maxProvidersPerFile - 1
-    }
-    slot.providers.push({ peer, lastSeen: now })
+    this.table.setProviders(ordinal, providers)
   }
 
-  private view (slot: Slot): DiscoveredFile {
-    return { id: slot.id, name: slot.name, size: slot.size, type: slot.kind, providers: providersOf(slot) }
+  private passesType (ordinal: number, filter: TypeFilter): boolean {
+    return 'kind' in filter ? this.table.kind(ordinal) === filter.kind : this.table.extension(ordinal) === filter.extension
+  }
+
+  private providersOf (ordinal: number): Provider[] {
+    return this.table.providers(ordinal).flatMap(({ peer, lastSeen }: ProviderLink) => {
+      const known = this.table.peer(peer)
+      return known === undefined ? [] : [{ peerId: known.peerId, addresses: [...known.addresses], lastSeen }]
+    })
+  }
+
+  private view (ordinal: number): DiscoveredFile {
+    const { table } = this
+    return { id: table.ids.idAt(ordinal), name: table.name(ordinal), size: table.fileSize(ordinal), type: table.kind(ordinal), providers: this.providersOf(ordinal) }
+  }
+
+  private recordOf (ordinal: number): DiscoveredFileRecord {
+    return { name: this.table.name(ordinal), size: this.table.fileSize(ordinal), providers: this.providersOf(ordinal) }
   }
 
   /** Renumbers the live files so holes left by ageOut stop costing memory and search time. */
   private compact (): void {
-    const live = this.slots.filter(slot => slot !== undefined)
-    this.slots = []
-    this.ordinals.clear()
+    const { table } = this
+    const live: Array<{ id: string, name: string, size: number, providers: ProviderLink[] }> = []
+    for (let ordinal = 0; ordinal < table.ordinals; ordinal++) {
+      if (table.has(ordinal)) {
+        live.push({ id: table.ids.idAt(ordinal), name: table.name(ordinal), size: table.fileSize(ordinal), providers: table.providers(ordinal) })
+      }
+    }
+    table.clearFiles()
     this.words.clear()
-    for (const slot of live) {
-      this.ordinals.set(slot.id, this.slots.length)
-      this.words.add(this.slots.length, wordsOf(slot.normalized))
-      this.slots.push(slot)
+    for (const file of live) {
+      table.setProviders(this.addFile(file.id, file.name, file.size), file.providers)
     }
     this.words.prepare()
   }
 }
 
-function passesType (slot: Slot, filter: TypeFilter): boolean {
-  return 'kind' in filter ? slot.kind === filter.kind : slot.extension === filter.extension
+function * everyOrdinal (count: number): Generator<number> {
+  for (let ordinal = 0; ordinal < count; ordinal++) {
+    yield ordinal
+  }
 }
 
-function providersOf (slot: Slot): Provider[] {
-  return slot.providers.map(({ peer, lastSeen }) => ({ peerId: peer.peerId, addresses: [...peer.addresses], lastSeen }))
-}
-
-function recordOf (slot: Slot): DiscoveredFileRecord {
-  return { name: slot.name, size: slot.size, providers: providersOf(slot) }
-}
+// Keys of the section are content ids; anything else in it is not a file.
+const CONTENT_ID = /^[0-9a-f]{64}$/

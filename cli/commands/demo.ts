@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { realpathSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { delimiter, join, relative, resolve } from 'node:path'
@@ -56,7 +55,7 @@ export async function handler (argv: DemoArgs): Promise<void> {
     if (status == null) {
       await mkdir(join(dir, 'shared'), { recursive: true })
       for (const [file, content] of Object.entries(peer.files)) {
-        await writeFile(join(dir, 'shared', file), typeof content === 'number' ? randomBytes(content) : content)
+        await writeFile(join(dir, 'shared', file), typeof content === 'number' ? process.getBuiltinModule('node:crypto').randomBytes(content) : content)
       }
       const previous = started[index - 1]
       await writeInitialConfig(config, { port: 0, peers: previous == null ? [] : [previous.addresses[0]], force: true })
@@ -96,9 +95,9 @@ export async function handler (argv: DemoArgs): Promise<void> {
   )
 }
 
-/** How to type `peerit` from a folder: its name when it is on the PATH, else the path of this launcher. */
+/** How to type `peerit` from a folder: its name when it is on the PATH, else the path of the shell launcher. */
 function peeritCommand (from: string): string {
-  const launcher = fileURLToPath(new URL('../../bin/peerit.js', import.meta.url))
+  const launcher = fileURLToPath(new URL('../../bin/peerit', import.meta.url))
   const onPath = (process.env.PATH ?? '').split(delimiter).some(dir => {
     try {
       return realpathSync(join(dir, 'peerit')) === realpathSync(launcher)

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { openSync, closeSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -83,6 +82,8 @@ export async function spawnDaemon (location: NodeLocation, watch?: boolean): Pro
   if (watch != null) {
     args.push(watch ? '--watch' : '--no-watch')
   }
+  // node:child_process is loaded here only: every short command would pay for it.
+  const { spawn } = process.getBuiltinModule('node:child_process')
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'] })
   closeSync(log)
   try {

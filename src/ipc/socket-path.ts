@@ -1,4 +1,3 @@
-import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 
 /**
@@ -26,5 +25,7 @@ export function socketPathFor (stateDir: string): string {
 
 /** The private folder that holds sockets of deep state folders. */
 export function shortSocketDir (): string {
+  // node:os, like node:crypto above, only on this rare path.
+  const { tmpdir, userInfo } = process.getBuiltinModule('node:os')
   return join(tmpdir(), `peerit-${userInfo().uid}`)
 }
