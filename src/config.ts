@@ -4,6 +4,8 @@ import { isIP } from 'node:net'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { CONFIG_ENV_VARIABLE, CONFIG_FILE_NAME, STATE_DIR_NAME } from './config-path.ts'
 import { InvalidPeerUrlError, parsePeerUrl, sameAddress } from './peer-url.ts'
+import { InvalidReachSettingError, parseReachConfig, reachKeyRules } from './reach/config.ts'
+import type { ReachConfig } from './reach/config.ts'
 import type { PeerLimits } from './limits.ts'
 import type { PeerUrl } from './peer-url.ts'
 
@@ -40,6 +42,8 @@ export interface PeerConfig {
   stateDir: string
   /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
   limits: PeerConfigLimits
+  /** `mdns`, `relay_server`, `upnp`, `announce`, `public_networks` (docs/network.md). */
+  reach: ReachConfig
 }
 
 /** The stable codes of {@link ConfigError}. */
@@ -137,7 +141,8 @@ const keyRules = {
     fallback: 24,
     expected: 'a number of hours from 0.01 to 8760',
     parse: (value: unknown) => typeof value === 'number' && value >= 0.01 && value <= 8760 ? value : undefined
-  }
+  },
+  ...reachKeyRules
 } satisfies Record<string, KeyRule<unknown>>
 
 type ConfigKey = keyof typeof keyRules
@@ -177,7 +182,12 @@ const limitRules = {
   upload_bytes_per_second_per_peer: { field: 'uploadBytesPerSecondPerPeer', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
   strikes_before_ban: { field: 'strikesBeforeBan', min: 1, max: 1_000_000, zero: 'never ban' },
   strike_window_seconds: { field: 'strikeWindowSeconds', min: 1, max: 86_400 },
-  ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 }
+  ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 },
+  // a relay needs at least one slot to be one; 0 for the byte rates means "no cap"
+  relay_max_reservations: { field: 'relayMaxReservations', min: 1, max: 100_000 },
+  relay_max_circuits: { field: 'relayMaxCircuits', min: 1, max: 100_000 },
+  relay_bytes_per_second: { field: 'relayBytesPerSecond', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
+  relay_bytes_per_second_per_peer: { field: 'relayBytesPerSecondPerPeer', min: 16_384, max: 2 ** 40, zero: 'unlimited' }
 } satisfies Record<string, LimitRule>
 
 /**
@@ -203,7 +213,8 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     watch: values.watch,
     providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
-    limits
+    limits,
+    reach: parseReachConfig(values)
   }
   if (config.peers.length === 2 && sameAddress(config.peers[0].multiaddr, config.peers[1].multiaddr)) {
     warnings.push(`primary_peer_url and secondary_peer_url in ${configPath} are the same address`)
@@ -228,7 +239,8 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
   if (peers.length > MAX_CONFIG_PEERS) {
     throw new ConfigError(ConfigErrorCode.invalid, `a config names at most ${MAX_CONFIG_PEERS} peers (primary_peer_url and secondary_peer_url), not ${peers.length}; add more with \`peerit connect\` once the node runs`, configPath)
   }
-  const raw: Record<ConfigKey, unknown> = {
+  // The reachability keys keep their defaults unwritten, so new files stay short.
+  const raw: Record<Exclude<ConfigKey, keyof typeof reachKeyRules>, unknown> = {
     listening_ip: options.ip ?? keyRules.listening_ip.fallback,
     listening_port: options.port ?? keyRules.listening_port.fallback,
     shared_dir: options.sharedDir ?? keyRules.shared_dir.fallback,
@@ -263,7 +275,7 @@ function validate (raw: Record<string, unknown>, configPath: string): ConfigValu
     try {
       parsed = rule.parse(value, context)
     } catch (err) {
-      if (err instanceof InvalidPeerUrlError) {
+      if (err instanceof InvalidPeerUrlError || err instanceof InvalidReachSettingError) {
         throw new ConfigError(ConfigErrorCode.invalid, `${key} in ${configPath}: ${err.message}`, configPath, key)
       }
       throw err

@@ -63,7 +63,8 @@ describe('loadConfig', () => {
       watch: false,
       providerMaxAgeMs: 24 * 3_600_000,
       stateDir: join(folder, '.peerit'),
-      limits: {}
+      limits: {},
+      reach: { mdns: true, relayServer: false, upnp: true, announce: [], publicNetworks: [] }
     })
   })
 
