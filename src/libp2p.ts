@@ -6,7 +6,10 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
 import type { ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
+import { peeritDht } from './dht/service.ts'
+import type { PeeritDhtInit } from './dht/service.ts'
 import { connectionManagerLimits, fetchServiceLimits, fileServiceLimits, guardLimits } from './limits.ts'
 import { PeerGuard } from './peer-guard.ts'
 import type { PeerLimits } from './limits.ts'
@@ -21,6 +24,8 @@ export type PeeritServices = {
   ping: Ping
   peeritFetch: PeeritFetch
   peeritFile: PeeritFile
+  /** The PeerIT DHT, unless the node runs without one (`dht: false`). */
+  dht?: KadDHT
 }
 
 /** What {@link createPeeritLibp2p} needs. */
@@ -32,6 +37,8 @@ export interface PeeritLibp2pInit {
   file: PeeritFileInit
   /** Every resource limit (see src/limits.ts). */
   limits: PeerLimits
+  /** The DHT, when the node joins it. */
+  dht?: PeeritDhtInit
   /** For the peer guard's log (`peerit:guard`). */
   logger?: ComponentLogger
 }
@@ -74,9 +81,10 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
       identify: identify(),
       ping: ping(),
       peeritFetch: peeritFetch({ ...init.fetch, ...fetchServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `fetch:${kind}`) }),
-      peeritFile: peeritFile({ ...init.file, ...fileServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `file:${kind}`) })
+      peeritFile: peeritFile({ ...init.file, ...fileServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `file:${kind}`) }),
+      ...(init.dht == null ? {} : { dht: peeritDht(init.dht) })
     }
-  })
+  }) as Libp2p<PeeritServices>
   return { libp2p, guard }
 }
 

@@ -4,6 +4,9 @@ import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadProgress, DownloadResult, DownloadState, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { PeerLimits } from './limits.ts'
+import type { DhtMode } from './dht/address-scope.ts'
+import type { DhtStatus } from './dht/node-dht.ts'
+import type { KadDHTInit } from '@libp2p/kad-dht'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { FetchQuery, FetchResult } from '../protocols/fetch/index.ts'
@@ -33,6 +36,22 @@ export interface PeerNodeOptions {
   providerMaxAgeMs?: number
   /** Logger; default: libp2p's, enabled with `DEBUG=peerit:*`. */
   logger?: ComponentLogger
+  /** CIDR networks whose addresses count as public (`public_networks`). Default: none beyond libp2p's rule. */
+  publicNetworks?: string[]
+  /** The PeerIT DHT (docs/protocols.md). Default: on, mode `auto`. */
+  dht?: PeerNodeDhtOptions
+}
+
+/** Options of the node's DHT. */
+export interface PeerNodeDhtOptions {
+  /** Join the DHT. Default: true. */
+  enabled?: boolean
+  /** `auto` (default) serves unless only reachable through a relay; `server`; `client`. */
+  mode?: DhtMode
+  /** Provides running at once. Default: 16. */
+  provideConcurrency?: number
+  /** kad-dht settings to override (timers in tests and benchmarks). */
+  kad?: Partial<KadDHTInit>
 }
 
 /** A peer as `list peers` shows it. */
@@ -59,6 +78,8 @@ export interface NodeStatus {
   version: string
   /** Piece bytes this node has served to other peers since it started. */
   uploadedBytes: number
+  /** The DHT's mode, routing table and providing progress; absent when the node runs without a DHT. */
+  dht?: DhtStatus
 }
 
 /** Options of {@link PeerNode.fetch}. */
@@ -80,6 +101,14 @@ export interface NodeDownloadOptions {
 /** A finished download; `alreadyShared` when the file was in the shared index and nothing was fetched. */
 export type NodeDownloadResult = DownloadResult & { alreadyShared?: boolean }
 
+/** What {@link PeerNode.link} returns (and `peerit link --json` prints). */
+export interface FileLink {
+  link: string
+  contentId: string
+  name: string
+  size: number
+}
+
 /** The events a {@link PeerNode} emits. */
 export interface PeerNodeEvents {
   'peer:connected': CustomEvent<{ peerId: string }>
@@ -99,7 +128,7 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   start (): Promise<void>
   stop (): Promise<void>
   status (): NodeStatus
-  /** Dials a peer url and keeps it as a contact. */
+  /** Dials a peer url, or a bare peer id found through the DHT, and keeps it as a contact. */
   connect (url: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }>
   /** Hangs up on a peer (url or peer id) and forgets it as a contact. */
   disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }>
@@ -118,5 +147,7 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   /** Like {@link download}, resolving with the whole result: name as saved, size, the peers that supplied pieces. */
   downloadFile (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
   downloads (): Promise<DownloadState[]>
+  /** A link to a shared or discovered file (name, id or unique id prefix), with a few current providers as hints. */
+  link (nameOrId: string): Promise<FileLink>
   resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<ResumeOutcome>
 }

@@ -5,27 +5,35 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
+import { AddressScope } from './dht/address-scope.ts'
+import { pickHints, readHints } from './dht/hints.ts'
+import { NodeDht } from './dht/node-dht.ts'
+import { openDhtDatastore } from './dht/service.ts'
 import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
 import { resolveLimits } from './limits.ts'
+import { InvalidLinkError, formatLink, isLink, parseLink } from './link.ts'
 import { parsePeerUrl } from './peer-url.ts'
+import { parsePublicNetworks } from './public-networks.ts'
 import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
+import { withTimeout } from './timing.ts'
 import { PEERIT_VERSION } from './version.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
-import type { DownloadProgress, DownloadState, ResumeOutcome } from './downloads/index.ts'
+import type { DownloadProgress, DownloadRequest, DownloadState, ResumeOutcome } from './downloads/index.ts'
+import type { PeeritLink } from './link.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 import type {
-  NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
+  FileLink, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
 } from './peer-node-types.ts'
 
 export type * from './peer-node-types.ts'
@@ -36,6 +44,12 @@ const STARTUP_GRACE_MS = 3000
 /** How often stale providers are looked for: a fraction of the shortest sensible age. */
 const AGE_OUT_INTERVAL_MS = 10 * 60_000
 
+/** A `connect` to a bare peer id: a DHT lookup, then a dial. */
+const CONNECT_BY_ID_TIMEOUT_MS = 30_000
+
+/** Links downloaded recently whose peer hints are remembered for their download's provider rounds. */
+const MAX_LINK_HINTS = 1000
+
 /** Creates a PeerIT node; call `start()` to bring it up. */
 export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNode> {
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 })
@@ -45,18 +59,39 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   const privateKey = await loadOrCreateIdentity(join(options.stateDir, 'identity.key'))
   const store = new Store(join(options.stateDir, 'db'))
   await store.open()
+  const dhtOptions = options.dht ?? {}
+  const dhtDatastore = dhtOptions.enabled === false ? undefined : await openDhtDatastore(options.stateDir).catch(async (err) => { await store.close(); throw err })
   try {
-    const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
+    let nodeDht: NodeDht | undefined
+    let own: Libp2p | undefined
+    const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger, onChange: () => { nodeDht?.sharesChanged() } })
+    const scope = new AddressScope(parsePublicNetworks(options.publicNetworks ?? []), () => own?.getMultiaddrs() ?? [])
+    const dhtMode = dhtOptions.mode ?? 'auto'
     const { libp2p } = await createPeeritLibp2p({
       privateKey,
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
       fetch: { localFiles: (query) => sharedIndex.match(query) },
-      file: { lookup: (contentId) => sharedIndex.get(contentId) }
+      file: { lookup: (contentId) => sharedIndex.get(contentId) },
+      dht: dhtDatastore == null ? undefined : { datastore: dhtDatastore, scope, mode: dhtMode, kad: dhtOptions.kad }
     })
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex })
+    own = libp2p
+    if (libp2p.services.dht != null) {
+      nodeDht = new NodeDht({
+        libp2p,
+        dht: libp2p.services.dht,
+        mode: dhtMode,
+        scope,
+        sharedFiles: () => sharedIndex.list(),
+        logger,
+        provideConcurrency: dhtOptions.provideConcurrency,
+        datastore: dhtDatastore
+      })
+    }
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, dht: nodeDht })
   } catch (err) {
+    await dhtDatastore?.close()
     await store.close()
     throw err
   }
@@ -67,6 +102,7 @@ interface NodeParts {
   store: Store
   libp2p: Libp2p<PeeritServices>
   sharedIndex: SharedIndex
+  dht?: NodeDht
 }
 
 class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerNode {
@@ -79,6 +115,9 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private readonly sharedIndex: SharedIndex
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
+  private readonly dht?: NodeDht
+  /** Peer ids of the hints of links being downloaded, by content id (oldest dropped first). */
+  private readonly linkHints = new Map<string, string[]>()
   private readonly connectedSince = new Map<string, number>()
   private startedAt = 0
   private ageOutTimer?: ReturnType<typeof setInterval>
@@ -91,8 +130,15 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.peerId = parts.libp2p.peerId.toString()
     this.store = parts.store
     this.sharedIndex = parts.sharedIndex
+    this.dht = parts.dht
     this.log = parts.logger.forComponent('peerit:node')
-    this.contacts = new Contacts({ section: parts.store.section('contacts'), libp2p: parts.libp2p, logger: parts.logger })
+    const dht = parts.dht
+    this.contacts = new Contacts({
+      section: parts.store.section('contacts'),
+      libp2p: parts.libp2p,
+      logger: parts.logger,
+      lookUp: dht == null ? undefined : async (peerId, signal) => dht.lookUp(peerIdFromString(peerId), { signal })
+    })
     this.discoveredFiles = new DiscoveredFiles({
       files: parts.store.section('discoveredFiles'),
       logger: parts.logger,
@@ -122,6 +168,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       throw new ListenError(`cannot listen on ${(this.options.listen ?? []).join(', ')}: ${err.message}`, { cause: err })
     }
     this.startedAt = Date.now()
+    this.dht?.start()
     for (const url of this.options.peers ?? []) {
       const peer = parsePeerUrl(url)
       await this.contacts.add(contactAddress(peer), peer.peerId, 'config')
@@ -143,10 +190,12 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
 
   async stop (): Promise<void> {
     clearInterval(this.ageOutTimer)
+    this.dht?.stop()
     this.contacts.stop()
     await this.downloadManager.stop()
     await this.sharedIndex.close()
     await this.libp2p.stop()
+    await this.dht?.close()
     await this.discoveredOpening.catch(() => {})
     await this.store.close()
   }
@@ -161,11 +210,16 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       discoveredFiles: this.discoveredFiles.size,
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.round((Date.now() - this.startedAt) / 1000),
       version: PEERIT_VERSION,
-      uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed
+      uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed,
+      ...(this.dht == null ? {} : { dht: this.dht.status() })
     }
   }
 
   async connect (url: string, options: { signal?: AbortSignal } = {}): Promise<{ peerId: string, address: string }> {
+    const bareId = barePeerId(url)
+    if (bareId != null) {
+      return this.connectById(bareId, options)
+    }
     const peer = parsePeerUrl(url)
     if (peer.peerId === this.peerId) {
       throw new DialError('that address is this node itself')
@@ -173,9 +227,13 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     const address = contactAddress(peer)
     let connection
     try {
-      connection = await this.libp2p.dial(peer.multiaddr, { signal: anySignal(options.signal, 15_000) })
+      connection = await this.libp2p.dial(peer.multiaddr, { signal: withTimeout(options.signal, 15_000) })
     } catch (err: any) {
-      throw new DialError(`cannot reach ${url}: ${err.message}`, { cause: err })
+      // The address failed; a peer id lets the DHT say where the peer is now.
+      if (peer.peerId == null || this.dht == null) {
+        throw new DialError(`cannot reach ${url}: ${err.message}`, { cause: err })
+      }
+      connection = await this.dialThroughDht(peer.peerId, options.signal)
     }
     const peerId = connection.remotePeer.toString()
     if (peerId === this.peerId) {
@@ -183,6 +241,30 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     }
     await this.contacts.add(address, peerId, 'user')
     return { peerId, address: connection.remoteAddr.toString() }
+  }
+
+  /** `connect <peerId>`: the DHT finds the peer's addresses; the contact is the address that answered. */
+  private async connectById (peerId: string, options: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }> {
+    if (peerId === this.peerId) {
+      throw new DialError('that peer id is this node itself')
+    }
+    if (this.dht == null) {
+      throw new DialError('connecting by peer id alone needs the DHT, which is off ("dht": false): give host:port or a multiaddr')
+    }
+    const connection = await this.dialThroughDht(peerId, options.signal)
+    await this.contacts.add(connection.remoteAddr.decapsulateCode(P2P_CODE).toString(), peerId, 'user')
+    return { peerId, address: connection.remoteAddr.toString() }
+  }
+
+  private async dialThroughDht (peerId: string, signal?: AbortSignal): Promise<Connection> {
+    try {
+      return await (this.dht as NodeDht).dial(peerIdFromString(peerId), { signal: withTimeout(signal, CONNECT_BY_ID_TIMEOUT_MS) })
+    } catch (err: any) {
+      if (err.code === UnknownPeerError.code) {
+        throw err
+      }
+      throw new DialError(`cannot reach ${peerId}: ${err.message}`, { cause: err })
+    }
   }
 
   async disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }> {
@@ -240,6 +322,43 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return this.sharedIndex.share(path)
   }
 
+  async link (nameOrId: string): Promise<FileLink> {
+    const file = await this.resolveLinkTarget(nameOrId)
+    const sources = []
+    if (this.sharedIndex.get(file.id) != null) {
+      sources.push({ peerId: this.peerId, addresses: this.libp2p.getMultiaddrs().map(ma => ma.toString()) })
+    }
+    const discovered = await (await this.discovered()).get(file.id)
+    sources.push(...(discovered?.providers ?? []).filter(p => p.peerId !== this.peerId))
+    if (sources.length === 0 && this.dht != null) {
+      const found = await this.dht.findProviders(file.id)
+      sources.push(...found.map(p => ({ peerId: p.id.toString(), addresses: p.multiaddrs.map(ma => ma.toString()) })))
+    }
+    try {
+      const link = formatLink({ contentId: file.id, name: file.name, size: file.size, peers: pickHints(sources) })
+      return { link, contentId: file.id, name: file.name, size: file.size }
+    } catch (err: any) {
+      throw new InvalidParamsError(`cannot make a link to "${file.name}": ${err.message}`)
+    }
+  }
+
+  /** A shared file first (by name, id or id prefix), else a discovered one. */
+  private async resolveLinkTarget (nameOrId: string): Promise<{ id: string, name: string, size: number }> {
+    const wanted = nameOrId.trim()
+    const prefix = /^[0-9a-f]{4,64}$/i.test(wanted) ? wanted.toLowerCase() : undefined
+    const shared = new Map<string, SharedFile>()
+    for (const file of this.sharedIndex.list()) {
+      if ((prefix != null && file.id.startsWith(prefix)) || file.name === wanted) {
+        shared.set(file.id, file)
+      }
+    }
+    if (shared.size > 1) {
+      const candidates = [...shared.values()].map(f => ({ id: f.id, name: f.name, size: f.size }))
+      throw new AmbiguousFileError(`${candidates.length} shared files match "${wanted}": choose one with \`peerit link -i <id>\``, candidates)
+    }
+    return [...shared.values()][0] ?? this.resolveFile(wanted)
+  }
+
   sharedFiles (): SharedFile[] {
     return this.sharedIndex.list()
   }
@@ -295,12 +414,12 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async downloadFile (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
-    const file = await this.resolveFileForDownload(nameOrId, options.from)
-    const shared = this.sharedIndex.get(file.id)
+    const request = isLink(nameOrId) ? await this.linkRequest(nameOrId) : await this.resolveFileForDownload(nameOrId, options.from)
+    const shared = this.sharedIndex.get(request.contentId)
     if (shared != null) {
-      return { contentId: file.id, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
+      return { contentId: request.contentId, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
     }
-    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from: options.from }, {
+    return this.downloadManager.download({ ...request, from: options.from }, {
       signal: options.signal,
       onProgress: (progress) => {
         options.onProgress?.(progress)
@@ -318,21 +437,72 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   /**
+   * A link's download: its peer hints go to the address book and are asked
+   * first, the DHT after; its size must match the manifest's.
+   */
+  private async linkRequest (text: string): Promise<DownloadRequest> {
+    let link: PeeritLink
+    try {
+      link = parseLink(text)
+    } catch (err) {
+      if (err instanceof InvalidLinkError) {
+        throw err
+      }
+      throw new InvalidLinkError(`the link cannot be read: ${(err as Error).message}`)
+    }
+    const hints = readHints(link.peers).filter(h => h.peerId !== this.peerId)
+    await this.learnProviders(hints.map(h => ({ peerId: h.peerId, addresses: [h.address.decapsulateCode(P2P_CODE).toString()], files: [], hops: 0 })))
+    this.linkHints.delete(link.contentId)
+    this.linkHints.set(link.contentId, hints.map(h => h.peerId))
+    if (this.linkHints.size > MAX_LINK_HINTS) {
+      this.linkHints.delete(this.linkHints.keys().next().value as string)
+    }
+    const known = await (await this.discovered()).get(link.contentId)
+    if (hints.length === 0 && known == null && this.sharedIndex.get(link.contentId) == null) {
+      await this.findOnDht(link.contentId)
+    }
+    return {
+      contentId: link.contentId,
+      name: link.name ?? known?.name ?? unnamed(link.contentId),
+      size: link.size ?? known?.size,
+      expectedSize: link.size
+    }
+  }
+
+  /** Throws a clear FileNotFoundError unless the DHT knows a provider of a content id. */
+  private async findOnDht (contentId: string): Promise<void> {
+    if (this.dht == null) {
+      throw new FileNotFoundError(`no peer is known to have ${contentId.slice(0, 12)}… and the DHT is off ("dht": false): run \`peerit fetch\`, or use a link with peer hints`)
+    }
+    if ((await this.dht.findProviders(contentId)).length === 0) {
+      throw new FileNotFoundError(`no provider of ${contentId.slice(0, 12)}… was found through the DHT (${this.dht.status().routingTablePeers} DHT peers known): check the id, or connect to a peer that has the file`)
+    }
+  }
+
+  /**
    * With `from`, a file the store does not know is asked of that peer
    * directly: a one-TTL fetch that reaches only its neighbours is enough to
    * learn the peer's own files, and it refreshes the store as a side effect.
+   * A full content id the store does not know is looked up on the DHT.
    */
-  private async resolveFileForDownload (nameOrId: string, from?: string[]): Promise<DiscoveredFile> {
+  private async resolveFileForDownload (nameOrId: string, from?: string[]): Promise<DownloadRequest> {
     try {
-      return await this.resolveFile(nameOrId, { from })
+      const file = await this.resolveFile(nameOrId, { from })
+      return { contentId: file.id, name: file.name, size: file.size }
     } catch (err: any) {
+      const contentId = nameOrId.trim().toLowerCase()
+      if (from == null && err.code === FileNotFoundError.code && /^[0-9a-f]{64}$/.test(contentId)) {
+        await this.findOnDht(contentId)
+        return { contentId, name: unnamed(contentId) }
+      }
       if (from == null || err.code !== FileNotFoundError.code) {
         throw err
       }
       await Promise.all(from.map(async peerId => this.libp2p.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) })
         .catch((dialErr: Error) => { throw new DialError(`cannot reach peer ${peerId}: ${dialErr.message}`, { cause: dialErr }) })))
       await this.fetch({ ttl: 1, query: { words: [nameOrId] } })
-      return this.resolveFile(nameOrId, { from })
+      const file = await this.resolveFile(nameOrId, { from })
+      return { contentId: file.id, name: file.name, size: file.size }
     }
   }
 
@@ -345,7 +515,23 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     const file = await (await this.discovered()).get(contentId)
     const known = file?.providers ?? []
     await this.learnProviders(known.map(p => ({ peerId: p.peerId, addresses: p.addresses, files: [], hops: 0 })))
-    return only ?? known.map(p => p.peerId).filter(id => id !== this.peerId)
+    if (only != null) {
+      return only
+    }
+    const candidates = [...new Set([...(this.linkHints.get(contentId) ?? []), ...known.map(p => p.peerId)])].filter(id => id !== this.peerId)
+    if (this.dht == null) {
+      return candidates
+    }
+    // Known providers and link hints first (a dial each, with a DHT lookup for one
+    // whose addresses fail); the DHT's provider records only when none answers.
+    await this.dht.reachAny(candidates)
+    const connected = new Set(this.libp2p.getConnections().map(c => c.remotePeer.toString()))
+    if (candidates.some(id => connected.has(id))) {
+      return candidates
+    }
+    const found = (await this.dht.findProviders(contentId)).map(p => p.id.toString()).filter(id => !candidates.includes(id))
+    await this.dht.reachAny(found)
+    return [...found, ...candidates]
   }
 
   /** The discovered-file store, once loaded. */
@@ -422,7 +608,20 @@ function parseDisconnectTarget (input: string): { address?: string, peerId?: str
   return { address: contactAddress(peer), peerId: peer.peerId }
 }
 
-function anySignal (signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs)
-  return signal == null ? timeout : AbortSignal.any([signal, timeout])
+/** A bare peer id (no `/`, no `:`) as given to `connect`, or undefined for a url. */
+function barePeerId (input: string): string | undefined {
+  const trimmed = input.trim()
+  if (trimmed.includes('/') || trimmed.includes(':')) {
+    return undefined
+  }
+  try {
+    return peerIdFromString(trimmed).toString()
+  } catch {
+    return undefined
+  }
+}
+
+/** The name a download by id alone is saved under: the manifest carries no name. */
+function unnamed (contentId: string): string {
+  return `download-${contentId.slice(0, 12)}`
 }

@@ -54,6 +54,8 @@ export interface SharedIndexInit {
   logger: ComponentLogger
   /** Quiet time after the last change before the watcher resyncs (default 500 ms). */
   watchDebounceMs?: number
+  /** Called whenever a file enters or leaves the index (often: callers batch the work it triggers). */
+  onChange?: () => void
 }
 
 /** Thrown by `share()` when the source is not a readable regular file. */
@@ -83,6 +85,7 @@ export class SharedIndex {
   private readonly sharedDir: string
   private readonly log: Logger
   private readonly watchDebounceMs: number
+  private readonly onChange?: () => void
   private readonly byPath = new Map<string, IndexedSharedFile>()
   private readonly byId = new Map<string, Set<string>>()
   private readonly shutdown = new AbortController()
@@ -96,6 +99,7 @@ export class SharedIndex {
     this.sharedDir = resolve(init.sharedDir)
     this.log = init.logger.forComponent('peerit:shared-index')
     this.watchDebounceMs = init.watchDebounceMs ?? 500
+    this.onChange = init.onChange
   }
 
   /** How many files are indexed. */
@@ -298,6 +302,7 @@ export class SharedIndex {
     const paths = this.byId.get(record.id) ?? new Set<string>()
     paths.add(relativePath)
     this.byId.set(record.id, paths)
+    this.onChange?.()
     return file
   }
 
@@ -313,6 +318,7 @@ export class SharedIndex {
       this.byId.delete(file.id)
     }
     writes?.push({ type: 'del', key: relativePath })
+    this.onChange?.()
   }
 }
 

@@ -15,3 +15,9 @@ export async function untilAborted <T> (promise: Promise<T>, signal: AbortSignal
     signal.removeEventListener('abort', onAbort)
   }
 }
+
+/** A signal that aborts after `ms`, or earlier when `signal` (if any) does. */
+export function withTimeout (signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const timeout = AbortSignal.timeout(ms)
+  return signal == null ? timeout : AbortSignal.any([signal, timeout])
+}

@@ -22,12 +22,12 @@ interface ResumeFailure { contentId: string, name: string, error: string }
 const IDLE_TIMEOUT_MS = 120_000
 
 export const command = 'download [target..]'
-export const describe = 'Download files by name, by id (-i) or from one peer (-p)'
+export const describe = 'Download files by name, by id (-i), by peerit: link, or from one peer (-p)'
 
 export function builder (y: Argv<GlobalOptions>): Argv<DownloadArgs> {
   return y
-    .positional('target', { type: 'string', array: true, default: [], describe: 'a file name (or id)' })
-    .option('id', { alias: 'i', type: 'string', array: true, describe: 'content ids or unique id prefixes' })
+    .positional('target', { type: 'string', array: true, default: [], describe: 'a file name, id or peerit: link' })
+    .option('id', { alias: 'i', type: 'string', array: true, describe: 'content ids or unique id prefixes (a full id needs no fetch: the DHT finds it)' })
     .option('peer', { alias: 'p', type: 'string', describe: 'download only from this peer id' })
     .option('resume', { type: 'boolean', default: false, describe: 'resume every interrupted download' })
     .check((argv) => {
@@ -39,6 +39,7 @@ export function builder (y: Argv<GlobalOptions>): Argv<DownloadArgs> {
     })
     .example('$0 download song.mp3', 'the file of that name')
     .example('$0 download -i 3fa9c2 b71e04', 'two files by id prefix')
+    .example('$0 download \'peerit:3fa9…?name=a.pdf&size=1024\'', 'a link, with no fetch first')
     .example('$0 download -p 12D3KooW… report.pdf', 'only from that peer')
     .example('$0 download --resume', 'everything interrupted') as unknown as Argv<DownloadArgs>
 }
@@ -54,6 +55,7 @@ export async function handler (argv: DownloadArgs): Promise<void> {
       ({ completed: results, failed } = await callDaemon<{ completed: DownloadResultView[], failed: ResumeFailure[] }>(argv, 'resume', {}, options))
     } else {
       const targets = [...argv.target.map(String), ...(argv.id ?? []).map(String)]
+      await checkLinks(targets)
       const from = argv.peer == null ? undefined : [argv.peer]
       // One connection carries every request: `-i` with thousands of ids must not open thousands of sockets.
       results = await withDaemon(argv, async client => Promise.all(targets.map(async target =>
@@ -78,4 +80,15 @@ export async function handler (argv: DownloadArgs): Promise<void> {
       ? `${style.yellow('already shared')} ${r.name}: it is in your shared folder at ${r.path}`
       : `${style.green('downloaded')} ${r.name} (${formatBytes(r.size)}) from ${r.providers.length} peer${r.providers.length === 1 ? '' : 's'} → ${r.path}`)
   }
+}
+
+/** A bad link is a usage error even before the daemon is asked (the daemon checks again). */
+async function checkLinks (targets: string[]): Promise<void> {
+  const links = targets.filter(t => t.trim().toLowerCase().startsWith('peerit:'))
+  if (links.length === 0) {
+    return
+  }
+  // Loaded only for links: the codec pulls in multiaddr and peer-id parsing.
+  const { parseLink } = await import('../../src/link.ts')
+  links.forEach(link => { parseLink(link) })
 }

@@ -6,6 +6,7 @@ import * as download from './download.ts'
 import * as downloads from './downloads.ts'
 import * as fetch from './fetch.ts'
 import * as init from './init.ts'
+import * as link from './link.ts'
 import * as list from './list.ts'
 import * as search from './search.ts'
 import * as share from './share.ts'
@@ -17,5 +18,5 @@ import type { CommandModule } from 'yargs'
 
 /** Every `peerit` command, in the order `--help` lists them. */
 export const commands = [
-  init, start, daemon, stop, status, connect, disconnect, list, sync, share, fetch, search, download, downloads, demo
+  init, start, daemon, stop, status, connect, disconnect, list, sync, share, fetch, search, link, download, downloads, demo
 ] as unknown as Array<CommandModule<any, any>>

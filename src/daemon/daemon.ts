@@ -56,6 +56,8 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     watch: options.watch ?? config.watch,
     providerMaxAgeMs: config.providerMaxAgeMs,
     limits: config.limits,
+    publicNetworks: config.reach.publicNetworks,
+    dht: { enabled: config.dht.enabled, mode: config.dht.mode },
     logger: defaultLogger()
   })
   let stopping: Promise<void> | undefined

@@ -47,6 +47,7 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
       onProgress: progress
     }),
     downloads: async () => node.downloads(),
+    link: async (params) => node.link(requiredString(params, 'target')),
     resume: async (_params, { signal, progress }) => node.resumeDownloads({ signal, onProgress: progress })
   }
 }

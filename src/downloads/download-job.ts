@@ -3,7 +3,7 @@ import { basename } from 'node:path'
 import { MovingAverage } from '@libp2p/utils'
 import { pieceCount } from '../../protocols/file/manifest.ts'
 import { Bitfield } from './bitfield.ts'
-import { DownloadAbortedError, DownloadWriteError } from './errors.ts'
+import { DownloadAbortedError, DownloadWriteError, SizeMismatchError } from './errors.ts'
 import { fetchManifest } from './fetch-manifest.ts'
 import { sanitiseFileName } from './file-names.ts'
 import { DownloadJournal } from './journal.ts'
@@ -144,6 +144,9 @@ export class DownloadJob {
         log
       })
       const manifest = await this.#loadManifest(pool, signal)
+      if (this.#request.expectedSize != null && manifest.size !== this.#request.expectedSize) {
+        throw new SizeMismatchError(this.#request.expectedSize, manifest.size)
+      }
       const published = await publishedPath(journal.record, manifest)
       if (published != null) {
         await journal.close()

@@ -83,3 +83,13 @@ export class StallError extends Error {
     this.name = 'StallError'
   }
 }
+
+/** The manifest's size is not the size the download was asked for (a link that lies or is stale). */
+export class SizeMismatchError extends Error {
+  static readonly code = 'ERR_SIZE_MISMATCH'
+  readonly code = SizeMismatchError.code
+  constructor (expected: number, actual: number) {
+    super(`the file is ${actual} bytes long, not the ${expected} bytes the link says: the link is wrong or names another file`)
+    this.name = 'SizeMismatchError'
+  }
+}

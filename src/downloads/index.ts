@@ -4,6 +4,6 @@
  */
 export { DownloadManager } from './download-manager.ts'
 export { DEFAULT_TUNABLES } from './constants.ts'
-export { NoProvidersError, DiskFullError, DownloadWriteError, InvalidDownloadError, DownloadAbortedError } from './errors.ts'
+export { NoProvidersError, DiskFullError, DownloadWriteError, InvalidDownloadError, DownloadAbortedError, SizeMismatchError } from './errors.ts'
 export { sanitiseFileName, collisionName } from './file-names.ts'
 export type * from './types.ts'
