@@ -20,6 +20,13 @@ export type DhtMode = 'auto' | 'server' | 'client'
 
 const CIRCUIT = 'p2p-circuit'
 
+/**
+ * The node's own addresses are read at most this often: kad-dht maps every
+ * peer of every answer, and libp2p works its address list out afresh on each
+ * read (an answer listing 5,000 providers took 26 s of CPU without this).
+ */
+const OWN_ADDRESSES_TTL_MS = 1000
+
 /** Whether a multiaddr goes through a relay (`…/p2p-circuit/…`). */
 export function isRelayed (ma: Multiaddr): boolean {
   return ma.getComponents().some(c => c.name === CIRCUIT)
@@ -33,12 +40,26 @@ function relayPart (ma: Multiaddr): Multiaddr {
 /** The address rules of one node; `ownAddresses` is read each time, as addresses come and go. */
 export class AddressScope {
   private readonly publicNetworks: Pick<PublicNetworks, 'isPublic'>
-  private readonly ownAddresses: () => Multiaddr[]
+  private readonly readOwnAddresses: () => Multiaddr[]
+  private own?: { at: number, addresses: Multiaddr[] }
 
   constructor (publicNetworks: Pick<PublicNetworks, 'isPublic'>, ownAddresses: () => Multiaddr[]) {
     this.publicNetworks = publicNetworks
-    this.ownAddresses = ownAddresses
+    this.readOwnAddresses = ownAddresses
     this.mapPeerInfo = this.mapPeerInfo.bind(this)
+  }
+
+  private ownAddresses (): Multiaddr[] {
+    const now = Date.now()
+    if (this.own == null || now - this.own.at > OWN_ADDRESSES_TTL_MS) {
+      this.own = { at: now, addresses: this.readOwnAddresses() }
+    }
+    return this.own.addresses
+  }
+
+  /** Forget the cached own addresses (they just changed). */
+  refresh (): void {
+    this.own = undefined
   }
 
   /** kad-dht's `peerInfoMapper`: applied to every peer it hears of and every record it sends. */
@@ -74,6 +95,7 @@ export class AddressScope {
    * the peers that keep its address.
    */
   preferredMode (): 'server' | 'client' {
+    this.refresh()
     const own = this.ownAddresses()
     const direct = own.filter(ma => !isRelayed(ma))
     if (direct.some(ma => this.publicNetworks.isPublic(ma))) {

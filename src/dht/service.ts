@@ -16,6 +16,14 @@ export const DHT_PROTOCOL = '/peerit/kad/1.0.0'
 /** The folder below the state folder that holds the DHT's records. */
 export const DHT_DATASTORE_DIR = 'dht'
 
+/**
+ * Pending routing-table updates. kad-dht queues one for every peer named in an
+ * answer and searches the queue linearly for each; at its default of 16,384 an
+ * answer listing 5,000 bogus providers cost ~10 s of CPU. Peers past the cap
+ * are simply not added (they are still used by the query that named them).
+ */
+export const ROUTING_TABLE_UPDATE_QUEUE = 256
+
 /** What {@link peeritDht} needs. */
 export interface PeeritDhtInit {
   /** Where provider records live (see {@link openDhtDatastore}). */
@@ -37,6 +45,7 @@ export function peeritDht (init: PeeritDhtInit): (components: KadDHTComponents) 
     peerInfoMapper: init.scope.mapPeerInfo,
     logPrefix: 'peerit:dht',
     metricsPrefix: 'peerit_dht',
+    routingTableUpdateMaxQueueSize: ROUTING_TABLE_UPDATE_QUEUE,
     ...init.kad
   })
   // libp2p hands every service the same datastore (its peer store's, in memory);
