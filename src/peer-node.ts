@@ -249,7 +249,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       throw new DialError('that peer id is this node itself')
     }
     if (this.dht == null) {
-      throw new DialError('connecting by peer id alone needs the DHT, which is off ("dht": false): give host:port or a multiaddr')
+      throw new InvalidParamsError('connecting by peer id alone needs the DHT, which is off ("dht": false): give host:port or a multiaddr')
     }
     const connection = await this.dialThroughDht(peerId, options.signal)
     await this.contacts.add(connection.remoteAddr.decapsulateCode(P2P_CODE).toString(), peerId, 'user')
