@@ -15,8 +15,12 @@ export const MAX_PROVIDERS = 20
 /** A lookup gives up after this long (kad-dht's own default is 3 minutes). */
 export const LOOKUP_TIMEOUT_MS = 30_000
 
-/** After the first provider, wait this long for others so a download can draw from several. */
-export const PROVIDER_SETTLE_MS = 1000
+/**
+ * After the first provider, wait this long for others so a download can draw
+ * from several; short, since it delays the first byte (later provider rounds
+ * of a download look again).
+ */
+export const PROVIDER_SETTLE_MS = 300
 
 /** Options of the lookups. */
 export interface LookupOptions {

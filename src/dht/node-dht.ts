@@ -18,6 +18,12 @@ import type { ComponentLogger, Connection, Libp2p, Logger, PeerId, PeerInfo } fr
 /** Shared-index changes are gathered this long before the provide queue is brought up to date. */
 const RECONCILE_DELAY_MS = 200
 
+/** A provider lookup is reused this long: resolving a download and its first provider round ask at once. */
+const PROVIDER_CACHE_MS = 10_000
+
+/** Content ids whose providers are remembered at once. */
+const PROVIDER_CACHE_SIZE = 256
+
 /** A dial before a lookup gives up after this long. */
 export const DIAL_TIMEOUT_MS = 10_000
 
@@ -49,6 +55,7 @@ export class NodeDht {
   readonly #log: Logger
   readonly #provider: ContentProvider
   #reconcileTimer?: ReturnType<typeof setTimeout>
+  readonly #recentProviders = new Map<string, { at: number, providers: PeerInfo[] }>()
   #running = false
 
   constructor (init: NodeDhtInit) {
@@ -118,8 +125,19 @@ export class NodeDht {
 
   /** The providers of a content id (never this node), their addresses put in the address book. */
   async findProviders (contentId: string, options: FindProvidersOptions = {}): Promise<PeerInfo[]> {
+    const recent = this.#recentProviders.get(contentId)
+    if (recent != null && Date.now() - recent.at < PROVIDER_CACHE_MS) {
+      return recent.providers
+    }
     const providers = await findContentProviders(this.dht, contentId, { exclude: this.#init.libp2p.peerId, ...options })
     await Promise.all(providers.map(async p => this.#learn(p.id, p.multiaddrs)))
+    this.#recentProviders.delete(contentId)
+    if (providers.length > 0) {
+      this.#recentProviders.set(contentId, { at: Date.now(), providers })
+      if (this.#recentProviders.size > PROVIDER_CACHE_SIZE) {
+        this.#recentProviders.delete(this.#recentProviders.keys().next().value as string)
+      }
+    }
     return providers
   }
 
