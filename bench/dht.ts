@@ -74,7 +74,9 @@ try {
       downloadDir: join(dir, 'downloads'),
       peers: contacts,
       // 50 nodes dialling from one IP: libp2p's default of 5 new inbound connections per second per IP would reset most
-      limits: { inboundConnectionsPerSecond: 100_000 }
+      limits: { inboundConnectionsPerSecond: 100_000 },
+      // Only the DHT introduces peers: no mDNS, no UPnP router to look for.
+      reach: { mdns: false, upnp: false }
     })
     await node.start()
     nodes.push(node)

@@ -1,5 +1,6 @@
 import type { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
+import type { BlockedPeer } from './block-list.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadProgress, DownloadResult, DownloadState, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
@@ -7,6 +8,9 @@ import type { PeerLimits } from './limits.ts'
 import type { DhtMode } from './dht/address-scope.ts'
 import type { DhtStatus } from './dht/node-dht.ts'
 import type { KadDHTInit } from '@libp2p/kad-dht'
+import type { ReachOptions } from './reach/libp2p-options.ts'
+import type { Reachability } from './reach/reachability.ts'
+import type { PeerSource } from './reach/reach-service.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { FetchQuery, FetchResult } from '../protocols/fetch/index.ts'
@@ -36,9 +40,9 @@ export interface PeerNodeOptions {
   providerMaxAgeMs?: number
   /** Logger; default: libp2p's, enabled with `DEBUG=peerit:*`. */
   logger?: ComponentLogger
-  /** CIDR networks whose addresses count as public (`public_networks`). Default: none beyond libp2p's rule. */
-  publicNetworks?: string[]
-  /** The PeerIT DHT (docs/protocols.md). Default: on, mode `auto`. */
+  /** Relays, NAT, mDNS, announce, public networks (docs/network.md); each absent key keeps peerConf.json's default. */
+  reach?: Partial<ReachOptions>
+  /** The PeerIT DHT (docs/protocols.md); its address rules use `reach.publicNetworks`. Default: on, mode `auto`. */
   dht?: PeerNodeDhtOptions
 }
 
@@ -64,6 +68,10 @@ export interface PeerInfo {
   contact: boolean
   /** When the oldest open connection was opened (ms since epoch), if connected. */
   connectedSince?: number
+  /** `direct` when a connection to it is not through a relay, `relayed` when every one is, null when not connected. */
+  connection: 'direct' | 'relayed' | null
+  /** How this node came to know the peer. */
+  source: PeerSource
 }
 
 /** What `status` reports. */
@@ -80,6 +88,12 @@ export interface NodeStatus {
   uploadedBytes: number
   /** The DHT's mode, routing table and providing progress; absent when the node runs without a DHT. */
   dht?: DhtStatus
+  /** Whether others can dial this node (docs/network.md). */
+  reachability: Reachability
+  /** This node's `/p2p-circuit` addresses, one per relay address it holds a slot on. */
+  relayAddresses: string[]
+  /** Set when `relay_server` is on: slots held by others, circuits open, bytes relayed. */
+  relay?: { reservations: number, circuits: number, bytesRelayed: number }
 }
 
 /** Options of {@link PeerNode.fetch}. */
@@ -115,6 +129,18 @@ export interface PeerNodeEvents {
   'peer:disconnected': CustomEvent<{ peerId: string }>
   'file:discovered': CustomEvent<{ fetchId: string, files: number, peersReached: number }>
   'download:progress': CustomEvent<DownloadProgress>
+  /** A sentence about reachability for the owner's log: a relay slot taken or refused, no UPnP router, a LAN peer found. */
+  'reach:notice': CustomEvent<{ message: string }>
+}
+
+/** What {@link PeerNode.block} did. */
+export interface BlockResult {
+  peerId: string
+  blocked: true
+  /** Contacts with that peer id, now removed. */
+  contactsRemoved: number
+  /** Whether a connection to it was open (and is now closed). */
+  disconnected: boolean
 }
 
 /**
@@ -132,6 +158,12 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   connect (url: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }>
   /** Hangs up on a peer (url or peer id) and forgets it as a contact. */
   disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }>
+  /** Blocks a peer id, persisted: it is hung up on, dropped as a contact, and refused inbound and outbound until unblocked. */
+  block (peerId: string): Promise<BlockResult>
+  /** Lifts a block; an UnknownPeerError when the peer was not blocked. */
+  unblock (peerId: string): Promise<{ peerId: string, blocked: false }>
+  /** The blocked peers, oldest first. */
+  blocked (): BlockedPeer[]
   peers (): PeerInfo[]
   sync (options?: { signal?: AbortSignal }): Promise<SyncResult>
   share (path: string): Promise<SharedFile>

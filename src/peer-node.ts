@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import { BlockList } from './block-list.ts'
 import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
@@ -13,17 +13,23 @@ import { AddressScope } from './dht/address-scope.ts'
 import { pickHints, readHints } from './dht/hints.ts'
 import { NodeDht } from './dht/node-dht.ts'
 import { openDhtDatastore } from './dht/service.ts'
-import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
+import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, UnknownPeerError } from './errors.ts'
+import { GuardedEventEmitter } from './guarded-events.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
+import { listenError } from './listen-failure.ts'
 import { resolveLimits } from './limits.ts'
 import { InvalidLinkError, formatLink, isLink, parseLink } from './link.ts'
 import { parsePeerUrl } from './peer-url.ts'
 import { parsePublicNetworks } from './public-networks.ts'
+import { checkUserQuery } from './search/index.ts'
 import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
 import { withTimeout } from './timing.ts'
 import { PEERIT_VERSION } from './version.ts'
+import type { BlockedPeer } from './block-list.ts'
+import { DEFAULT_REACH } from './reach/libp2p-options.ts'
+import { connectionKind, peerSource } from './reach/peer-view.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadProgress, DownloadRequest, DownloadState, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritLink } from './link.ts'
@@ -33,7 +39,7 @@ import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 import type {
-  FileLink, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
+  BlockResult, FileLink, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
 } from './peer-node-types.ts'
 
 export type * from './peer-node-types.ts'
@@ -64,16 +70,29 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   try {
     let nodeDht: NodeDht | undefined
     let own: Libp2p | undefined
+    const blockList = new BlockList({ section: store.section('blocked') })
+    await blockList.load()
     const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger, onChange: () => { nodeDht?.sharesChanged() } })
-    const scope = new AddressScope(parsePublicNetworks(options.publicNetworks ?? []), () => own?.getMultiaddrs() ?? [])
+    const reach = { ...DEFAULT_REACH, ...options.reach }
+    const scope = new AddressScope(parsePublicNetworks(reach.publicNetworks), () => own?.getMultiaddrs() ?? [])
     const dhtMode = dhtOptions.mode ?? 'auto'
+    // Notices from before the node exists (parts switched off) wait for its first listener.
+    const notices: NoticeSink = { early: [] }
     const { libp2p } = await createPeeritLibp2p({
       privateKey,
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
+      isBlocked: peerId => blockList.has(peerId),
       fetch: { localFiles: (query) => sharedIndex.match(query) },
-      file: { lookup: (contentId) => sharedIndex.get(contentId) },
+      file: {
+        lookup: (contentId) => sharedIndex.get(contentId),
+        onUnavailable: (contentId, source) => {
+          sharedIndex.forgetUnavailable(contentId, source.path).catch((err: Error) => { logger.forComponent('peerit:node').error('dropping %s failed - %e', source.path, err) })
+        }
+      },
+      reach,
+      onNotice: (message) => { notices.emit == null ? notices.early.push(message) : notices.emit(message) },
       dht: dhtDatastore == null ? undefined : { datastore: dhtDatastore, scope, mode: dhtMode, kad: dhtOptions.kad }
     })
     own = libp2p
@@ -89,12 +108,18 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
         datastore: dhtDatastore
       })
     }
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, dht: nodeDht })
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, blockList, notices, dht: nodeDht })
   } catch (err) {
     await dhtDatastore?.close()
     await store.close()
     throw err
   }
+}
+
+/** Where reachability notices go: `early` until the node is built, then `emit`. */
+interface NoticeSink {
+  early: string[]
+  emit?: (message: string) => void
 }
 
 interface NodeParts {
@@ -103,9 +128,11 @@ interface NodeParts {
   libp2p: Libp2p<PeeritServices>
   sharedIndex: SharedIndex
   dht?: NodeDht
+  blockList: BlockList
+  notices: NoticeSink
 }
 
-class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerNode {
+class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements PeerNode {
   readonly peerId: string
   readonly libp2p: Libp2p<PeeritServices>
   private readonly options: PeerNodeOptions
@@ -113,6 +140,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private readonly store: Store
   private readonly contacts: Contacts
   private readonly sharedIndex: SharedIndex
+  private readonly blockList: BlockList
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
   private readonly dht?: NodeDht
@@ -122,6 +150,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private startedAt = 0
   private ageOutTimer?: ReturnType<typeof setInterval>
   private discoveredOpening: Promise<void> = Promise.resolve()
+  private readonly notices: NoticeSink
 
   constructor (options: PeerNodeOptions, parts: NodeParts) {
     super()
@@ -131,6 +160,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.store = parts.store
     this.sharedIndex = parts.sharedIndex
     this.dht = parts.dht
+    this.blockList = parts.blockList
     this.log = parts.logger.forComponent('peerit:node')
     const dht = parts.dht
     this.contacts = new Contacts({
@@ -151,6 +181,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       providers: async (contentId, only) => this.providersOf(contentId, only),
       logger: parts.logger
     })
+    this.notices = parts.notices
     this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
     this.libp2p.addEventListener('peer:disconnect', (event) => { this.onPeerDisconnect(event.detail) })
   }
@@ -165,10 +196,12 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     try {
       await this.libp2p.start()
     } catch (err: any) {
-      throw new ListenError(`cannot listen on ${(this.options.listen ?? []).join(', ')}: ${err.message}`, { cause: err })
+      throw await listenError(this.options.listen ?? [], err)
     }
     this.startedAt = Date.now()
     this.dht?.start()
+    this.notices.emit = (message) => { this.safeDispatch('reach:notice', { message }) }
+    this.notices.early.splice(0).forEach(this.notices.emit)
     for (const url of this.options.peers ?? []) {
       const peer = parsePeerUrl(url)
       await this.contacts.add(contactAddress(peer), peer.peerId, 'config')
@@ -211,7 +244,10 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.round((Date.now() - this.startedAt) / 1000),
       version: PEERIT_VERSION,
       uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed,
-      ...(this.dht == null ? {} : { dht: this.dht.status() })
+      ...(this.dht == null ? {} : { dht: this.dht.status() }),
+      reachability: this.libp2p.services.peeritReach.reachability(),
+      relayAddresses: this.libp2p.services.peeritReach.relayAddresses(),
+      ...relayStatus(this.libp2p)
     }
   }
 
@@ -287,12 +323,47 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return { peerIds: [...peerIds], contactsRemoved: removed.length }
   }
 
+  async block (peerId: string): Promise<BlockResult> {
+    const id = parsePeerId(peerId)
+    if (id === this.peerId) {
+      throw new InvalidParamsError('that peer id is this node itself')
+    }
+    await this.blockList.add(id)
+    // A blocked contact would only be redialled and refused, forever.
+    const removed = await this.contacts.remove({ peerId: id })
+    const disconnected = this.libp2p.getConnections().some(c => c.remotePeer.toString() === id)
+    if (disconnected) {
+      await this.libp2p.hangUp(peerIdFromString(id))
+    }
+    return { peerId: id, blocked: true, contactsRemoved: removed.length, disconnected }
+  }
+
+  async unblock (peerId: string): Promise<{ peerId: string, blocked: false }> {
+    const id = parsePeerId(peerId)
+    if (!await this.blockList.remove(id)) {
+      throw new UnknownPeerError(`${id} is not blocked: see \`peerit list blocked\``)
+    }
+    return { peerId: id, blocked: false }
+  }
+
+  blocked (): BlockedPeer[] {
+    return this.blockList.list()
+  }
+
   peers (): PeerInfo[] {
     const byPeer = new Map<string, PeerInfo>()
     const result: PeerInfo[] = []
     for (const connection of this.libp2p.getConnections()) {
       const id = connection.remotePeer.toString()
-      const info = byPeer.get(id) ?? { peerId: id, addresses: [], connected: true, contact: false, connectedSince: this.connectedSince.get(id) }
+      const info = byPeer.get(id) ?? {
+        peerId: id,
+        addresses: [],
+        connected: true,
+        contact: false,
+        connectedSince: this.connectedSince.get(id),
+        connection: connectionKind(this.libp2p.getConnections(connection.remotePeer)),
+        source: this.libp2p.services.peeritReach.sourceOf(id) ?? 'dialed'
+      }
       // Without `/p2p/…`, so a contact's address and its connection's compare equal.
       const address = connection.remoteAddr.decapsulateCode(P2P_CODE).toString()
       if (!info.addresses.includes(address)) {
@@ -304,6 +375,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       const known = contact.peerId == null ? undefined : byPeer.get(contact.peerId)
       if (known != null) {
         known.contact = true
+        known.source = peerSource(contact)
         if (!known.addresses.includes(contact.address)) {
           known.addresses.push(contact.address)
         }
@@ -364,6 +436,9 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {
+    if (options.query != null) {
+      checkUserQuery(options.query)
+    }
     const result = await this.libp2p.services.peeritFetch.fetch(options)
     await this.learnProviders(result.records)
     const files = await (await this.discovered()).ingest(result.records)
@@ -372,7 +447,9 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]> {
-    return (await this.discovered()).search(typeof query === 'string' ? { text: query } : query, options)
+    const search = typeof query === 'string' ? { text: query } : query
+    checkUserQuery(search)
+    return (await this.discovered()).search(search, options)
   }
 
   async files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]> {
@@ -580,18 +657,32 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.safeDispatch('peer:disconnected', { peerId: id })
   }
 
-  /** A listener's exception must never break the node's own bookkeeping. */
+  /** Listeners are guarded ({@link GuardedEventEmitter}): one that throws cannot break the node's own bookkeeping. */
   private safeDispatch<K extends keyof PeerNodeEvents> (type: K, detail: PeerNodeEvents[K]['detail']): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch (err: any) {
-      this.log.error('a %s listener threw: %s', type, err.message)
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected override listenerFailed (type: string, err: unknown): void {
+    this.log.error('a %s listener threw - %e', type, err)
   }
 }
 
 function contactInfo (contact: Contact): PeerInfo {
-  return { peerId: contact.peerId ?? null, addresses: [contact.address], connected: false, contact: true }
+  return { peerId: contact.peerId ?? null, addresses: [contact.address], connected: false, contact: true, connection: null, source: peerSource(contact) }
+}
+
+/** The relay server's counters, when this node is one. */
+function relayStatus (libp2p: Libp2p<PeeritServices>): { relay?: NodeStatus['relay'] } {
+  const relay = libp2p.services.relay
+  return relay == null ? {} : { relay: { reservations: relay.reservations.size, circuits: relay.caps.openCircuits, bytesRelayed: relay.caps.bytesRelayed } }
+}
+
+function parsePeerId (input: string): string {
+  try {
+    return peerIdFromString(input.trim()).toString()
+  } catch {
+    throw new InvalidParamsError(`"${input.trim().slice(0, 60)}" is not a peer id: give the whole id (12D3KooW…) as \`peerit list peers --json\` prints it`)
+  }
 }
 
 /** A disconnect target is a peer id, or a url (whose `/p2p/` id, if any, also counts). */

@@ -1,10 +1,11 @@
 import { createWriteStream } from 'node:fs'
 import { defaultLogger } from '@libp2p/logger'
 import { loadConfig } from '../config.ts'
-import { AlreadyRunningError } from '../errors.ts'
+import { AlreadyRunningError, ListenError } from '../errors.ts'
 import { IpcServer } from '../ipc/server.ts'
 import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
+import { withConfigAdvice } from './listen-advice.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
 import { stateFiles } from './state-files.ts'
@@ -56,10 +57,12 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     watch: options.watch ?? config.watch,
     providerMaxAgeMs: config.providerMaxAgeMs,
     limits: config.limits,
-    publicNetworks: config.reach.publicNetworks,
+    reach: config.reach,
     dht: { enabled: config.dht.enabled, mode: config.dht.mode },
     logger: defaultLogger()
   })
+  // Before start: the first notices (a part switched off, no UPnP router) come while starting.
+  node.addEventListener('reach:notice', (event) => { log(event.detail.message) })
   let stopping: Promise<void> | undefined
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
@@ -90,7 +93,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await node.stop().catch(() => {})
     await removePidFile(files.pid)
     logFile.end()
-    throw err
+    throw err instanceof ListenError ? withConfigAdvice(err, config.configPath) : err
   }
   process.once('SIGINT', () => { void stop() })
   process.once('SIGTERM', () => { void stop() })
