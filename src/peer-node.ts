@@ -105,6 +105,7 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
         sharedFiles: () => sharedIndex.list(),
         logger,
         provideConcurrency: dhtOptions.provideConcurrency,
+        onPeerFound: (peerId) => { libp2p.services.peeritReach.markSource(peerId, 'dht') },
         datastore: dhtDatastore
       })
     }

@@ -44,6 +44,8 @@ export interface NodeDhtInit {
   sharedFiles: () => ProvidedFile[]
   logger: ComponentLogger
   provideConcurrency?: number
+  /** Told of each peer whose addresses came from the DHT, before it is dialled (`list peers` shows `source: 'dht'`). */
+  onPeerFound?: (peerId: string) => void
   /** The DHT's datastore, closed by {@link NodeDht.close} once libp2p has stopped. */
   datastore?: { close: () => Promise<void> }
 }
@@ -208,6 +210,7 @@ export class NodeDht {
     if (multiaddrs.length === 0 || peerId.equals(this.#init.libp2p.peerId)) {
       return
     }
+    this.#init.onPeerFound?.(peerId.toString())
     try {
       await this.#init.libp2p.peerStore.merge(peerId, { multiaddrs })
     } catch (err) {
