@@ -9,7 +9,7 @@
  *   - time to first byte of a one-piece (1 MiB) file: by id on a node that
  *     never fetched (DHT lookup) vs by name right after a fetch.
  *
- *   npx node bench/dht.ts [--nodes 50] [--provides 20] [--ids 48] [--trials 5]
+ *   npx node bench/dht.ts [--nodes 50] [--provides 20] [--ids 48] [--trials 5] [--dir /var/tmp]
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -29,7 +29,8 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '50' },
     provides: { type: 'string', default: '20' },
     ids: { type: 'string', default: '48' },
-    trials: { type: 'string', default: '5' }
+    trials: { type: 'string', default: '5' },
+    dir: { type: 'string', default: tmpdir() }
   }
 })
 const size = Number(values.nodes)
@@ -61,7 +62,7 @@ async function until (check: () => boolean, what: string, ms = 120_000): Promise
   }
 }
 
-const root = await mkdtemp(join(tmpdir(), 'peerit-bench-dht-'))
+const root = await mkdtemp(join(values.dir, 'peerit-bench-dht-'))
 const nodes: PeerNode[] = []
 try {
   const started = performance.now()
