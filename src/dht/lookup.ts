@@ -22,6 +22,13 @@ export const LOOKUP_TIMEOUT_MS = 30_000
  */
 export const PROVIDER_SETTLE_MS = 300
 
+/**
+ * A provider lookup that found no one is tried again this many times in all
+ * (within the one deadline): on a busy network a query can end early because
+ * every peer it asked timed out.
+ */
+export const PROVIDER_LOOKUP_ATTEMPTS = 3
+
 /** Options of the lookups. */
 export interface LookupOptions {
   signal?: AbortSignal
@@ -44,6 +51,16 @@ export interface FindProvidersOptions extends LookupOptions {
  * throws only when the caller's own signal aborts.
  */
 export async function findContentProviders (dht: KadDHT, contentId: string, options: FindProvidersOptions = {}): Promise<PeerInfo[]> {
+  const deadline = Date.now() + (options.timeoutMs ?? LOOKUP_TIMEOUT_MS)
+  for (let attempt = 1; ; attempt++) {
+    const found = await findProvidersOnce(dht, contentId, { ...options, timeoutMs: Math.max(0, deadline - Date.now()) })
+    if (found.length > 0 || attempt >= PROVIDER_LOOKUP_ATTEMPTS || Date.now() >= deadline) {
+      return found
+    }
+  }
+}
+
+async function findProvidersOnce (dht: KadDHT, contentId: string, options: FindProvidersOptions): Promise<PeerInfo[]> {
   const max = options.max ?? MAX_PROVIDERS
   const found = new Map<string, PeerInfo>()
   const stop = new AbortController()

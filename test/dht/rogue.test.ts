@@ -87,7 +87,7 @@ describe('DHT lookups against rogue DHT peers', () => {
     const rogue = await rogueDhtPeer(answer)
     rogues.push(rogue)
     await rogue.dial(victim.libp2p.getMultiaddrs()[0])
-    await eventually(async () => (victim.status().dht?.routingTablePeers ?? 0) >= rogues.length, { what: 'the rogue in the routing table' })
+    await eventually(async () => (victim.status().dht?.routingTablePeers ?? 0) >= rogues.length, { what: 'the rogue in the routing table', timeoutMs: 60_000 })
     return rogue
   }
 
