@@ -52,7 +52,7 @@ async function timed (work: () => Promise<unknown>): Promise<number> {
   return performance.now() - started
 }
 
-async function until (check: () => boolean, what: string, ms = 120_000): Promise<void> {
+async function until (check: () => boolean, what: string, ms = 600_000): Promise<void> {
   const deadline = Date.now() + ms
   while (!check()) {
     if (Date.now() > deadline) {

@@ -27,7 +27,7 @@ describe('the PeerIT DHT on six nodes on 127.0.0.1', () => {
     sharer = nodes[0]
     await writeFile(join(network.dirOf(sharer), 'report.pdf'), bytes)
     fileId = (await sharer.share(join(network.dirOf(sharer), 'report.pdf'))).id
-    await eventually(async () => sharer.status().dht?.provided === 1, { what: 'the shared file provided' })
+    await eventually(async () => sharer.status().dht?.provided === 1, { what: 'the shared file provided', timeoutMs: 60_000 })
   })
 
   after(async () => { await network.close() })
@@ -38,7 +38,7 @@ describe('the PeerIT DHT on six nodes on 127.0.0.1', () => {
       assert.ok(node.libp2p.getProtocols().includes(DHT_PROTOCOL))
       assert.ok(!node.libp2p.getProtocols().includes('/ipfs/kad/1.0.0'))
     }
-    await eventually(async () => (bootstrap.status().dht?.routingTablePeers ?? 0) >= 5, { what: 'the bootstrap routing table filled' })
+    await eventually(async () => (bootstrap.status().dht?.routingTablePeers ?? 0) >= 5, { what: 'the bootstrap routing table filled', timeoutMs: 60_000 })
   })
 
   it('a node that never fetched downloads a file by its full id, found through the DHT', async () => {

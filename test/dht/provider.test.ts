@@ -20,7 +20,7 @@ describe('the provide queue on real DHT nodes', () => {
     others = [boot, await network.node({ peers: [addressOf(boot)] }), await network.node({ peers: [addressOf(boot)] })]
     // Its own shared folder stays empty: the queue under test is fed by hand.
     node = await network.node({ peers: [addressOf(boot)] })
-    await eventually(async () => (node.status().dht?.routingTablePeers ?? 0) >= 1, { what: 'a DHT peer' })
+    await eventually(async () => (node.status().dht?.routingTablePeers ?? 0) >= 1, { what: 'a DHT peer', timeoutMs: 60_000 })
   })
 
   after(async () => { await network.close() })

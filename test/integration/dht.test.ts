@@ -28,7 +28,7 @@ describe('the DHT through real daemons and the peerit CLI', () => {
     otherId = (await other.start()).peerId
     await writeFile(join(sharer.dir, 'notes.txt'), bytes)
     fileId = (await sharer.json(['share', join(sharer.dir, 'notes.txt')])).id
-    await eventually(async () => (await sharer.json(['status'])).dht?.provided === 1, { what: 'the file provided' })
+    await eventually(async () => (await sharer.json(['status'])).dht?.provided === 1, { what: 'the file provided', timeoutMs: 60_000 })
   })
 
   after(async () => { await network.close() })
