@@ -1,5 +1,6 @@
-import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { ComponentLogger, Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import { backoff } from './timing.ts'
 import type { PeerUrl } from './peer-url.ts'
 import type { Section } from './store.ts'
@@ -32,6 +33,8 @@ export interface ContactsInit {
   section: Section<Contact>
   libp2p: Libp2p
   logger: ComponentLogger
+  /** Finds a peer's current addresses (the DHT); true when it learnt some. Tried when a contact's address fails. */
+  lookUp?: (peerId: string, signal: AbortSignal) => Promise<boolean>
 }
 
 /**
@@ -43,6 +46,7 @@ export class Contacts {
   private readonly section: Section<Contact>
   private readonly libp2p: Libp2p
   private readonly log: Logger
+  private readonly lookUp?: ContactsInit['lookUp']
   private readonly contacts = new Map<string, Contact>()
   private readonly redials = new Map<string, RedialState>()
   private running = false
@@ -51,6 +55,7 @@ export class Contacts {
     this.section = init.section
     this.libp2p = init.libp2p
     this.log = init.logger.forComponent('peerit:contacts')
+    this.lookUp = init.lookUp
     this.onDisconnect = this.onDisconnect.bind(this)
   }
 
@@ -144,6 +149,19 @@ export class Contacts {
     }
   }
 
+  /** A contact whose address failed, looked up by peer id (the peer may have moved); rethrows `err` when that fails too. */
+  private async dialByLookup (contact: Contact, err: Error): Promise<Connection> {
+    if (contact.peerId == null || this.lookUp == null) {
+      throw err
+    }
+    const peerId = peerIdFromString(contact.peerId)
+    if (!await this.lookUp(contact.peerId, AbortSignal.timeout(DIAL_TIMEOUT_MS)).catch(() => false)) {
+      throw err
+    }
+    this.log('contact %s moved: dialling the addresses the DHT gave', contact.address)
+    return this.libp2p.dial(peerId, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+  }
+
   private schedule (address: string, delayMs: number): void {
     if (!this.running) {
       return
@@ -168,6 +186,7 @@ export class Contacts {
     try {
       const target = multiaddr(contact.peerId == null ? address : `${address}/p2p/${contact.peerId}`)
       const connection = await this.libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+        .catch(async (err: Error) => this.dialByLookup(contact, err))
       state.attempts = 0
       await this.learnPeerId(address, connection.remotePeer.toString())
       this.log('connected to contact %s', address)

@@ -32,8 +32,12 @@ export { FILE_KINDS, fileKindOf, InvalidQueryError, InvalidTypeFilterError } fro
 export type { DownloadProgress, DownloadResult, DownloadState, DownloadEntry, DownloadStatus, DownloadChange, DownloadSelector } from './downloads/index.ts'
 export {
   NoProvidersError, DiskFullError, DownloadAbortedError, DownloadPausedError, DownloadCancelledError, DownloadNotFoundError,
-  AmbiguousDownloadError
+  AmbiguousDownloadError, SizeMismatchError
 } from './downloads/index.ts'
+export { formatLink, parseLink, isLink, InvalidLinkError } from './link.ts'
+export type { PeeritLink } from './link.ts'
+export { DHT_PROTOCOL } from './dht/service.ts'
+export { contentIdToCid, contentIdToDhtKey } from './dht/content-key.ts'
 export { peeritFetch, PROTOCOL as FETCH_PROTOCOL } from '../protocols/fetch/index.ts'
 export type { PeeritFetch, PeeritFetchInit, FetchQuery, FetchResult, ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
 export { peeritFile, PROTOCOL as FILE_PROTOCOL, hashFile } from '../protocols/file/index.ts'

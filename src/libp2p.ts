@@ -7,7 +7,10 @@ import { tls } from '@libp2p/tls'
 import { createLibp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
 import type { ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
+import { peeritDht } from './dht/service.ts'
+import type { PeeritDhtInit } from './dht/service.ts'
 import { connectionManagerLimits, fetchServiceLimits, fileServiceLimits, guardLimits } from './limits.ts'
 import { PeerGuard } from './peer-guard.ts'
 import type { PeerLimits } from './limits.ts'
@@ -24,6 +27,8 @@ export type PeeritServices = {
   ping: Ping
   peeritFetch: PeeritFetch
   peeritFile: PeeritFile
+  /** The PeerIT DHT, unless the node runs without one (`dht: false`). */
+  dht?: KadDHT
 } & ReachServices
 
 /** What {@link createPeeritLibp2p} needs. */
@@ -35,6 +40,8 @@ export interface PeeritLibp2pInit {
   file: PeeritFileInit
   /** Every resource limit (see src/limits.ts). */
   limits: PeerLimits
+  /** The DHT, when the node joins it. */
+  dht?: PeeritDhtInit
   /** Peers the owner blocked (src/block-list.ts): the gater refuses them. */
   isBlocked?: (peerId: string) => boolean
   /** For the peer guard's log (`peerit:guard`). */
@@ -88,7 +95,8 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
       ping: ping(),
       peeritFetch: peeritFetch({ ...init.fetch, ...fetchServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `fetch:${kind}`) }),
       peeritFile: peeritFile({ ...init.file, ...fileServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `file:${kind}`) }),
-      ...reach.services
+      ...reach.services,
+      ...(init.dht == null ? {} : { dht: peeritDht(init.dht) })
     }
   }) as Libp2p<PeeritServices>
   if (libp2p.services.mdns != null) {

@@ -5,6 +5,9 @@ import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadResult, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { PeerLimits } from './limits.ts'
+import type { DhtMode } from './dht/address-scope.ts'
+import type { DhtStatus } from './dht/node-dht.ts'
+import type { KadDHTInit } from '@libp2p/kad-dht'
 import type { ReachOptions } from './reach/libp2p-options.ts'
 import type { Reachability } from './reach/reachability.ts'
 import type { PeerSource } from './reach/reach-service.ts'
@@ -41,6 +44,20 @@ export interface PeerNodeOptions {
   logger?: ComponentLogger
   /** Relays, NAT, mDNS, announce, public networks (docs/network.md); each absent key keeps peerConf.json's default. */
   reach?: Partial<ReachOptions>
+  /** The PeerIT DHT (docs/protocols.md); its address rules use `reach.publicNetworks`. Default: on, mode `auto`. */
+  dht?: PeerNodeDhtOptions
+}
+
+/** Options of the node's DHT. */
+export interface PeerNodeDhtOptions {
+  /** Join the DHT. Default: true. */
+  enabled?: boolean
+  /** `auto` (default) serves unless only reachable through a relay; `server`; `client`. */
+  mode?: DhtMode
+  /** Provides running at once. Default: 16. */
+  provideConcurrency?: number
+  /** kad-dht settings to override (timers in tests and benchmarks). */
+  kad?: Partial<KadDHTInit>
 }
 
 /** A peer as `list peers` shows it. */
@@ -71,6 +88,8 @@ export interface NodeStatus {
   version: string
   /** Piece bytes this node has served to other peers since it started. */
   uploadedBytes: number
+  /** The DHT's mode, routing table and providing progress; absent when the node runs without a DHT. */
+  dht?: DhtStatus
   /** Whether others can dial this node (docs/network.md). */
   reachability: Reachability
   /** This node's `/p2p-circuit` addresses, one per relay address it holds a slot on. */
@@ -101,6 +120,14 @@ export interface NodeDownloadOptions {
 
 /** A finished download; `alreadyShared` when the file was in the shared index and nothing was fetched. */
 export type NodeDownloadResult = DownloadResult & { alreadyShared?: boolean }
+
+/** What {@link PeerNode.link} returns (and `peerit link --json` prints). */
+export interface FileLink {
+  link: string
+  contentId: string
+  name: string
+  size: number
+}
 
 /** The events a {@link PeerNode} emits. */
 export interface PeerNodeEvents {
@@ -143,7 +170,7 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   start (): Promise<void>
   stop (): Promise<void>
   status (): NodeStatus
-  /** Dials a peer url and keeps it as a contact. */
+  /** Dials a peer url, or a bare peer id found through the DHT, and keeps it as a contact. */
   connect (url: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }>
   /** Hangs up on a peer (url or peer id) and forgets it as a contact. */
   disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }>
@@ -186,6 +213,8 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   limits (): TransferLimits
   /** Changes the total rates at once (undefined = unchanged, 0 = unlimited); returns them. */
   setLimits (limits: Partial<TransferLimits>): TransferLimits
+  /** A link to a shared or discovered file (name, id or unique id prefix), with a few current providers as hints. */
+  link (nameOrId: string): Promise<FileLink>
   /** Resumes every stored download that is not paused and waits for them (what `start()` does in the background). */
   resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<ResumeOutcome>
 }

@@ -4,11 +4,15 @@ import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import { BlockList } from './block-list.ts'
 import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
+import { AddressScope } from './dht/address-scope.ts'
+import { pickHints, readHints } from './dht/hints.ts'
+import { NodeDht } from './dht/node-dht.ts'
+import { openDhtDatastore } from './dht/service.ts'
 import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, UnknownPeerError } from './errors.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { loadOrCreateIdentity } from './identity.ts'
@@ -16,25 +20,29 @@ import { createPeeritLibp2p } from './libp2p.ts'
 import { listenError } from './listen-failure.ts'
 import { resolveLimits } from './limits.ts'
 import { resolvePeerId } from './peer-ids.ts'
+import { InvalidLinkError, formatLink, isLink, parseLink } from './link.ts'
 import { parsePeerUrl } from './peer-url.ts'
+import { parsePublicNetworks } from './public-networks.ts'
 import { checkUserQuery } from './search/index.ts'
 import { SharedIndex } from './shared-index.ts'
 import { DownloadedFiles } from './shared-index/downloaded.ts'
 import { SharedSources } from './shared-index/sources.ts'
 import { Store } from './store.ts'
+import { withTimeout } from './timing.ts'
 import { PEERIT_VERSION } from './version.ts'
 import type { BlockedPeer } from './block-list.ts'
 import { DEFAULT_REACH } from './reach/libp2p-options.ts'
 import { connectionKind, peerSource } from './reach/peer-view.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
-import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
+import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadRequest, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
+import type { PeeritLink } from './link.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 import type {
-  BlockResult, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions, TransferLimits
+  BlockResult, FileLink, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions, TransferLimits
 } from './peer-node-types.ts'
 
 export type * from './peer-node-types.ts'
@@ -45,6 +53,12 @@ const STARTUP_GRACE_MS = 3000
 /** How often stale providers are looked for: a fraction of the shortest sensible age. */
 const AGE_OUT_INTERVAL_MS = 10 * 60_000
 
+/** A `connect` to a bare peer id: a DHT lookup, then a dial. */
+const CONNECT_BY_ID_TIMEOUT_MS = 30_000
+
+/** Links downloaded recently whose peer hints are remembered for their download's provider rounds. */
+const MAX_LINK_HINTS = 1000
+
 /** Creates a PeerIT node; call `start()` to bring it up. */
 export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNode> {
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 })
@@ -54,14 +68,21 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   const privateKey = await loadOrCreateIdentity(join(options.stateDir, 'identity.key'))
   const store = new Store(join(options.stateDir, 'db'))
   await store.open()
+  const dhtOptions = options.dht ?? {}
+  const dhtDatastore = dhtOptions.enabled === false ? undefined : await openDhtDatastore(options.stateDir).catch(async (err) => { await store.close(); throw err })
   try {
+    let nodeDht: NodeDht | undefined
+    let own: Libp2p | undefined
     const blockList = new BlockList({ section: store.section('blocked') })
     await blockList.load()
-    // the fetch service exists only once libp2p does; share changes before that are covered by its first table
+    // the fetch service and the DHT exist only once libp2p does; share changes before that are covered by their first pass
     let onShareChange = (): void => {}
     const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger, onChange: () => { onShareChange() } })
     const downloaded = new DownloadedFiles(store.section('downloadedFiles'), logger.forComponent('peerit:shared-index'))
     const sources = new SharedSources(sharedIndex, downloaded, options.shareDownloads ?? true)
+    const reach = { ...DEFAULT_REACH, ...options.reach }
+    const scope = new AddressScope(parsePublicNetworks(reach.publicNetworks), () => own?.getMultiaddrs() ?? [])
+    const dhtMode = dhtOptions.mode ?? 'auto'
     // Notices from before the node exists (parts switched off) wait for its first listener.
     const notices: NoticeSink = { early: [] }
     const { libp2p } = await createPeeritLibp2p({
@@ -77,12 +98,31 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
           sources.forgetUnavailable(contentId, source.path).catch((err: Error) => { logger.forComponent('peerit:node').error('dropping %s failed - %e', source.path, err) })
         }
       },
-      reach: { ...DEFAULT_REACH, ...options.reach },
-      onNotice: (message) => { notices.emit == null ? notices.early.push(message) : notices.emit(message) }
+      reach,
+      onNotice: (message) => { notices.emit == null ? notices.early.push(message) : notices.emit(message) },
+      dht: dhtDatastore == null ? undefined : { datastore: dhtDatastore, scope, mode: dhtMode, kad: dhtOptions.kad }
     })
-    onShareChange = () => { libp2p.services.peeritFetch.sharesChanged() }
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, sources, blockList, notices })
+    own = libp2p
+    if (libp2p.services.dht != null) {
+      nodeDht = new NodeDht({
+        libp2p,
+        dht: libp2p.services.dht,
+        mode: dhtMode,
+        scope,
+        sharedFiles: () => sources.list(),
+        logger,
+        provideConcurrency: dhtOptions.provideConcurrency,
+        onPeerFound: (peerId) => { libp2p.services.peeritReach.markSource(peerId, 'dht') },
+        datastore: dhtDatastore
+      })
+    }
+    onShareChange = () => {
+      libp2p.services.peeritFetch.sharesChanged()
+      nodeDht?.sharesChanged()
+    }
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, sources, blockList, notices, dht: nodeDht })
   } catch (err) {
+    await dhtDatastore?.close()
     await store.close()
     throw err
   }
@@ -100,6 +140,7 @@ interface NodeParts {
   libp2p: Libp2p<PeeritServices>
   sharedIndex: SharedIndex
   sources: SharedSources
+  dht?: NodeDht
   blockList: BlockList
   notices: NoticeSink
 }
@@ -116,6 +157,9 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   private readonly blockList: BlockList
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
+  private readonly dht?: NodeDht
+  /** Peer ids of the hints of links being downloaded, by content id (oldest dropped first). */
+  private readonly linkHints = new Map<string, string[]>()
   private readonly connectedSince = new Map<string, number>()
   private startedAt = 0
   private ageOutTimer?: ReturnType<typeof setInterval>
@@ -131,9 +175,16 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     this.store = parts.store
     this.sharedIndex = parts.sharedIndex
     this.sources = parts.sources
+    this.dht = parts.dht
     this.blockList = parts.blockList
     this.log = parts.logger.forComponent('peerit:node')
-    this.contacts = new Contacts({ section: parts.store.section('contacts'), libp2p: parts.libp2p, logger: parts.logger })
+    const dht = parts.dht
+    this.contacts = new Contacts({
+      section: parts.store.section('contacts'),
+      libp2p: parts.libp2p,
+      logger: parts.logger,
+      lookUp: dht == null ? undefined : async (peerId, signal) => dht.lookUp(peerIdFromString(peerId), { signal })
+    })
     this.discoveredFiles = new DiscoveredFiles({
       files: parts.store.section('discoveredFiles'),
       logger: parts.logger,
@@ -150,7 +201,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       onFinished: (result, manifest) => {
         this.safeDispatch('download:finished', result)
         this.sources.downloaded.add(result.contentId, result.path, manifest)
-          .then(() => { this.libp2p.services.peeritFetch.sharesChanged() })
+          .then(() => { this.sharesChanged() })
           .catch((err: Error) => { this.log.error('cannot seed %s - %e', result.path, err) })
       }
     })
@@ -174,6 +225,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       throw await listenError(this.options.listen ?? [], err)
     }
     this.startedAt = Date.now()
+    this.dht?.start()
     this.notices.emit = (message) => { this.safeDispatch('reach:notice', { message }) }
     this.notices.early.splice(0).forEach(this.notices.emit)
     for (const url of this.options.peers ?? []) {
@@ -197,10 +249,12 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
 
   async stop (): Promise<void> {
     clearInterval(this.ageOutTimer)
+    this.dht?.stop()
     this.contacts.stop()
     await this.downloadManager.stop()
     await this.sharedIndex.close()
     await this.libp2p.stop()
+    await this.dht?.close()
     await this.discoveredOpening.catch(() => {})
     await this.store.close()
   }
@@ -216,6 +270,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.round((Date.now() - this.startedAt) / 1000),
       version: PEERIT_VERSION,
       uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed,
+      ...(this.dht == null ? {} : { dht: this.dht.status() }),
       reachability: this.libp2p.services.peeritReach.reachability(),
       relayAddresses: this.libp2p.services.peeritReach.relayAddresses(),
       ...relayStatus(this.libp2p)
@@ -223,6 +278,10 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   }
 
   async connect (url: string, options: { signal?: AbortSignal } = {}): Promise<{ peerId: string, address: string }> {
+    const bareId = barePeerId(url)
+    if (bareId != null) {
+      return this.connectById(bareId, options)
+    }
     const peer = parsePeerUrl(url)
     if (peer.peerId === this.peerId) {
       throw new DialError('that address is this node itself')
@@ -230,9 +289,13 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     const address = contactAddress(peer)
     let connection
     try {
-      connection = await this.libp2p.dial(peer.multiaddr, { signal: anySignal(options.signal, 15_000) })
+      connection = await this.libp2p.dial(peer.multiaddr, { signal: withTimeout(options.signal, 15_000) })
     } catch (err: any) {
-      throw new DialError(`cannot reach ${url}: ${err.message}`, { cause: err })
+      // The address failed; a peer id lets the DHT say where the peer is now.
+      if (peer.peerId == null || this.dht == null) {
+        throw new DialError(`cannot reach ${url}: ${err.message}`, { cause: err })
+      }
+      connection = await this.dialThroughDht(peer.peerId, options.signal)
     }
     const peerId = connection.remotePeer.toString()
     if (peerId === this.peerId) {
@@ -240,6 +303,30 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     }
     await this.contacts.add(address, peerId, 'user')
     return { peerId, address: connection.remoteAddr.toString() }
+  }
+
+  /** `connect <peerId>`: the DHT finds the peer's addresses; the contact is the address that answered. */
+  private async connectById (peerId: string, options: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }> {
+    if (peerId === this.peerId) {
+      throw new DialError('that peer id is this node itself')
+    }
+    if (this.dht == null) {
+      throw new InvalidParamsError('connecting by peer id alone needs the DHT, which is off ("dht": false): give host:port or a multiaddr')
+    }
+    const connection = await this.dialThroughDht(peerId, options.signal)
+    await this.contacts.add(connection.remoteAddr.decapsulateCode(P2P_CODE).toString(), peerId, 'user')
+    return { peerId, address: connection.remoteAddr.toString() }
+  }
+
+  private async dialThroughDht (peerId: string, signal?: AbortSignal): Promise<Connection> {
+    try {
+      return await (this.dht as NodeDht).dial(peerIdFromString(peerId), { signal: withTimeout(signal, CONNECT_BY_ID_TIMEOUT_MS) })
+    } catch (err: any) {
+      if (err.code === UnknownPeerError.code) {
+        throw err
+      }
+      throw new DialError(`cannot reach ${peerId}: ${err.message}`, { cause: err })
+    }
   }
 
   async disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }> {
@@ -333,14 +420,56 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     return this.sharedIndex.share(path)
   }
 
+  async link (nameOrId: string): Promise<FileLink> {
+    const file = await this.resolveLinkTarget(nameOrId)
+    const sources = []
+    if (this.sharedIndex.get(file.id) != null) {
+      sources.push({ peerId: this.peerId, addresses: this.libp2p.getMultiaddrs().map(ma => ma.toString()) })
+    }
+    const discovered = await (await this.discovered()).get(file.id)
+    sources.push(...(discovered?.providers ?? []).filter(p => p.peerId !== this.peerId))
+    if (sources.length === 0 && this.dht != null) {
+      const found = await this.dht.findProviders(file.id)
+      sources.push(...found.map(p => ({ peerId: p.id.toString(), addresses: p.multiaddrs.map(ma => ma.toString()) })))
+    }
+    try {
+      const link = formatLink({ contentId: file.id, name: file.name, size: file.size, peers: pickHints(sources) })
+      return { link, contentId: file.id, name: file.name, size: file.size }
+    } catch (err: any) {
+      throw new InvalidParamsError(`cannot make a link to "${file.name}": ${err.message}`)
+    }
+  }
+
+  /** A shared file first (by name, id or id prefix), else a discovered one. */
+  private async resolveLinkTarget (nameOrId: string): Promise<{ id: string, name: string, size: number }> {
+    const wanted = nameOrId.trim()
+    const prefix = /^[0-9a-f]{4,64}$/i.test(wanted) ? wanted.toLowerCase() : undefined
+    const shared = new Map<string, SharedFile>()
+    for (const file of this.sharedIndex.list()) {
+      if ((prefix != null && file.id.startsWith(prefix)) || file.name === wanted) {
+        shared.set(file.id, file)
+      }
+    }
+    if (shared.size > 1) {
+      const candidates = [...shared.values()].map(f => ({ id: f.id, name: f.name, size: f.size }))
+      throw new AmbiguousFileError(`${candidates.length} shared files match "${wanted}": choose one with \`peerit link -i <id>\``, candidates)
+    }
+    return [...shared.values()][0] ?? this.resolveFile(wanted)
+  }
+
   sharedFiles (): SharedFile[] {
     return this.sources.list()
   }
 
+  /** What is served changed beside the shared folder: the routing tables and the DHT's provides follow. */
+  private sharesChanged (): void {
+    this.libp2p.services.peeritFetch.sharesChanged()
+    this.dht?.sharesChanged()
+  }
+
   setShareDownloads (share: boolean): void {
     this.sources.shareDownloads = share
-    // what the routing table advertises follows what is served
-    this.libp2p.services.peeritFetch.sharesChanged()
+    this.sharesChanged()
     this.log('completed downloads are %s', share ? 'served to other peers' : 'no longer served')
   }
 
@@ -407,12 +536,12 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
 
   async downloadFile (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
     const from = await this.resolvePeers(options.from)
-    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, from, options.byId)
-    const shared = this.sharedIndex.get(file.id)
+    const request = await this.downloadRequest(nameOrId, from, options.byId)
+    const shared = this.sharedIndex.get(request.contentId)
     if (shared != null) {
-      return { contentId: file.id, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
+      return { contentId: request.contentId, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
     }
-    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from }, {
+    return this.downloadManager.download({ ...request, from }, {
       signal: options.signal,
       onProgress: (progress) => {
         options.onProgress?.(progress)
@@ -423,12 +552,21 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
 
   async startDownload (nameOrId: string, options: { from?: string[], byId?: boolean } = {}): Promise<DownloadChange> {
     const from = await this.resolvePeers(options.from)
-    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, from, options.byId)
-    const shared = this.sharedIndex.get(file.id)
+    const request = await this.downloadRequest(nameOrId, from, options.byId)
+    const shared = this.sharedIndex.get(request.contentId)
     if (shared != null) {
-      return { contentId: file.id, name: shared.name, status: 'completed' }
+      return { contentId: request.contentId, name: shared.name, status: 'completed' }
     }
-    return this.downloadManager.start({ contentId: file.id, name: file.name, size: file.size, from })
+    return this.downloadManager.start({ ...request, from })
+  }
+
+  /** What to download: a link's file, a download the manager already holds, or a file resolved by name or id. */
+  private async downloadRequest (nameOrId: string, from?: string[], byId?: boolean): Promise<DownloadRequest> {
+    if (isLink(nameOrId)) {
+      return await this.linkRequest(nameOrId)
+    }
+    const known = await this.knownDownload(nameOrId)
+    return known != null ? { contentId: known.id, name: known.name, size: known.size } : await this.resolveFileForDownload(nameOrId, from, byId)
   }
 
   async downloads (): Promise<DownloadEntry[]> {
@@ -495,21 +633,72 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   }
 
   /**
+   * A link's download: its peer hints go to the address book and are asked
+   * first, the DHT after; its size must match the manifest's.
+   */
+  private async linkRequest (text: string): Promise<DownloadRequest> {
+    let link: PeeritLink
+    try {
+      link = parseLink(text)
+    } catch (err) {
+      if (err instanceof InvalidLinkError) {
+        throw err
+      }
+      throw new InvalidLinkError(`the link cannot be read: ${(err as Error).message}`)
+    }
+    const hints = readHints(link.peers).filter(h => h.peerId !== this.peerId)
+    await this.learnProviders(hints.map(h => ({ peerId: h.peerId, addresses: [h.address.decapsulateCode(P2P_CODE).toString()], files: [], hops: 0 })))
+    this.linkHints.delete(link.contentId)
+    this.linkHints.set(link.contentId, hints.map(h => h.peerId))
+    if (this.linkHints.size > MAX_LINK_HINTS) {
+      this.linkHints.delete(this.linkHints.keys().next().value as string)
+    }
+    const known = await (await this.discovered()).get(link.contentId)
+    if (hints.length === 0 && known == null && this.sharedIndex.get(link.contentId) == null) {
+      await this.findOnDht(link.contentId)
+    }
+    return {
+      contentId: link.contentId,
+      name: link.name ?? known?.name ?? unnamed(link.contentId),
+      size: link.size ?? known?.size,
+      expectedSize: link.size
+    }
+  }
+
+  /** Throws a clear FileNotFoundError unless the DHT knows a provider of a content id. */
+  private async findOnDht (contentId: string): Promise<void> {
+    if (this.dht == null) {
+      throw new FileNotFoundError(`no peer is known to have ${contentId.slice(0, 12)}… and the DHT is off ("dht": false): run \`peerit fetch\`, or use a link with peer hints`)
+    }
+    if ((await this.dht.findProviders(contentId)).length === 0) {
+      throw new FileNotFoundError(`no provider of ${contentId.slice(0, 12)}… was found through the DHT (${this.dht.status().routingTablePeers} DHT peers known): check the id, or connect to a peer that has the file`)
+    }
+  }
+
+  /**
    * With `from`, a file the store does not know is asked of that peer
    * directly: a one-TTL fetch that reaches only its neighbours is enough to
    * learn the peer's own files, and it refreshes the store as a side effect.
+   * A full content id the store does not know is looked up on the DHT.
    */
-  private async resolveFileForDownload (nameOrId: string, from?: string[], byId?: boolean): Promise<DiscoveredFile> {
+  private async resolveFileForDownload (nameOrId: string, from?: string[], byId?: boolean): Promise<DownloadRequest> {
     try {
-      return await this.resolveFile(nameOrId, { from, byId })
+      const file = await this.resolveFile(nameOrId, { from, byId })
+      return { contentId: file.id, name: file.name, size: file.size }
     } catch (err: any) {
+      const contentId = nameOrId.trim().toLowerCase()
+      if (from == null && err.code === FileNotFoundError.code && /^[0-9a-f]{64}$/.test(contentId)) {
+        await this.findOnDht(contentId)
+        return { contentId, name: unnamed(contentId) }
+      }
       if (from == null || byId === true || err.code !== FileNotFoundError.code) {
         throw err
       }
       await Promise.all(from.map(async peerId => this.libp2p.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) })
         .catch((dialErr: Error) => { throw new DialError(`cannot reach peer ${peerId}: ${dialErr.message}`, { cause: dialErr }) })))
       await this.fetch({ ttl: 1, query: { words: [nameOrId] } })
-      return this.resolveFile(nameOrId, { from })
+      const file = await this.resolveFile(nameOrId, { from })
+      return { contentId: file.id, name: file.name, size: file.size }
     }
   }
 
@@ -522,7 +711,23 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     const file = await (await this.discovered()).get(contentId)
     const known = file?.providers ?? []
     await this.learnProviders(known.map(p => ({ peerId: p.peerId, addresses: p.addresses, files: [], hops: 0 })))
-    return only ?? known.map(p => p.peerId).filter(id => id !== this.peerId)
+    if (only != null) {
+      return only
+    }
+    const candidates = [...new Set([...(this.linkHints.get(contentId) ?? []), ...known.map(p => p.peerId)])].filter(id => id !== this.peerId)
+    if (this.dht == null) {
+      return candidates
+    }
+    // Known providers and link hints first (a dial each, with a DHT lookup for one
+    // whose addresses fail); the DHT's provider records only when none answers.
+    await this.dht.reachAny(candidates)
+    const connected = new Set(this.libp2p.getConnections().map(c => c.remotePeer.toString()))
+    if (candidates.some(id => connected.has(id))) {
+      return candidates
+    }
+    const found = (await this.dht.findProviders(contentId)).map(p => p.id.toString()).filter(id => !candidates.includes(id))
+    await this.dht.reachAny(found)
+    return [...found, ...candidates]
   }
 
   /** The discovered-file store, once loaded. */
@@ -626,7 +831,20 @@ function parseDisconnectTarget (input: string): { address?: string, peerId?: str
   return { address: contactAddress(peer), peerId: peer.peerId }
 }
 
-function anySignal (signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs)
-  return signal == null ? timeout : AbortSignal.any([signal, timeout])
+/** A bare peer id (no `/`, no `:`) as given to `connect`, or undefined for a url. */
+function barePeerId (input: string): string | undefined {
+  const trimmed = input.trim()
+  if (trimmed.includes('/') || trimmed.includes(':')) {
+    return undefined
+  }
+  try {
+    return peerIdFromString(trimmed).toString()
+  } catch {
+    return undefined
+  }
+}
+
+/** The name a download by id alone is saved under: the manifest carries no name. */
+function unnamed (contentId: string): string {
+  return `download-${contentId.slice(0, 12)}`
 }

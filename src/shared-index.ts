@@ -55,7 +55,7 @@ export interface SharedIndexInit {
   logger: ComponentLogger
   /** Quiet time after the last change before the watcher resyncs (default 500 ms). */
   watchDebounceMs?: number
-  /** Called after a sync or share that changed the index (the fetch service rebuilds its routing table); must not throw. */
+  /** Called whenever a file enters or leaves the index (the fetch service rebuilds its routing table, the DHT provides); callers batch the work it triggers; must not throw. */
   onChange?: () => void
 }
 
@@ -137,12 +137,7 @@ export class SharedIndex {
    * calls share one run; a caller's `signal` only stops that caller waiting.
    */
   async sync (options: { signal?: AbortSignal } = {}): Promise<SyncResult> {
-    this.running ??= this.runSync().then((result) => {
-      if (result.added + result.updated + result.removed > 0) {
-        this.onChange()
-      }
-      return result
-    }).finally(() => { this.running = undefined })
+    this.running ??= this.runSync().finally(() => { this.running = undefined })
     return options.signal === undefined ? this.running : raceSignal(this.running, options.signal)
   }
 
@@ -170,7 +165,6 @@ export class SharedIndex {
     if (file === undefined) {
       throw new NotAFileError(source)
     }
-    this.onChange()
     return publicView(file)
   }
 
@@ -199,7 +193,6 @@ export class SharedIndex {
     this.forget(relativePath, writes)
     this.log('dropped %s: it is gone or changed since it was indexed', relativePath)
     await this.section.batch(writes)
-    this.onChange()
     return true
   }
 
@@ -350,6 +343,7 @@ export class SharedIndex {
     const paths = this.byId.get(record.id) ?? new Set<string>()
     paths.add(relativePath)
     this.byId.set(record.id, paths)
+    this.onChange()
     return file
   }
 
@@ -365,6 +359,7 @@ export class SharedIndex {
       this.byId.delete(file.id)
     }
     writes?.push({ type: 'del', key: relativePath })
+    this.onChange()
   }
 }
 

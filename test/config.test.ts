@@ -71,7 +71,8 @@ describe('loadConfig', () => {
       providerMaxAgeMs: 24 * 3_600_000,
       stateDir: join(folder, '.peerit'),
       limits: {},
-      reach: { mdns: true, relayServer: false, upnp: true, announce: [], publicNetworks: [] }
+      reach: { mdns: true, relayServer: false, upnp: true, announce: [], publicNetworks: [] },
+      dht: { enabled: true, mode: 'auto' }
     })
   })
 

@@ -8,18 +8,19 @@ interface ConnectArgs extends GlobalOptions {
 }
 
 export const command = 'connect <url>'
-export const describe = 'Connect to a peer and keep it as a contact'
+export const describe = 'Connect to a peer (address, or peer id via the DHT) and keep it as a contact'
 
 export function builder (y: Argv<GlobalOptions>): Argv<ConnectArgs> {
   return y
-    .positional('url', { type: 'string', demandOption: true, describe: 'host:port, or a multiaddr (with or without /p2p/<id>)' })
+    .positional('url', { type: 'string', demandOption: true, describe: 'host:port, a multiaddr (with or without /p2p/<id>), or a bare peer id' })
     .example('$0 connect 127.0.0.1:4002', '')
-    .example('$0 connect /ip4/127.0.0.1/tcp/4002/p2p/12D3KooW…', '') as unknown as Argv<ConnectArgs>
+    .example('$0 connect /ip4/127.0.0.1/tcp/4002/p2p/12D3KooW…', '')
+    .example('$0 connect 12D3KooW…', 'found through the DHT') as unknown as Argv<ConnectArgs>
 }
 
 export async function handler (argv: ConnectArgs): Promise<void> {
-  // A dial gives up after 15 s in the daemon; the CLI waits a little longer for its answer.
-  const result = await callDaemon<{ peerId: string, address: string }>(argv, 'connect', { url: argv.url }, { timeoutMs: 20_000 })
+  // A dial gives up after 15 s in the daemon, a DHT lookup and dial after 30 s; the CLI waits a little longer.
+  const result = await callDaemon<{ peerId: string, address: string }>(argv, 'connect', { url: argv.url }, { timeoutMs: 40_000 })
   if (argv.json === true) {
     printJson(result)
   } else {

@@ -34,12 +34,12 @@ const IDLE_TIMEOUT_MS = 120_000
 const INTERRUPTED_EXIT_CODE = 130
 
 export const command = 'download [target..]'
-export const describe = 'Download files by name, by id (-i) or from one peer (-p); --detach to queue them'
+export const describe = 'Download files by name, by id (-i), by peerit: link, or from one peer (-p); --detach to queue'
 
 export function builder (y: Argv<GlobalOptions>): Argv<DownloadArgs> {
   return y
-    .positional('target', { type: 'string', array: true, default: [], describe: 'a file name (or id)' })
-    .option('id', { alias: 'i', type: 'string', array: true, describe: 'content ids or unique id prefixes (4 characters or more); ids only' })
+    .positional('target', { type: 'string', array: true, default: [], describe: 'a file name, id or peerit: link' })
+    .option('id', { alias: 'i', type: 'string', array: true, describe: 'content ids or unique id prefixes (4 characters or more); a full id needs no fetch (the DHT finds it)' })
     .option('peer', { alias: 'p', type: 'string', describe: 'download only from this peer: a full peer id or a unique prefix of a known one' })
     .option('resume', { type: 'boolean', default: false, describe: 'resume every paused, interrupted or failed download and wait for them' })
     .option('detach', { type: 'boolean', default: false, describe: 'queue the downloads in the daemon and return at once' })
@@ -52,6 +52,7 @@ export function builder (y: Argv<GlobalOptions>): Argv<DownloadArgs> {
     })
     .example('$0 download song.mp3', 'the file of that name')
     .example('$0 download -i 3fa9c2 b71e04', 'two files by id prefix')
+    .example('$0 download \'peerit:3fa9…?name=a.pdf&size=1024\'', 'a link, with no fetch first')
     .example('$0 download -p 12D3KooW… report.pdf', 'only from that peer')
     .example('$0 download --detach film.mkv', 'queue it; follow it with `peerit downloads --watch`')
     .example('$0 download --resume', 'everything stopped')
@@ -63,6 +64,7 @@ export async function handler (argv: DownloadArgs): Promise<void> {
     ...argv.target.map(target => ({ target: String(target), byId: false })),
     ...(argv.id ?? []).map(target => ({ target: String(target), byId: true }))
   ]
+  await checkLinks(targets.map(t => t.target))
   const from = argv.peer == null ? undefined : [String(argv.peer)]
   if (argv.detach) {
     await detach(argv, targets, from)
@@ -226,4 +228,15 @@ async function pauseSeen (argv: DownloadArgs, seen: Map<string, string>): Promis
   if (argv.json === true) {
     printJson({ error: { code: 'ERR_INTERRUPTED', message }, paused })
   }
+}
+
+/** A bad link is a usage error even before the daemon is asked (the daemon checks again). */
+async function checkLinks (targets: string[]): Promise<void> {
+  const links = targets.filter(t => t.trim().toLowerCase().startsWith('peerit:'))
+  if (links.length === 0) {
+    return
+  }
+  // Loaded only for links: the codec pulls in multiaddr and peer-id parsing.
+  const { parseLink } = await import('../../src/link.ts')
+  links.forEach(link => { parseLink(link) })
 }

@@ -9,6 +9,7 @@ import * as downloads from './downloads.ts'
 import * as fetch from './fetch.ts'
 import * as init from './init.ts'
 import * as limits from './limits.ts'
+import * as link from './link.ts'
 import * as list from './list.ts'
 import * as pause from './pause.ts'
 import * as resume from './resume.ts'
@@ -23,5 +24,5 @@ import type { CommandModule } from 'yargs'
 
 /** Every `peerit` command, in the order `--help` lists them. */
 export const commands = [
-  init, start, daemon, stop, status, connect, disconnect, block, unblock, list, sync, share, fetch, search, download, downloads, pause, resume, cancel, limits, demo
+  init, start, daemon, stop, status, connect, disconnect, block, unblock, list, sync, share, fetch, search, link, download, downloads, pause, resume, cancel, limits, demo
 ] as unknown as Array<CommandModule<any, any>>

@@ -8,11 +8,13 @@ import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { InvalidPeerUrlError, parsePeerUrl, sameAddress } from '../peer-url.ts'
 import { InvalidReachSettingError, parseReachConfig, reachKeyRules } from '../reach/config.ts'
+import { dhtKeyRules, parseDhtConfig } from '../dht/config.ts'
 import { ConfigError, ConfigErrorCode, describeValue } from './errors.ts'
 import { STATE_DIR_NAME } from './find.ts'
 import type { PeerLimits } from '../limits.ts'
 import type { PeerUrl } from '../peer-url.ts'
 import type { ReachConfig } from '../reach/config.ts'
+import type { DhtConfig } from '../dht/config.ts'
 
 /** `primary_peer_url` and `secondary_peer_url`: more contacts are added later with `peerit connect`. */
 export const MAX_CONFIG_PEERS = 2
@@ -49,6 +51,8 @@ export interface PeerConfig {
   limits: PeerConfigLimits
   /** `mdns`, `relay_server`, `upnp`, `announce`, `public_networks` (docs/network.md). */
   reach: ReachConfig
+  /** `dht`, `dht_mode` (docs/cli.md). */
+  dht: DhtConfig
 }
 
 /** Flags of `peerit init`; relative folders are written as given, so they resolve against the config's folder. */
@@ -133,7 +137,8 @@ const keyRules = {
     expected: 'a number of hours from 0.01 to 8760',
     parse: (value: unknown) => typeof value === 'number' && value >= 0.01 && value <= 8760 ? value : undefined
   },
-  ...reachKeyRules
+  ...reachKeyRules,
+  ...dhtKeyRules
 } satisfies Record<string, KeyRule<unknown>>
 
 type ConfigKey = keyof typeof keyRules
@@ -210,7 +215,8 @@ export function parseConfig (raw: Record<string, unknown>, configPath: string): 
     providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
     limits,
-    reach: parseReachConfig(values)
+    reach: parseReachConfig(values),
+    dht: parseDhtConfig(values)
   }
   if (config.peers.length === 2 && sameAddress(config.peers[0].multiaddr, config.peers[1].multiaddr)) {
     warnings.push(`primary_peer_url and secondary_peer_url in ${configPath} are the same address`)
@@ -232,8 +238,8 @@ export function initialConfig (options: InitOptions, configPath: string): Record
   if (peers.length > MAX_CONFIG_PEERS) {
     throw new ConfigError(ConfigErrorCode.invalid, `a config names at most ${MAX_CONFIG_PEERS} peers (primary_peer_url and secondary_peer_url), not ${peers.length}; add more with \`peerit connect\` once the node runs`, configPath)
   }
-  // The reachability keys keep their defaults unwritten, so new files stay short.
-  const raw: Record<Exclude<ConfigKey, keyof typeof reachKeyRules>, unknown> = {
+  // The reachability and DHT keys keep their defaults unwritten, so new files stay short.
+  const raw: Record<Exclude<ConfigKey, keyof typeof reachKeyRules | keyof typeof dhtKeyRules>, unknown> = {
     listening_ip: options.ip ?? keyRules.listening_ip.fallback,
     listening_port: options.port ?? keyRules.listening_port.fallback,
     shared_dir: options.sharedDir ?? keyRules.shared_dir.fallback,

@@ -64,6 +64,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     shareDownloads: config.shareDownloads,
     limits: config.limits,
     reach: config.reach,
+    dht: { enabled: config.dht.enabled, mode: config.dht.mode },
     logger: defaultLogger()
   })
   let identityLock: IdentityLock | undefined

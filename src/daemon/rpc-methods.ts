@@ -58,6 +58,7 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
       }
       return node.downloadFile(target, { from, byId, signal, onProgress: progress })
     },
+    link: async (params) => node.link(requiredString(params, 'target')),
     downloads: async (params) => optionalBoolean(params, 'clear') === true ? node.clearDownloads() : node.downloads(),
     pause: async (params) => node.pause(selector(params)),
     resume: async (params) => node.resume(selector(params)),

@@ -4,7 +4,7 @@ import { raceSignal } from 'race-signal'
 import { pieceCount } from '../../protocols/file/manifest.ts'
 import { Bitfield } from './bitfield.ts'
 import { discardDownload } from './discard.ts'
-import { DownloadAbortedError, DownloadCancelledError, DownloadPausedError, DownloadWriteError } from './errors.ts'
+import { DownloadAbortedError, DownloadCancelledError, DownloadPausedError, DownloadWriteError, SizeMismatchError } from './errors.ts'
 import { fetchManifest } from './fetch-manifest.ts'
 import { sanitiseFileName } from './file-names.ts'
 import { DownloadJournal } from './journal.ts'
@@ -239,6 +239,9 @@ export class DownloadJob {
         log
       })
       const manifest = await this.#loadManifest(pool, signal)
+      if (this.#request.expectedSize != null && manifest.size !== this.#request.expectedSize) {
+        throw new SizeMismatchError(this.#request.expectedSize, manifest.size)
+      }
       const published = await publishedPath(journal.record, manifest)
       if (published != null) {
         await journal.close()

@@ -127,3 +127,13 @@ export class AmbiguousDownloadError extends Error {
     this.candidates = candidates
   }
 }
+
+/** The manifest's size is not the size the download was asked for (a link that lies or is stale). */
+export class SizeMismatchError extends Error {
+  static readonly code = 'ERR_SIZE_MISMATCH'
+  readonly code = SizeMismatchError.code
+  constructor (expected: number, actual: number) {
+    super(`the file is ${actual} bytes long, not the ${expected} bytes the link says: the link is wrong or names another file`)
+    this.name = 'SizeMismatchError'
+  }
+}

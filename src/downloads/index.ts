@@ -6,7 +6,7 @@ export { DownloadManager } from './download-manager.ts'
 export { DEFAULT_TUNABLES } from './constants.ts'
 export {
   NoProvidersError, DiskFullError, DownloadWriteError, InvalidDownloadError, DownloadAbortedError, DownloadPausedError,
-  DownloadCancelledError, DownloadNotFoundError, AmbiguousDownloadError
+  DownloadCancelledError, DownloadNotFoundError, AmbiguousDownloadError, SizeMismatchError
 } from './errors.ts'
 export { sanitiseFileName, collisionName } from './file-names.ts'
 export type * from './types.ts'

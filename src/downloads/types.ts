@@ -8,6 +8,8 @@ export interface DownloadRequest {
   name: string
   /** The size announced by discovery; only shown until the verified manifest says the real one. */
   size?: number
+  /** The size the file must have (a link's `size=`): a manifest that disagrees fails the download. */
+  expectedSize?: number
   /** Peer ids to download from, and only these. */
   from?: string[]
 }

@@ -19,13 +19,16 @@ describe('three daemons driven through the peerit CLI', () => {
   const network = new PeerNetwork()
   let a: PeerDir, b: PeerDir, c: PeerDir
   let aId: string, bId: string, cId: string
+  // Contacts alone decide who is connected here: with the DHT on, its lookups connect
+  // DHT peers to each other too (test/integration/dht.test.ts covers that side).
+  const noDht = { dht: false }
 
   before(async () => {
-    b = await network.peer()
+    b = await network.peer(noDht)
     const startedB = await b.start()
     bId = startedB.peerId
-    a = await network.peer({ primary_peer_url: hostPort(startedB.addresses[0]) })
-    c = await network.peer()
+    a = await network.peer({ ...noDht, primary_peer_url: hostPort(startedB.addresses[0]) })
+    c = await network.peer(noDht)
     aId = (await a.start()).peerId
     cId = (await c.start()).peerId
   })

@@ -9,22 +9,25 @@ import type { PeerDir } from '../fixtures/daemons.ts'
  * A line of three daemons, A ← B ← C (each dials the previous one by config),
  * sharing files; C learns everything through the CLI: sync → fetch → search.
  */
+// A line A – B – C that stays a line: the DHT's lookups would connect A and C directly.
+const LINE = { dht: false }
+
 describe('sharing, fetch and search through the peerit CLI', () => {
   const network = new PeerNetwork()
   let a: PeerDir, b: PeerDir, c: PeerDir
   let ids: { a: string, b: string, c: string }
 
   before(async () => {
-    a = await network.peer()
+    a = await network.peer(LINE)
     await mkdir(join(a.sharedDir, 'music'), { recursive: true })
     await writeFile(join(a.sharedDir, 'music', 'Canción de Cuna.mp3'), 'lullaby')
     await writeFile(join(a.sharedDir, 'Annual Report.pdf'), 'numbers')
     const startedA = await a.start()
-    b = await network.peer({ primary_peer_url: hostPort(startedA.addresses[0]) })
+    b = await network.peer({ ...LINE, primary_peer_url: hostPort(startedA.addresses[0]) })
     await mkdir(b.sharedDir, { recursive: true })
     await writeFile(join(b.sharedDir, 'Beatles-Help.mp3'), 'help!')
     const startedB = await b.start()
-    c = await network.peer({ primary_peer_url: hostPort(startedB.addresses[0]) })
+    c = await network.peer({ ...LINE, primary_peer_url: hostPort(startedB.addresses[0]) })
     const startedC = await c.start()
     ids = { a: startedA.peerId, b: startedB.peerId, c: startedC.peerId }
     await eventually(async () => (await b.json(['status'])).connectedPeers === 2, { what: 'the line to connect' })
