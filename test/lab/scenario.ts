@@ -256,6 +256,11 @@ export async function runScenario (ns: Namespaces, sizes: LabSizes, onCheck: (ch
     return checks
   } finally {
     Object.values(nodes).forEach(node => { node.kill() })
-    await rm(root, { recursive: true, force: true }).catch(() => {})
+    // PEERIT_LAB_KEEP=1 keeps the peers' folders (configs, logs) to read after a failed run.
+    if (process.env.PEERIT_LAB_KEEP === '1') {
+      console.error(`lab folders kept in ${root}`)
+    } else {
+      await rm(root, { recursive: true, force: true }).catch(() => {})
+    }
   }
 }

@@ -58,6 +58,8 @@ table inet filter {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
     iifname "lan0" oifname "wan0" accept
+    # with br_netfilter loaded (Docker does), frames between two LAN hosts pass this hook too
+    iifname "lan0" oifname "lan0" accept
   }
 }
 `
@@ -85,7 +87,8 @@ export async function buildTopology (ns: Namespaces): Promise<void> {
   for (const router of ROUTERS) {
     await ns.add(router.role)
     await plug(router.role, 'wan0', router.wanIp, 24)
-    await ns.ip(router.role, 'link', 'add', 'lan0', 'type', 'bridge')
+    // no IGMP querier runs on this LAN: snooping off, so mDNS always floods to every host
+    await ns.ip(router.role, 'link', 'add', 'lan0', 'type', 'bridge', 'mcast_snooping', '0')
     await ns.ip(router.role, 'link', 'set', 'lan0', 'up')
     await ns.ip(router.role, 'addr', 'add', `${router.lanIp}/24`, 'dev', 'lan0')
     let hostPort = 0
