@@ -52,6 +52,8 @@ export interface ReachLibp2pOptions {
   appendAnnounce: string[]
   /** Set on a relay with byte caps: the yamux receive window (see METERED_STREAM_WINDOW). */
   maxStreamWindowSize?: number
+  /** libp2p's connection monitor options (see {@link reachLibp2pOptions}). */
+  connectionMonitor: { abortConnectionOnPingFailure: boolean }
   /** Why a part is off, for the log. */
   notes: string[]
 }
@@ -99,6 +101,10 @@ export function reachLibp2pOptions (reach: ReachOptions, limits: PeerLimits, lis
     transports: [circuitRelayTransport()],
     services,
     appendAnnounce: reach.announce,
+    // A connection carrying a relayed (or any bulk) transfer answers pings late: measured here,
+    // libp2p's monitor then aborted a healthy relay connection mid-transfer. A dead peer still
+    // shows as a TCP error, a yamux keep-alive failure or a protocol's own idle timeout.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     maxStreamWindowSize: reach.relayServer && (limits.relayBytesPerSecond > 0 || limits.relayBytesPerSecondPerPeer > 0) ? METERED_STREAM_WINDOW : undefined,
     notes
   }
