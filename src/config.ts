@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { CONFIG_ENV_VARIABLE, CONFIG_FILE_NAME, STATE_DIR_NAME } from './config-path.ts'
 import { InvalidPeerUrlError, parsePeerUrl, sameAddress } from './peer-url.ts'
@@ -105,8 +106,17 @@ function folderRule (fallback: string): KeyRule<string> {
   return {
     fallback,
     expected: 'a folder path (a non-empty string)',
-    parse: (value, { configDir }) => typeof value === 'string' && value.trim() !== '' ? resolve(configDir, value) : undefined
+    parse: (value, { configDir }) => typeof value === 'string' && value.trim() !== '' ? resolve(configDir, expandHome(value)) : undefined
   }
+}
+
+/**
+ * `~` and `~/…` are the user's home folder, as a shell would read them; a
+ * JSON file has no shell to do it. `~user/…` is not expanded (it would be a
+ * folder named so beside the config).
+ */
+export function expandHome (path: string): string {
+  return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
 }
 
 // Empty string and null both mean "no peer", as in the original's template.
@@ -223,8 +233,12 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     // The state folder holds the node's private key: it must never become shareable.
     throw new ConfigError(ConfigErrorCode.invalid, `shared_dir in ${configPath} must not contain the state folder ${config.stateDir}; pick a folder of its own such as ./shared`, configPath, 'shared_dir')
   }
-  await createFolder(config.sharedDir, configPath, 'shared_dir')
-  await createFolder(config.downloadDir, configPath, 'download_dir')
+  for (const [key, folder] of [['shared_dir', config.sharedDir], ['download_dir', config.downloadDir]] as const) {
+    if (await createFolder(folder, configPath, key)) {
+      // A typo in the path would otherwise go unnoticed: the node just shares an empty folder.
+      warnings.push(`${key} ${folder} did not exist: created it (from ${configPath})`)
+    }
+  }
   await createFolder(config.stateDir, configPath)
   return { config, warnings }
 }
@@ -346,16 +360,19 @@ function parseJsonObject (text: string, configPath: string): Record<string, unkn
   return value as Record<string, unknown>
 }
 
-/** Creates a folder the config names; `key` is undefined for the state folder, which is private. */
-async function createFolder (folderPath: string, configPath: string, key?: ConfigKey): Promise<void> {
+/**
+ * Creates a folder the config names; `key` is undefined for the state folder,
+ * which is private. True when the folder did not exist.
+ */
+async function createFolder (folderPath: string, configPath: string, key?: ConfigKey): Promise<boolean> {
   try {
     if (key != null) {
-      await mkdir(folderPath, { recursive: true })
-      return
+      return await mkdir(folderPath, { recursive: true }) !== undefined
     }
-    await mkdir(folderPath, { recursive: true, mode: 0o700 })
+    const created = await mkdir(folderPath, { recursive: true, mode: 0o700 })
     // Also tighten a folder that already existed: it holds the private key and the control socket.
     await chmod(folderPath, 0o700)
+    return created !== undefined
   } catch (err) {
     throw new ConfigError(ConfigErrorCode.invalid, `cannot create ${key ?? 'the state folder'} ${folderPath} (from ${configPath}): ${(err as Error).message}`, configPath, key)
   }

@@ -32,8 +32,13 @@ export class AlreadyRunningError extends PeeritError {
 /** The listening address could not be bound (port in use, address not local…). */
 export class ListenError extends PeeritError {
   static readonly code = 'ERR_LISTEN'
-  constructor (message: string, options?: ErrorOptions) {
+  /** The address that failed and the system's errno for it (EADDRINUSE, EADDRNOTAVAIL, EACCES…), when known. */
+  readonly failure?: { host: string, port: number, reason?: string }
+  constructor (message: string, options?: ErrorOptions & { failure?: { host: string, port: number, reason?: string } }) {
     super('ListenError', ListenError.code, message, options)
+    if (options?.failure != null) {
+      this.failure = options.failure
+    }
   }
 }
 

@@ -34,6 +34,8 @@ export interface PeeritLibp2pInit {
   file: PeeritFileInit
   /** Every resource limit (see src/limits.ts). */
   limits: PeerLimits
+  /** Peers the owner blocked (src/block-list.ts): the gater refuses them. */
+  isBlocked?: (peerId: string) => boolean
   /** For the peer guard's log (`peerit:guard`). */
   logger?: ComponentLogger
   /** Relays, NAT, mDNS (src/reach/); default {@link DEFAULT_REACH}. */
@@ -62,6 +64,7 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
   let libp2p: Libp2p<PeeritServices> | undefined
   const guard = new PeerGuard({
     ...guardLimits(limits),
+    isBlocked: init.isBlocked,
     logger: init.logger,
     onBan: (peer) => {
       libp2p?.hangUp(peer).catch(() => {

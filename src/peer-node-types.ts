@@ -1,5 +1,6 @@
 import type { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
+import type { BlockedPeer } from './block-list.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadProgress, DownloadResult, DownloadState, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
@@ -105,6 +106,16 @@ export interface PeerNodeEvents {
   'reach:notice': CustomEvent<{ message: string }>
 }
 
+/** What {@link PeerNode.block} did. */
+export interface BlockResult {
+  peerId: string
+  blocked: true
+  /** Contacts with that peer id, now removed. */
+  contactsRemoved: number
+  /** Whether a connection to it was open (and is now closed). */
+  disconnected: boolean
+}
+
 /**
  * A PeerIT peer: libp2p with the fetch and file protocols, the shared index,
  * the discovered-file store, contacts and downloads.
@@ -120,6 +131,12 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   connect (url: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }>
   /** Hangs up on a peer (url or peer id) and forgets it as a contact. */
   disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }>
+  /** Blocks a peer id, persisted: it is hung up on, dropped as a contact, and refused inbound and outbound until unblocked. */
+  block (peerId: string): Promise<BlockResult>
+  /** Lifts a block; an UnknownPeerError when the peer was not blocked. */
+  unblock (peerId: string): Promise<{ peerId: string, blocked: false }>
+  /** The blocked peers, oldest first. */
+  blocked (): BlockedPeer[]
   peers (): PeerInfo[]
   sync (options?: { signal?: AbortSignal }): Promise<SyncResult>
   share (path: string): Promise<SharedFile>

@@ -4,19 +4,23 @@ import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import { BlockList } from './block-list.ts'
 import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
-import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
+import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, UnknownPeerError } from './errors.ts'
+import { GuardedEventEmitter } from './guarded-events.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
+import { listenError } from './listen-failure.ts'
 import { resolveLimits } from './limits.ts'
 import { parsePeerUrl } from './peer-url.ts'
+import { checkUserQuery } from './search/index.ts'
 import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
 import { PEERIT_VERSION } from './version.ts'
+import type { BlockedPeer } from './block-list.ts'
 import { DEFAULT_REACH } from './reach/libp2p-options.ts'
 import { connectionKind, peerSource } from './reach/peer-view.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
@@ -27,7 +31,7 @@ import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 import type {
-  NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
+  BlockResult, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
 } from './peer-node-types.ts'
 
 export type * from './peer-node-types.ts'
@@ -48,6 +52,8 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   const store = new Store(join(options.stateDir, 'db'))
   await store.open()
   try {
+    const blockList = new BlockList({ section: store.section('blocked') })
+    await blockList.load()
     const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
     // Notices from before the node exists (parts switched off) wait for its first listener.
     const notices: NoticeSink = { early: [] }
@@ -56,12 +62,18 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
+      isBlocked: peerId => blockList.has(peerId),
       fetch: { localFiles: (query) => sharedIndex.match(query) },
-      file: { lookup: (contentId) => sharedIndex.get(contentId) },
+      file: {
+        lookup: (contentId) => sharedIndex.get(contentId),
+        onUnavailable: (contentId, source) => {
+          sharedIndex.forgetUnavailable(contentId, source.path).catch((err: Error) => { logger.forComponent('peerit:node').error('dropping %s failed - %e', source.path, err) })
+        }
+      },
       reach: { ...DEFAULT_REACH, ...options.reach },
       onNotice: (message) => { notices.emit == null ? notices.early.push(message) : notices.emit(message) }
     })
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, notices })
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, blockList, notices })
   } catch (err) {
     await store.close()
     throw err
@@ -79,10 +91,11 @@ interface NodeParts {
   store: Store
   libp2p: Libp2p<PeeritServices>
   sharedIndex: SharedIndex
+  blockList: BlockList
   notices: NoticeSink
 }
 
-class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerNode {
+class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements PeerNode {
   readonly peerId: string
   readonly libp2p: Libp2p<PeeritServices>
   private readonly options: PeerNodeOptions
@@ -90,6 +103,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private readonly store: Store
   private readonly contacts: Contacts
   private readonly sharedIndex: SharedIndex
+  private readonly blockList: BlockList
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
   private readonly connectedSince = new Map<string, number>()
@@ -105,6 +119,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.peerId = parts.libp2p.peerId.toString()
     this.store = parts.store
     this.sharedIndex = parts.sharedIndex
+    this.blockList = parts.blockList
     this.log = parts.logger.forComponent('peerit:node')
     this.contacts = new Contacts({ section: parts.store.section('contacts'), libp2p: parts.libp2p, logger: parts.logger })
     this.discoveredFiles = new DiscoveredFiles({
@@ -134,7 +149,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     try {
       await this.libp2p.start()
     } catch (err: any) {
-      throw new ListenError(`cannot listen on ${(this.options.listen ?? []).join(', ')}: ${err.message}`, { cause: err })
+      throw await listenError(this.options.listen ?? [], err)
     }
     this.startedAt = Date.now()
     this.notices.emit = (message) => { this.safeDispatch('reach:notice', { message }) }
@@ -225,6 +240,33 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return { peerIds: [...peerIds], contactsRemoved: removed.length }
   }
 
+  async block (peerId: string): Promise<BlockResult> {
+    const id = parsePeerId(peerId)
+    if (id === this.peerId) {
+      throw new InvalidParamsError('that peer id is this node itself')
+    }
+    await this.blockList.add(id)
+    // A blocked contact would only be redialled and refused, forever.
+    const removed = await this.contacts.remove({ peerId: id })
+    const disconnected = this.libp2p.getConnections().some(c => c.remotePeer.toString() === id)
+    if (disconnected) {
+      await this.libp2p.hangUp(peerIdFromString(id))
+    }
+    return { peerId: id, blocked: true, contactsRemoved: removed.length, disconnected }
+  }
+
+  async unblock (peerId: string): Promise<{ peerId: string, blocked: false }> {
+    const id = parsePeerId(peerId)
+    if (!await this.blockList.remove(id)) {
+      throw new UnknownPeerError(`${id} is not blocked: see \`peerit list blocked\``)
+    }
+    return { peerId: id, blocked: false }
+  }
+
+  blocked (): BlockedPeer[] {
+    return this.blockList.list()
+  }
+
   peers (): PeerInfo[] {
     const byPeer = new Map<string, PeerInfo>()
     const result: PeerInfo[] = []
@@ -274,6 +316,9 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {
+    if (options.query != null) {
+      checkUserQuery(options.query)
+    }
     const result = await this.libp2p.services.peeritFetch.fetch(options)
     await this.learnProviders(result.records)
     const files = await (await this.discovered()).ingest(result.records)
@@ -282,7 +327,9 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]> {
-    return (await this.discovered()).search(typeof query === 'string' ? { text: query } : query, options)
+    const search = typeof query === 'string' ? { text: query } : query
+    checkUserQuery(search)
+    return (await this.discovered()).search(search, options)
   }
 
   async files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]> {
@@ -423,13 +470,13 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.safeDispatch('peer:disconnected', { peerId: id })
   }
 
-  /** A listener's exception must never break the node's own bookkeeping. */
+  /** Listeners are guarded ({@link GuardedEventEmitter}): one that throws cannot break the node's own bookkeeping. */
   private safeDispatch<K extends keyof PeerNodeEvents> (type: K, detail: PeerNodeEvents[K]['detail']): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch (err: any) {
-      this.log.error('a %s listener threw: %s', type, err.message)
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected override listenerFailed (type: string, err: unknown): void {
+    this.log.error('a %s listener threw - %e', type, err)
   }
 }
 
@@ -441,6 +488,14 @@ function contactInfo (contact: Contact): PeerInfo {
 function relayStatus (libp2p: Libp2p<PeeritServices>): { relay?: NodeStatus['relay'] } {
   const relay = libp2p.services.relay
   return relay == null ? {} : { relay: { reservations: relay.reservations.size, circuits: relay.caps.openCircuits, bytesRelayed: relay.caps.bytesRelayed } }
+}
+
+function parsePeerId (input: string): string {
+  try {
+    return peerIdFromString(input.trim()).toString()
+  } catch {
+    throw new InvalidParamsError(`"${input.trim().slice(0, 60)}" is not a peer id: give the whole id (12D3KooW…) as \`peerit list peers --json\` prints it`)
+  }
 }
 
 /** A disconnect target is a peer id, or a url (whose `/p2p/` id, if any, also counts). */

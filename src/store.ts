@@ -13,7 +13,8 @@ export const SECTIONS = {
   contacts: 'contacts',
   sharedIndex: 'shared',
   discoveredFiles: 'discovered',
-  downloads: 'downloads'
+  downloads: 'downloads',
+  blocked: 'blocked'
 } as const
 
 /**

@@ -1,3 +1,4 @@
+import * as block from './block.ts'
 import * as connect from './connect.ts'
 import * as daemon from './daemon.ts'
 import * as demo from './demo.ts'
@@ -13,9 +14,10 @@ import * as start from './start.ts'
 import * as status from './status.ts'
 import * as stop from './stop.ts'
 import * as sync from './sync.ts'
+import * as unblock from './unblock.ts'
 import type { CommandModule } from 'yargs'
 
 /** Every `peerit` command, in the order `--help` lists them. */
 export const commands = [
-  init, start, daemon, stop, status, connect, disconnect, list, sync, share, fetch, search, download, downloads, demo
+  init, start, daemon, stop, status, connect, disconnect, block, unblock, list, sync, share, fetch, search, download, downloads, demo
 ] as unknown as Array<CommandModule<any, any>>

@@ -62,13 +62,19 @@ export class FileClient {
     const { stream, reader } = await this.request(peer, request, options)
     let complete = false
     try {
-      for (let index = request.first; index < request.first + request.count; index++) {
+      const last = request.first + request.count - 1
+      for (let index = request.first; index <= last; index++) {
         const bytes = allocPiece(pieceLength(manifest, index))
         await reader.readInto(bytes)
+        if (index === last) {
+          // The end is checked before the last piece is handed over: a consumer
+          // that has all it asked for may stop reading, and would never see the
+          // stray byte after the body that makes this response a ProtocolError.
+          await reader.readEnd()
+          complete = true
+        }
         yield { index, bytes }
       }
-      await reader.readEnd()
-      complete = true
     } catch (err) {
       stream.abort(err as Error)
       throw err

@@ -1,10 +1,11 @@
 import { createWriteStream } from 'node:fs'
 import { defaultLogger } from '@libp2p/logger'
 import { loadConfig } from '../config.ts'
-import { AlreadyRunningError } from '../errors.ts'
+import { AlreadyRunningError, ListenError } from '../errors.ts'
 import { IpcServer } from '../ipc/server.ts'
 import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
+import { withConfigAdvice } from './listen-advice.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
 import { stateFiles } from './state-files.ts'
@@ -91,7 +92,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await node.stop().catch(() => {})
     await removePidFile(files.pid)
     logFile.end()
-    throw err
+    throw err instanceof ListenError ? withConfigAdvice(err, config.configPath) : err
   }
   process.once('SIGINT', () => { void stop() })
   process.once('SIGTERM', () => { void stop() })

@@ -23,6 +23,9 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
     connect: async (params, { signal }) => node.connect(requiredString(params, 'url'), { signal }),
     disconnect: async (params) => node.disconnect(requiredString(params, 'target')),
     peers: async () => node.peers(),
+    block: async (params) => node.block(requiredString(params, 'peerId')),
+    unblock: async (params) => node.unblock(requiredString(params, 'peerId')),
+    blocked: async () => node.blocked(),
     sync: async (_params, { signal }) => node.sync({ signal }),
     share: async (params) => {
       const file = await node.share(requiredString(params, 'path'))

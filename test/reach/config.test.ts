@@ -41,7 +41,8 @@ describe('reachability config keys', () => {
       announce: ['/ip4/203.0.113.7/tcp/4001', '/dns4/peer.example.com/tcp/4001'],
       public_networks: ['10.0.0.0/8', 'fd00::/8']
     })
-    assert.deepEqual(warnings, [])
+    // only the created-folder notes: no key is unknown or questioned
+    assert.deepEqual(warnings.filter(w => !w.includes('did not exist: created it')), [])
     assert.deepEqual(config.reach, {
       mdns: false,
       relayServer: true,
