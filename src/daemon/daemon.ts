@@ -5,10 +5,12 @@ import { AlreadyRunningError, ListenError } from '../errors.ts'
 import { IpcServer } from '../ipc/server.ts'
 import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
+import { lockIdentity } from './identity-lock.ts'
 import { withConfigAdvice } from './listen-advice.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
 import { stateFiles } from './state-files.ts'
+import type { IdentityLock } from './identity-lock.ts'
 
 /** What a daemon started by `peerit start` tells its parent over the IPC channel. */
 export type DaemonReadyMessage =
@@ -60,6 +62,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     reach: config.reach,
     logger: defaultLogger()
   })
+  let identityLock: IdentityLock | undefined
   // Before start: the first notices (a part switched off, no UPnP router) come while starting.
   node.addEventListener('reach:notice', (event) => { log(event.detail.message) })
   let stopping: Promise<void> | undefined
@@ -71,6 +74,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
       await ipc.close().catch(() => {})
       await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
       await removePidFile(files.pid)
+      await identityLock?.release()
       log('stopped')
       await new Promise<void>((resolve) => { logFile.end(resolve) })
       resolveStopped()
@@ -84,6 +88,8 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
   })
 
   try {
+    // Before the node goes on the network: a copy of this folder may be running with the same identity.
+    identityLock = await lockIdentity(node.peerId, config.stateDir)
     await node.start()
     await writePidFile(files.pid)
     await ipc.listen()
@@ -91,6 +97,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await ipc.close().catch(() => {})
     await node.stop().catch(() => {})
     await removePidFile(files.pid)
+    await identityLock?.release()
     logFile.end()
     throw err instanceof ListenError ? withConfigAdvice(err, config.configPath) : err
   }

@@ -1,6 +1,7 @@
 import { mkdir, unlink } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { MovingAverage } from '@libp2p/utils'
+import { raceSignal } from 'race-signal'
 import { pieceCount } from '../../protocols/file/manifest.ts'
 import { Bitfield } from './bitfield.ts'
 import { DownloadAbortedError, DownloadWriteError } from './errors.ts'
@@ -13,7 +14,6 @@ import { PieceScheduler } from './piece-scheduler.ts'
 import { ProviderPool } from './provider-pool.ts'
 import { piecesBytes, recordPieces } from './records.ts'
 import { publishedPath } from './recovery.ts'
-import { untilAborted } from '../timing.ts'
 import type { Budget } from './budget.ts'
 import type { DownloadRecord, DownloadRecords } from './records.ts'
 import type { DownloadFigures, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadTunables } from './types.ts'
@@ -80,7 +80,7 @@ export class DownloadJob {
       this.#listeners.add(onProgress)
     }
     try {
-      return signal == null ? await this.result : await untilAborted(this.result, signal)
+      return signal == null ? await this.result : await raceSignal(this.result, signal)
     } catch (err) {
       if (signal?.aborted === true && --this.#participants === 0) {
         this.abort()

@@ -76,7 +76,7 @@ export class ConnectionReversal {
         void this.closeWhenIdle(relayed)
       }
     } catch (err: any) {
-      this.log('dialling %s back failed: %s', id, err.message)
+      this.log('dialling %s back failed - %e', id, err)
     } finally {
       this.dialling.delete(id)
     }
