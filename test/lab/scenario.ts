@@ -233,7 +233,8 @@ export async function runScenario (ns: Namespaces, sizes: LabSizes, onCheck: (ch
         nodes.relay.kill()
         await sleep(2_000)
         await nodes.relay.start(ns)
-        await eventually(async () => (await nodes.b1.cli(['status'])).relayAddresses.length > 0, { timeoutMs: 60_000, what: 'B to reserve again on the restarted relay' })
+        // B redials its contact with a back-off that doubles to 60 s, then reserves within 5 s
+        await eventually(async () => (await nodes.b1.cli(['status'])).relayAddresses.length > 0, { timeoutMs: 150_000, what: 'B to reserve again on the restarted relay' })
         const code = await Promise.race([ended, sleep(5_000, -1)])
         let path: string
         if (code === 0) {
