@@ -89,6 +89,7 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
     connectionEncrypters: [tls(), noise()],
     streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection, streamOptions: { maxStreamWindowSize: reach.maxStreamWindowSize } })],
     connectionManager: connectionManagerLimits(limits),
+    connectionMonitor: reach.connectionMonitor,
     connectionGater: guard.connectionGater,
     services: {
       identify: identify(),

@@ -15,14 +15,15 @@ const peers: CommandModule<GlobalOptions, GlobalOptions> = {
   handler: async (argv) => {
     const list = await callDaemon<PeerInfo[]>(argv, 'peers')
     if (argv.json === true) {
-      printJson(list.map(p => ({ peerId: p.peerId, addresses: p.addresses, connected: p.connected, contact: p.contact, connectedSince: p.connectedSince ?? null })))
+      printJson(list.map(p => ({ peerId: p.peerId, addresses: p.addresses, connected: p.connected, contact: p.contact, connectedSince: p.connectedSince ?? null, connection: p.connection, source: p.source })))
       return
     }
-    printTable(['PEER ID', 'STATE', 'SINCE', 'CONTACT', 'ADDRESSES'], list.map(p => [
+    printTable(['PEER ID', 'STATE', 'SINCE', 'CONTACT', 'SOURCE', 'ADDRESSES'], list.map(p => [
       shortPeerId(p.peerId),
-      p.connected ? style.green('connected') : style.dim('down'),
+      p.connection === 'relayed' ? style.green('relayed') : p.connected ? style.green('connected') : style.dim('down'),
       p.connectedSince == null ? '-' : new Date(p.connectedSince).toLocaleTimeString(),
       p.contact ? 'yes' : 'no',
+      p.source,
       p.addresses.join(' ')
     ]), 'No peers yet: add one with `peerit connect <host:port>`.')
     if (list.some(p => p.peerId != null)) {

@@ -1,5 +1,6 @@
 import { callDaemon } from '../context.ts'
 import { EXIT_CODES, formatDuration, printJson, printLines, style } from '../output.ts'
+import { reachabilitySentence } from '../reachability.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { NodeStatus } from '../../src/peer-node.ts'
 import type { Argv } from 'yargs'
@@ -37,6 +38,7 @@ export async function handler (argv: GlobalOptions): Promise<void> {
     `PeerIT ${status.version} is ${style.green('running')} (pid ${status.pid}, up ${formatDuration(status.uptimeSeconds)})`,
     `peer id          ${status.peerId}`,
     ...status.addresses.map((a, i) => `${i === 0 ? 'listening on    ' : '                '} ${a}`),
+    `reachable        ${reachabilitySentence(status)}`,
     `connected peers  ${status.connectedPeers}`,
     `contacts         ${status.contacts}`,
     `shared files     ${status.sharedFiles}`,

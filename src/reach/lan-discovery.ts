@@ -6,7 +6,7 @@
  */
 import { networkInterfaces } from 'node:os'
 import { isLoopback, tryGetNetConfig } from '@libp2p/utils'
-import { TCP } from '@multiformats/multiaddr-matcher'
+import { Circuit, TCP } from '@multiformats/multiaddr-matcher'
 import { P2P_CODE } from '../contacts.ts'
 import type { ComponentLogger, Logger, PeerDiscovery, PeerId, PeerInfo } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
@@ -96,13 +96,16 @@ export class LanDiscovery {
 }
 
 /**
- * The addresses of an announcement worth dialling: TCP on an IP, without a
- * peer id of their own; loopback ones only when another of them is one of
- * `local` (this host's interface addresses).
+ * The addresses of an announcement worth dialling, without their `/p2p/…`:
+ * TCP on an IP, never a relay's circuit address; loopback ones only when
+ * another of them is one of `local` (this host's interface addresses).
  */
 export function usableAddresses (announced: Multiaddr[], local: Set<string>): Multiaddr[] {
   const tcp = announced.slice(0, 64).flatMap(address => {
     try {
+      if (Circuit.matches(address)) {
+        return []
+      }
       const bare = address.decapsulateCode(P2P_CODE)
       const config = tryGetNetConfig(bare)
       return TCP.exactMatch(bare) && (config?.type === 'ip4' || config?.type === 'ip6') ? [{ address: bare, host: config.host }] : []

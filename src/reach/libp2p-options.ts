@@ -50,17 +50,22 @@ export interface ReachLibp2pOptions {
   transports: Array<(components: any) => Transport>
   services: Record<string, (components: any) => unknown>
   appendAnnounce: string[]
-  /** Set on a relay: a yamux receive window that a stream paused by the relay caps cannot overflow. */
+  /** Set on a relay with byte caps: the yamux receive window (see METERED_STREAM_WINDOW). */
   maxStreamWindowSize?: number
+  /** libp2p's connection monitor options (see {@link reachLibp2pOptions}). */
+  connectionMonitor: { abortConnectionOnPingFailure: boolean }
   /** Why a part is off, for the log. */
   notes: string[]
 }
 
 /**
- * A relay pauses streams to meter them; a paused stream's buffer is reset past
- * 4 MiB (libp2p's default), so a relay's streams may not have more in flight.
+ * A relay with byte caps pauses streams to meter them. A paused stream's
+ * buffer is reset past 4 MiB, and on resume everything buffered goes out at
+ * once, so the yamux receive window bounds both the risk and how far a burst
+ * can overshoot the rate: 1 MiB keeps both small and still fills a 20 MiB/s
+ * path at 50 ms round trips for the relay's own transfers.
  */
-const RELAY_STREAM_WINDOW = 4 * 1024 * 1024
+const METERED_STREAM_WINDOW = 1024 * 1024
 
 /** Builds the reachability parts for a node listening on `listen`. */
 export function reachLibp2pOptions (reach: ReachOptions, limits: PeerLimits, listen: string[], onNotice?: (message: string) => void): ReachLibp2pOptions {
@@ -96,7 +101,11 @@ export function reachLibp2pOptions (reach: ReachOptions, limits: PeerLimits, lis
     transports: [circuitRelayTransport()],
     services,
     appendAnnounce: reach.announce,
-    maxStreamWindowSize: reach.relayServer ? RELAY_STREAM_WINDOW : undefined,
+    // A connection carrying a relayed (or any bulk) transfer answers pings late: measured here,
+    // libp2p's monitor then aborted a healthy relay connection mid-transfer. A dead peer still
+    // shows as a TCP error, a yamux keep-alive failure or a protocol's own idle timeout.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
+    maxStreamWindowSize: reach.relayServer && (limits.relayBytesPerSecond > 0 || limits.relayBytesPerSecondPerPeer > 0) ? METERED_STREAM_WINDOW : undefined,
     notes
   }
 }

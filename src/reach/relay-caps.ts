@@ -80,6 +80,7 @@ export class RelayCaps {
    */
   meter (stream: Stream, peers: string[]): void {
     let timer: ReturnType<typeof setTimeout> | undefined
+    let holding = false
     const onMessage = (event: { data: { byteLength: number } }): void => {
       const bytes = event.data.byteLength
       this.relayedBytes += bytes
@@ -87,14 +88,23 @@ export class RelayCaps {
       for (const peer of peers) {
         waitMs = Math.max(waitMs, this.peers.get(peer)?.rate?.book(bytes) ?? 0)
       }
-      if (waitMs > 0 && timer == null && stream.readStatus === 'readable') {
-        stream.pause()
-        timer = setTimeout(() => {
-          timer = undefined
-          if (stream.readStatus === 'paused') {
-            stream.resume()
+      if (waitMs > 0 && !holding) {
+        holding = true
+        // Pause after this dispatch has returned: when it came from resume(), resume()
+        // goes on to send a window update, which would undo a pause made in here.
+        queueMicrotask(() => {
+          if (stream.readStatus !== 'readable') {
+            holding = false
+            return
           }
-        }, Math.ceil(waitMs))
+          stream.pause()
+          timer = setTimeout(() => {
+            holding = false
+            if (stream.readStatus === 'paused') {
+              stream.resume()
+            }
+          }, Math.ceil(waitMs))
+        })
       }
     }
     stream.addEventListener('message', onMessage)

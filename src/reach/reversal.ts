@@ -1,16 +1,18 @@
 /**
- * Connection reversal: when a peer reaches this node through a relay and that
- * peer has a public address (src/public-networks.ts), this node dials it back
- * directly and closes the relayed connection, so the transfer runs on a
- * direct connection. DCUtR's first step does the same, but only for addresses
+ * Connection reversal: when this node is connected to a peer through a relay
+ * and that peer has a public address (src/public-networks.ts), this node dials
+ * it directly — for a NAT'd provider and a public downloader, the provider
+ * dials back — and closes the relayed connection once no transfer is on it,
+ * so transfers run on the direct connection. DCUtR's first step does the same, but only for addresses
  * libp2p calls public; campus and VPN networks are "private" to it. Hole
  * punching between two NAT'd Node peers does not work (js-libp2p#2620), so a
  * relayed connection between two private peers stays relayed.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Circuit, TCP } from '@multiformats/multiaddr-matcher'
 import { P2P_CODE } from '../contacts.ts'
 import type { PublicNetworks } from '../public-networks.ts'
-import type { ComponentLogger, IdentifyResult, Logger, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, Connection, IdentifyResult, Logger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -28,6 +30,11 @@ export interface ConnectionReversalInit {
 
 /** A dial back gets this long; a public address that does not answer by then is not worth waiting on. */
 const DIAL_BACK_TIMEOUT_MS = 10_000
+/** How often a relayed connection is looked at for transfers still on it, and for how long at most. */
+const IDLE_CHECK_MS = 1_000
+const IDLE_CLOSE_MAX_WAIT_MS = 30 * 60_000
+/** Streams libp2p keeps open on its own: they do not make a connection busy. */
+const BACKGROUND_PROTOCOLS = new Set(['/ipfs/id/1.0.0', '/ipfs/id/push/1.0.0', '/ipfs/ping/1.0.0', '/libp2p/dcutr'])
 
 /** Dials back peers that reached this node through a relay, when they are publicly reachable. */
 export class ConnectionReversal {
@@ -62,15 +69,27 @@ export class ConnectionReversal {
     try {
       const withPeer = addresses.map(address => address.decapsulateCode(P2P_CODE).encapsulate(`/p2p/${id}`))
       const connection = await this.components.connectionManager.openConnection(withPeer, { force: true, signal: AbortSignal.timeout(DIAL_BACK_TIMEOUT_MS) })
-      this.init.onNotice(`reversal: ${id} reached this node through a relay; dialled it back directly at ${connection.remoteAddr.decapsulateCode(P2P_CODE).toString()}`)
-      // Closing the relayed connection moves every new stream onto the direct one.
-      await Promise.all(this.components.connectionManager.getConnections(peer)
-        .filter(relayed => Circuit.matches(relayed.remoteAddr))
-        .map(async relayed => relayed.close().catch((err: Error) => { relayed.abort(err) })))
+      this.init.onNotice(`reversal: ${id} is connected through a relay; dialled it directly at ${connection.remoteAddr.decapsulateCode(P2P_CODE).toString()}`)
+      // New streams prefer the direct connection (libp2p picks direct ones first); the
+      // relayed one is closed once the transfers already on it are done, never under them.
+      for (const relayed of this.components.connectionManager.getConnections(peer).filter(c => Circuit.matches(c.remoteAddr))) {
+        void this.closeWhenIdle(relayed)
+      }
     } catch (err: any) {
       this.log('dialling %s back failed - %e', id, err)
     } finally {
       this.dialling.delete(id)
+    }
+  }
+
+  private async closeWhenIdle (relayed: Connection): Promise<void> {
+    const deadline = Date.now() + IDLE_CLOSE_MAX_WAIT_MS
+    while (relayed.status === 'open' && Date.now() < deadline) {
+      if (relayed.streams.every(stream => BACKGROUND_PROTOCOLS.has(stream.protocol ?? ''))) {
+        await relayed.close().catch((err: Error) => { relayed.abort(err) })
+        return
+      }
+      await sleep(IDLE_CHECK_MS)
     }
   }
 
