@@ -40,6 +40,10 @@ export interface PeerConfig {
   stateDir: string
   /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
   limits: PeerConfigLimits
+  /** `web_ui`: serve the web UI on 127.0.0.1, default true. */
+  webUi: boolean
+  /** `web_ui_port`: its TCP port; 0 (default) picks a free one, kept across restarts while it stays free. */
+  webUiPort: number
 }
 
 /** The stable codes of {@link ConfigError}. */
@@ -137,6 +141,16 @@ const keyRules = {
     fallback: 24,
     expected: 'a number of hours from 0.01 to 8760',
     parse: (value: unknown) => typeof value === 'number' && value >= 0.01 && value <= 8760 ? value : undefined
+  },
+  web_ui: {
+    fallback: true,
+    expected: 'true or false',
+    parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
+  },
+  web_ui_port: {
+    fallback: 0,
+    expected: 'an integer from 0 to 65535 (0 picks a free port)',
+    parse: (value: unknown) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? value as number : undefined
   }
 } satisfies Record<string, KeyRule<unknown>>
 
@@ -203,7 +217,9 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     watch: values.watch,
     providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
-    limits
+    limits,
+    webUi: values.web_ui,
+    webUiPort: values.web_ui_port
   }
   if (config.peers.length === 2 && sameAddress(config.peers[0].multiaddr, config.peers[1].multiaddr)) {
     warnings.push(`primary_peer_url and secondary_peer_url in ${configPath} are the same address`)
@@ -236,7 +252,9 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
     primary_peer_url: peers[0] ?? keyRules.primary_peer_url.fallback,
     secondary_peer_url: peers[1] ?? keyRules.secondary_peer_url.fallback,
     watch: options.watch ?? keyRules.watch.fallback,
-    provider_max_age_hours: keyRules.provider_max_age_hours.fallback
+    provider_max_age_hours: keyRules.provider_max_age_hours.fallback,
+    web_ui: keyRules.web_ui.fallback,
+    web_ui_port: keyRules.web_ui_port.fallback
   }
   // The same checks as loading, so `init` never writes a file that `start` rejects.
   validate(raw, configPath)

@@ -63,7 +63,9 @@ describe('loadConfig', () => {
       watch: false,
       providerMaxAgeMs: 24 * 3_600_000,
       stateDir: join(folder, '.peerit'),
-      limits: {}
+      limits: {},
+      webUi: true,
+      webUiPort: 0
     })
   })
 
@@ -210,7 +212,10 @@ describe('loadConfig', () => {
     ['primary_peer_url', 4002, 'host:port, a multiaddr'],
     ['secondary_peer_url', true, 'host:port, a multiaddr'],
     ['watch', 'yes', 'true or false'],
-    ['watch', 1, 'true or false']
+    ['watch', 1, 'true or false'],
+    ['web_ui', 'no', 'true or false'],
+    ['web_ui_port', 65536, 'an integer from 0 to 65535'],
+    ['web_ui_port', '8080', 'an integer from 0 to 65535']
   ]
   for (const [key, value, expected] of wrongValues) {
     it(`rejects ${key} = ${JSON.stringify(value)}, naming the key`, async () => {
@@ -296,7 +301,9 @@ describe('writeInitialConfig', () => {
       primary_peer_url: '',
       secondary_peer_url: '',
       watch: false,
-      provider_max_age_hours: 24
+      provider_max_age_hours: 24,
+      web_ui: true,
+      web_ui_port: 0
     }
     assert.deepEqual(result, { path, raw: expected })
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), expected)
@@ -317,7 +324,9 @@ describe('writeInitialConfig', () => {
       primary_peer_url: 'localhost:4002',
       secondary_peer_url: '/ip4/127.0.0.1/tcp/4003',
       watch: true,
-      provider_max_age_hours: 24
+      provider_max_age_hours: 24,
+      web_ui: true,
+      web_ui_port: 0
     })
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), raw)
   })

@@ -13,9 +13,10 @@ import * as start from './start.ts'
 import * as status from './status.ts'
 import * as stop from './stop.ts'
 import * as sync from './sync.ts'
+import * as ui from './ui.ts'
 import type { CommandModule } from 'yargs'
 
 /** Every `peerit` command, in the order `--help` lists them. */
 export const commands = [
-  init, start, daemon, stop, status, connect, disconnect, list, sync, share, fetch, search, download, downloads, demo
+  init, start, daemon, stop, status, connect, disconnect, list, sync, share, fetch, search, download, downloads, ui, demo
 ] as unknown as Array<CommandModule<any, any>>

@@ -1,12 +1,12 @@
 import { callDaemon } from '../context.ts'
 import { formatBytes, printJson, printTable, shortPeerId, style } from '../output.ts'
 import { printDiscoveredFiles } from '../print-files.ts'
+import { peersJson, sharedJson } from '../../src/daemon/json-views.ts'
 import type { GlobalOptions } from '../context.ts'
+import type { SharedFileRow } from '../../src/daemon/json-views.ts'
 import type { DiscoveredFile } from '../../src/discovered-files.ts'
 import type { PeerInfo } from '../../src/peer-node.ts'
 import type { Argv, CommandModule } from 'yargs'
-
-interface SharedRow { id: string, name: string, size: number, type: string, path: string }
 
 const peers: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'peers',
@@ -14,7 +14,7 @@ const peers: CommandModule<GlobalOptions, GlobalOptions> = {
   handler: async (argv) => {
     const list = await callDaemon<PeerInfo[]>(argv, 'peers')
     if (argv.json === true) {
-      printJson(list.map(p => ({ peerId: p.peerId, addresses: p.addresses, connected: p.connected, contact: p.contact, connectedSince: p.connectedSince ?? null })))
+      printJson(peersJson(list))
       return
     }
     printTable(['PEER ID', 'STATE', 'SINCE', 'CONTACT', 'ADDRESSES'], list.map(p => [
@@ -41,9 +41,9 @@ const shared: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'shared',
   describe: 'Files this node shares (its shared index)',
   handler: async (argv) => {
-    const list = await callDaemon<SharedRow[]>(argv, 'sharedFiles')
+    const list = await callDaemon<SharedFileRow[]>(argv, 'sharedFiles')
     if (argv.json === true) {
-      printJson(list.map(f => ({ id: f.id, name: f.name, size: f.size, type: f.type })))
+      printJson(sharedJson(list))
       return
     }
     printTable(['ID', 'SIZE', 'TYPE', 'PATH'], list.map(f => [f.id.slice(0, 12), formatBytes(f.size), f.type, f.path]),

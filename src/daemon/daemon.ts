@@ -5,6 +5,8 @@ import { AlreadyRunningError } from '../errors.ts'
 import { IpcServer } from '../ipc/server.ts'
 import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
+import { uiRpcMethods } from '../ui/rpc.ts'
+import { UiServer } from '../ui/server.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
 import { stateFiles } from './state-files.ts'
@@ -65,6 +67,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     stopping ??= (async () => {
       log('stopping')
       await ipc.close().catch(() => {})
+      await ui?.close().catch(() => {})
       await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
       await removePidFile(files.pid)
       log('stopped')
@@ -73,9 +76,13 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     })()
     return stopping
   }
+  const methods = rpcMethods(node, { pid: process.pid, requestStop: () => { void stop() } })
+  const ui = config.webUi
+    ? new UiServer({ port: config.webUiPort, tokenPath: files.uiToken, portPath: files.uiPort, sharedDir: config.sharedDir, methods, events: node, logger: defaultLogger() })
+    : undefined
   const ipc = new IpcServer({
     socketPath: files.socket,
-    methods: rpcMethods(node, { pid: process.pid, requestStop: () => { void stop() } }),
+    methods: { ...methods, ...uiRpcMethods(ui) },
     logger: defaultLogger()
   })
 
@@ -83,7 +90,9 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await node.start()
     await writePidFile(files.pid)
     await ipc.listen()
+    await ui?.listen()
   } catch (err) {
+    await ui?.close().catch(() => {})
     await ipc.close().catch(() => {})
     await node.stop().catch(() => {})
     await removePidFile(files.pid)
@@ -95,6 +104,9 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
 
   const status = node.status()
   log(`started ${status.peerId} (pid ${process.pid}) listening on ${status.addresses.join(' ')}`)
+  if (ui != null) {
+    log(`web UI on http://127.0.0.1:${ui.port}/ (log in with \`peerit ui\`)`)
+  }
   node.addEventListener('peer:connected', (event) => { log(`peer connected ${event.detail.peerId}`) })
   node.addEventListener('peer:disconnected', (event) => { log(`peer disconnected ${event.detail.peerId}`) })
   tellParent({ type: 'ready', peerId: status.peerId, addresses: status.addresses, pid: process.pid, warnings })

@@ -1,0 +1,258 @@
+import { get, post } from './api.js'
+import { button, cell, formatBytes, formatDuration, formatRate } from './format.js'
+
+// Statuses that end a download: its row moves to the history table.
+const FINISHED = new Set(['completed', 'cancelled', 'failed'])
+const PAUSABLE = new Set(['queued', 'active'])
+const RESUMABLE = new Set(['paused', 'interrupted', 'failed'])
+
+/**
+ * The downloads tables. Each download has one row, built once and then
+ * updated in place: an update marks the row dirty and the next animation
+ * frame rewrites only the cells of dirty rows, so hundreds of downloads with
+ * progress arriving several times a second cost a few text writes per frame.
+ */
+export class DownloadsView {
+  constructor (root, { onChange } = {}) {
+    this.activeBody = root.querySelector('#active-downloads tbody')
+    this.historyBody = root.querySelector('#download-history tbody')
+    this.summary = root.querySelector('#downloads-summary')
+    this.rows = new Map()
+    this.dirty = new Set()
+    this.frame = 0
+    this.onChange = onChange
+    this.lastSummary = ''
+    this.activeBody.addEventListener('click', (event) => { void this.onClick(event) })
+    root.querySelector('#clear-history').addEventListener('click', () => { void this.clearHistory() })
+  }
+
+  /** Fetches the whole list (at start and whenever the event stream reconnects). */
+  async refresh () {
+    this.replaceAll(await get('downloads'))
+  }
+
+  /** Shows exactly `list` (newest first), reusing the rows it already has. */
+  replaceAll (list) {
+    const seen = new Set()
+    for (const entry of list) {
+      seen.add(entry.contentId)
+      this.upsert(entry)
+    }
+    for (const contentId of [...this.rows.keys()]) {
+      if (!seen.has(contentId)) {
+        this.rows.get(contentId).tr.remove()
+        this.rows.delete(contentId)
+      }
+    }
+    // Newest first: place rows in list order; appendChild of a present node only moves it.
+    for (const entry of list) {
+      const row = this.rows.get(entry.contentId)
+      this.bodyFor(row.entry).appendChild(row.tr)
+    }
+    this.schedule()
+  }
+
+  /** A `download:status` event, or a `pause`/`resume`/`cancel` answer: the entry's new state. */
+  upsert (entry) {
+    let row = this.rows.get(entry.contentId)
+    if (row == null) {
+      row = this.createRow(entry)
+      this.rows.set(entry.contentId, row)
+      this.bodyFor(entry).prepend(row.tr)
+    } else {
+      const wasFinished = FINISHED.has(row.entry.status)
+      row.entry = { ...row.entry, ...entry }
+      if (wasFinished !== FINISHED.has(row.entry.status)) {
+        this.bodyFor(row.entry).prepend(row.tr)
+        row.kind = undefined
+      }
+    }
+    this.markDirty(entry.contentId)
+  }
+
+  /** A `download:progress` event: figures only; unknown downloads are fetched. */
+  progress (p) {
+    const row = this.rows.get(p.contentId)
+    if (row == null) {
+      void this.refresh()
+      return
+    }
+    const entry = row.entry
+    entry.size = p.size
+    entry.received = p.received
+    entry.bytesPerSecond = p.bytesPerSecond
+    entry.providers = Array.isArray(p.peers) ? p.peers.length : entry.providers
+    if (entry.status === 'queued' && p.received > 0) {
+      entry.status = 'active'
+    }
+    this.markDirty(p.contentId)
+  }
+
+  /** The total download rate of the running downloads. */
+  totalRate () {
+    let total = 0
+    for (const { entry } of this.rows.values()) {
+      if (entry.status === 'active') {
+        total += entry.bytesPerSecond ?? 0
+      }
+    }
+    return total
+  }
+
+  /** Whether any download is still moving (the page then re-reads the list now and then). */
+  hasRunning () {
+    for (const { entry } of this.rows.values()) {
+      if (entry.status === 'active' || entry.status === 'queued') {
+        return true
+      }
+    }
+    return false
+  }
+
+  bodyFor (entry) {
+    return FINISHED.has(entry.status) ? this.historyBody : this.activeBody
+  }
+
+  markDirty (contentId) {
+    this.dirty.add(contentId)
+    this.schedule()
+  }
+
+  schedule () {
+    if (this.frame === 0) {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0
+        this.render()
+      })
+    }
+  }
+
+  createRow (entry) {
+    const tr = document.createElement('tr')
+    tr.dataset.contentId = entry.contentId
+    return { entry: { ...entry }, tr, kind: undefined, cells: undefined }
+  }
+
+  /** Builds the row's cells for its table (active or history); later renders only write text. */
+  build (row) {
+    const tr = row.tr
+    tr.replaceChildren()
+    const name = cell(row.entry.name, 'name')
+    if (FINISHED.has(row.entry.status)) {
+      const size = cell('', 'num')
+      const status = cell('')
+      const where = cell('', 'muted')
+      tr.append(name, size, status, where)
+      row.cells = { name, size, status, where }
+      row.kind = 'history'
+      return
+    }
+    const bar = document.createElement('progress')
+    bar.max = 1000
+    bar.setAttribute('aria-label', `Progress of ${row.entry.name}`)
+    const percent = document.createElement('span')
+    percent.className = 'percent'
+    const progressCell = document.createElement('td')
+    progressCell.append(bar, percent)
+    const rate = cell('', 'num')
+    const eta = cell('', 'num')
+    const peers = cell('', 'num')
+    const status = cell('')
+    const actions = document.createElement('td')
+    actions.className = 'actions'
+    const pause = button('Pause', { action: 'pause' }, 'secondary small')
+    const resume = button('Resume', { action: 'resume' }, 'secondary small')
+    const cancel = button('Cancel', { action: 'cancel' }, 'secondary small')
+    for (const b of [pause, resume, cancel]) {
+      b.setAttribute('aria-label', `${b.textContent} ${row.entry.name}`)
+    }
+    actions.append(pause, resume, cancel)
+    tr.append(name, progressCell, rate, eta, peers, status, actions)
+    row.cells = { name, bar, percent, rate, eta, peers, status, pause, resume, cancel }
+    row.kind = 'active'
+  }
+
+  render () {
+    for (const contentId of this.dirty) {
+      const row = this.rows.get(contentId)
+      if (row == null) {
+        continue
+      }
+      const wanted = FINISHED.has(row.entry.status) ? 'history' : 'active'
+      if (row.kind !== wanted) {
+        this.build(row)
+      }
+      this.renderRow(row)
+    }
+    this.dirty.clear()
+    this.renderSummary()
+    this.onChange?.()
+  }
+
+  renderRow (row) {
+    const { entry, cells } = row
+    setText(cells.status, entry.status)
+    cells.status.className = `status-${entry.status}`
+    if (row.kind === 'history') {
+      setText(cells.size, formatBytes(entry.size ?? 0))
+      setText(cells.where, entry.path ?? entry.error ?? '')
+      return
+    }
+    const fraction = entry.size > 0 ? entry.received / entry.size : (entry.status === 'completed' ? 1 : 0)
+    const permille = Math.floor(fraction * 1000)
+    if (cells.bar.value !== permille) {
+      cells.bar.value = permille
+    }
+    setText(cells.percent, `${Math.floor(fraction * 100)} %`)
+    const running = entry.status === 'active'
+    setText(cells.rate, running ? formatRate(entry.bytesPerSecond) : '–')
+    const remaining = (entry.size ?? 0) - (entry.received ?? 0)
+    setText(cells.eta, running && entry.bytesPerSecond > 0 ? formatDuration(remaining / entry.bytesPerSecond) : '–')
+    setText(cells.peers, String(running ? (entry.providers ?? 0) : 0))
+    cells.pause.disabled = !PAUSABLE.has(entry.status)
+    cells.resume.disabled = !RESUMABLE.has(entry.status)
+  }
+
+  renderSummary () {
+    const counts = {}
+    for (const { entry } of this.rows.values()) {
+      counts[entry.status] = (counts[entry.status] ?? 0) + 1
+    }
+    const order = ['active', 'queued', 'paused', 'interrupted', 'failed', 'completed', 'cancelled']
+    const parts = order.filter(s => counts[s] > 0).map(s => `${counts[s]} ${s}`)
+    // Only a change of counts is announced: a live region that spoke every progress tick would be noise.
+    const text = parts.length === 0 ? 'No downloads yet.' : `Downloads: ${parts.join(', ')}.`
+    if (text !== this.lastSummary) {
+      this.summary.textContent = text
+      this.lastSummary = text
+    }
+  }
+
+  async onClick (event) {
+    const action = event.target.closest('button')?.dataset.action
+    const tr = event.target.closest('tr')
+    if (action == null || tr == null) {
+      return
+    }
+    const contentId = tr.dataset.contentId
+    try {
+      const changed = await post(action, { targets: [contentId] })
+      for (const entry of changed) {
+        this.upsert(entry)
+      }
+    } catch (err) {
+      this.summary.textContent = `Could not ${action} ${this.rows.get(contentId)?.entry.name ?? contentId}: ${err.message}`
+      this.lastSummary = ''
+    }
+  }
+
+  async clearHistory () {
+    this.replaceAll(await post('downloads', { clear: true }))
+  }
+}
+
+function setText (node, text) {
+  if (node.textContent !== text) {
+    node.textContent = text
+  }
+}
