@@ -172,6 +172,11 @@ interface LimitRule {
   zero?: string
 }
 
+/** The smallest byte rate a rate limit may be (besides 0, unlimited): below 16 KiB/s a 1 MiB piece takes over a minute and clients give up on it. */
+export const MIN_RATE_LIMIT = 16_384
+/** The largest byte rate a rate limit may be (1 TiB/s). */
+export const MAX_RATE_LIMIT = 2 ** 40
+
 // Bounds keep a typo (or a unit mix-up) from switching a defence off or the node from working at all.
 const limitRules = {
   max_connections: { field: 'maxConnections', min: 1, max: 100_000 },
@@ -186,9 +191,9 @@ const limitRules = {
   file_requests_per_minute: { field: 'fileRequestsPerMinute', min: 6, max: 10_000_000, zero: 'no limit' },
   max_concurrent_file_requests_per_peer: { field: 'maxConcurrentFileRequestsPerPeer', min: 1, max: 10_000 },
   max_concurrent_file_requests: { field: 'maxConcurrentFileRequests', min: 1, max: 100_000 },
-  // below 16 KiB/s a 1 MiB piece takes over a minute and clients give up on it
-  upload_bytes_per_second: { field: 'uploadBytesPerSecond', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
-  upload_bytes_per_second_per_peer: { field: 'uploadBytesPerSecondPerPeer', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
+  upload_bytes_per_second: { field: 'uploadBytesPerSecond', min: MIN_RATE_LIMIT, max: MAX_RATE_LIMIT, zero: 'unlimited' },
+  upload_bytes_per_second_per_peer: { field: 'uploadBytesPerSecondPerPeer', min: MIN_RATE_LIMIT, max: MAX_RATE_LIMIT, zero: 'unlimited' },
+  download_bytes_per_second: { field: 'downloadBytesPerSecond', min: MIN_RATE_LIMIT, max: MAX_RATE_LIMIT, zero: 'unlimited' },
   strikes_before_ban: { field: 'strikesBeforeBan', min: 1, max: 1_000_000, zero: 'never ban' },
   strike_window_seconds: { field: 'strikeWindowSeconds', min: 1, max: 86_400 },
   ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 }

@@ -11,7 +11,8 @@
  */
 export { createPeerNode } from './peer-node.ts'
 export type {
-  PeerNode, PeerNodeOptions, PeerNodeEvents, PeerInfo, NodeStatus, NodeFetchOptions, NodeDownloadOptions, NodeDownloadResult
+  PeerNode, PeerNodeOptions, PeerNodeEvents, PeerInfo, NodeStatus, NodeFetchOptions, NodeDownloadOptions, NodeDownloadResult,
+  TransferLimits
 } from './peer-node.ts'
 export {
   PeeritError, NotRunningError, AlreadyRunningError, ListenError, DialError, UnknownPeerError, FileNotFoundError,
@@ -26,8 +27,11 @@ export type { SyncResult, SharedFile } from './shared-index.ts'
 export type { DiscoveredFile, Provider } from './discovered-files.ts'
 export type { SearchQuery, FileKind } from './search/index.ts'
 export { FILE_KINDS, fileKindOf, InvalidTypeFilterError } from './search/index.ts'
-export type { DownloadProgress, DownloadResult, DownloadState } from './downloads/index.ts'
-export { NoProvidersError, DiskFullError, DownloadAbortedError } from './downloads/index.ts'
+export type { DownloadProgress, DownloadResult, DownloadState, DownloadEntry, DownloadStatus, DownloadChange, DownloadSelector } from './downloads/index.ts'
+export {
+  NoProvidersError, DiskFullError, DownloadAbortedError, DownloadPausedError, DownloadCancelledError, DownloadNotFoundError,
+  AmbiguousDownloadError
+} from './downloads/index.ts'
 export { peeritFetch, PROTOCOL as FETCH_PROTOCOL } from '../protocols/fetch/index.ts'
 export type { PeeritFetch, PeeritFetchInit, FetchQuery, FetchResult, ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
 export { peeritFile, PROTOCOL as FILE_PROTOCOL, hashFile } from '../protocols/file/index.ts'

@@ -34,6 +34,8 @@ export interface PeerLimits {
   uploadBytesPerSecond: number
   /** Upload bytes per second to one peer; 0 = unlimited. */
   uploadBytesPerSecondPerPeer: number
+  /** Download bytes per second, all downloads together: piece requests are paced to it; 0 = unlimited. */
+  downloadBytesPerSecond: number
   /** Violations within `strikeWindowSeconds` that get a peer banned; 0 = never ban. */
   strikesBeforeBan: number
   /** How far back strikes count. */
@@ -56,6 +58,7 @@ export const DEFAULT_LIMITS: Readonly<PeerLimits> = Object.freeze({
   maxConcurrentFileRequests: 64,
   uploadBytesPerSecond: 0,
   uploadBytesPerSecondPerPeer: 0,
+  downloadBytesPerSecond: 0,
   strikesBeforeBan: 20,
   strikeWindowSeconds: 60,
   banSeconds: 600

@@ -1,7 +1,7 @@
 import type { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
 import type { DiscoveredFile } from './discovered-files.ts'
-import type { DownloadProgress, DownloadResult, DownloadState, ResumeOutcome } from './downloads/index.ts'
+import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadResult, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { PeerLimits } from './limits.ts'
 import type { SearchQuery } from './search/index.ts'
@@ -86,6 +86,16 @@ export interface PeerNodeEvents {
   'peer:disconnected': CustomEvent<{ peerId: string }>
   'file:discovered': CustomEvent<{ fetchId: string, files: number, peersReached: number }>
   'download:progress': CustomEvent<DownloadProgress>
+  /** A download's status changed (queued → active → paused → …). */
+  'download:status': CustomEvent<DownloadEntry>
+  /** A download completed: where it was saved and which peers supplied it. */
+  'download:finished': CustomEvent<DownloadResult>
+}
+
+/** The node's total transfer rates in bytes per second; 0 = unlimited. */
+export interface TransferLimits {
+  uploadBytesPerSecond: number
+  downloadBytesPerSecond: number
 }
 
 /**
@@ -117,6 +127,22 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   download (nameOrId: string, options?: NodeDownloadOptions): Promise<string>
   /** Like {@link download}, resolving with the whole result: name as saved, size, the peers that supplied pieces. */
   downloadFile (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
-  downloads (): Promise<DownloadState[]>
+  /** Queues a download that runs in the background; answers at once with its status. */
+  startDownload (nameOrId: string, options?: { from?: string[] }): Promise<DownloadChange>
+  /** Every download the node knows, newest first: running, paused, interrupted and failed ones, then the last 1,000 completed or cancelled. */
+  downloads (): Promise<DownloadEntry[]>
+  /** Drops the completed, cancelled and failed downloads from the list (a failed one's part file too); returns the rest. */
+  clearDownloads (): Promise<DownloadEntry[]>
+  /** Pauses downloads (names or content-id prefixes, or all): no more bytes are asked for, the part file and state stay. */
+  pause (selector: DownloadSelector): Promise<DownloadChange[]>
+  /** Resumes paused downloads; `all` also resumes interrupted and failed ones. */
+  resume (selector: DownloadSelector): Promise<DownloadChange[]>
+  /** Cancels downloads: the transfer stops, the part file and state are deleted. */
+  cancel (selector: DownloadSelector): Promise<DownloadChange[]>
+  /** The total upload and download rates. */
+  limits (): TransferLimits
+  /** Changes the total rates at once (undefined = unchanged, 0 = unlimited); returns them. */
+  setLimits (limits: Partial<TransferLimits>): TransferLimits
+  /** Resumes every stored download that is not paused and waits for them (what `start()` does in the background). */
   resumeDownloads (options?: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void }): Promise<ResumeOutcome>
 }

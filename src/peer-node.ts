@@ -18,14 +18,14 @@ import { SharedIndex } from './shared-index.ts'
 import { Store } from './store.ts'
 import { PEERIT_VERSION } from './version.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
-import type { DownloadProgress, DownloadState, ResumeOutcome } from './downloads/index.ts'
+import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 import type {
-  NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions
+  NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions, TransferLimits
 } from './peer-node-types.ts'
 
 export type * from './peer-node-types.ts'
@@ -83,6 +83,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private startedAt = 0
   private ageOutTimer?: ReturnType<typeof setInterval>
   private discoveredOpening: Promise<void> = Promise.resolve()
+  private uploadBytesPerSecond: number
 
   constructor (options: PeerNodeOptions, parts: NodeParts) {
     super()
@@ -103,8 +104,12 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       section: parts.store.section('downloads'),
       downloadDir: options.downloadDir,
       providers: async (contentId, only) => this.providersOf(contentId, only),
-      logger: parts.logger
+      logger: parts.logger,
+      bytesPerSecond: options.limits?.downloadBytesPerSecond,
+      onStatus: (entry) => { this.safeDispatch('download:status', entry) },
+      onFinished: (result) => { this.safeDispatch('download:finished', result) }
     })
+    this.uploadBytesPerSecond = options.limits?.uploadBytesPerSecond ?? 0
     this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
     this.libp2p.addEventListener('peer:disconnect', (event) => { this.onPeerDisconnect(event.detail) })
   }
@@ -295,7 +300,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async downloadFile (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
-    const file = await this.resolveFileForDownload(nameOrId, options.from)
+    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, options.from)
     const shared = this.sharedIndex.get(file.id)
     if (shared != null) {
       return { contentId: file.id, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
@@ -309,12 +314,62 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     })
   }
 
-  async downloads (): Promise<DownloadState[]> {
+  async startDownload (nameOrId: string, options: { from?: string[] } = {}): Promise<DownloadChange> {
+    const file = await this.resolveFileForDownload(nameOrId, options.from)
+    const shared = this.sharedIndex.get(file.id)
+    if (shared != null) {
+      return { contentId: file.id, name: shared.name, status: 'completed' }
+    }
+    return this.downloadManager.start({ contentId: file.id, name: file.name, size: file.size, from: options.from })
+  }
+
+  async downloads (): Promise<DownloadEntry[]> {
     return this.downloadManager.list()
+  }
+
+  async clearDownloads (): Promise<DownloadEntry[]> {
+    return this.downloadManager.clear()
+  }
+
+  async pause (selector: DownloadSelector): Promise<DownloadChange[]> {
+    return this.downloadManager.pause(selector)
+  }
+
+  async resume (selector: DownloadSelector): Promise<DownloadChange[]> {
+    return this.downloadManager.resume(selector)
+  }
+
+  async cancel (selector: DownloadSelector): Promise<DownloadChange[]> {
+    return this.downloadManager.cancel(selector)
+  }
+
+  limits (): TransferLimits {
+    return { uploadBytesPerSecond: this.uploadBytesPerSecond, downloadBytesPerSecond: this.downloadManager.bytesPerSecond }
+  }
+
+  setLimits (limits: Partial<TransferLimits>): TransferLimits {
+    if (limits.uploadBytesPerSecond != null) {
+      this.libp2p.services.peeritFile.setUploadBytesPerSecond(limits.uploadBytesPerSecond)
+      this.uploadBytesPerSecond = limits.uploadBytesPerSecond
+    }
+    if (limits.downloadBytesPerSecond != null) {
+      this.downloadManager.setRate(limits.downloadBytesPerSecond)
+    }
+    this.log('limits now: upload %d B/s, download %d B/s (0 = unlimited)', this.uploadBytesPerSecond, this.downloadManager.bytesPerSecond)
+    return this.limits()
   }
 
   async resumeDownloads (options: { signal?: AbortSignal, onProgress?: (progress: DownloadProgress) => void } = {}): Promise<ResumeOutcome> {
     return this.downloadManager.resumeAll(options)
+  }
+
+  /** A download the manager holds (stopped or running), by its whole content id: it needs no discovered file. */
+  private async knownDownload (contentId: string): Promise<{ id: string, name: string, size: number } | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(contentId)) {
+      return undefined
+    }
+    const entry = (await this.downloadManager.list()).find(e => e.contentId === contentId && e.status !== 'completed' && e.status !== 'cancelled')
+    return entry == null ? undefined : { id: entry.contentId, name: entry.name, size: entry.size }
   }
 
   /**

@@ -1,6 +1,8 @@
-import { callDaemon, withDaemon } from '../context.ts'
+import { withDaemon } from '../context.ts'
 import { EXIT_CODES, formatBytes, printJson, printLines, style } from '../output.ts'
 import { DownloadBars } from '../progress.ts'
+import { downloadJson } from '../../src/daemon/json-views.ts'
+import type { CallOptions, IpcClient } from '../../src/ipc/client.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { DownloadProgressView } from '../progress.ts'
 import type { Argv } from 'yargs'
@@ -43,6 +45,22 @@ export function builder (y: Argv<GlobalOptions>): Argv<DownloadArgs> {
     .example('$0 download --resume', 'everything interrupted') as unknown as Argv<DownloadArgs>
 }
 
+/** Resumes every stopped download in the daemon, then follows each to its end. */
+async function resumeAll (client: IpcClient, options: CallOptions): Promise<{ completed: DownloadResultView[], failed: ResumeFailure[] }> {
+  const resumed = await client.call<Array<{ contentId: string, name: string }>>('resume', { all: true })
+  const settled = await Promise.allSettled(resumed.map(async ({ contentId }) => client.call<DownloadResultView>('download', { target: contentId }, options)))
+  const completed: DownloadResultView[] = []
+  const failed: ResumeFailure[] = []
+  settled.forEach((result, i) => {
+    if (result.status === 'fulfilled') {
+      completed.push(result.value)
+    } else {
+      failed.push({ contentId: resumed[i].contentId, name: resumed[i].name, error: result.reason?.message ?? String(result.reason) })
+    }
+  })
+  return { completed, failed }
+}
+
 export async function handler (argv: DownloadArgs): Promise<void> {
   const bars = await DownloadBars.create(argv.json !== true)
   const onProgress = (progress: DownloadProgressView): void => { bars.update(progress) }
@@ -51,7 +69,7 @@ export async function handler (argv: DownloadArgs): Promise<void> {
   let failed: ResumeFailure[] = []
   try {
     if (argv.resume) {
-      ({ completed: results, failed } = await callDaemon<{ completed: DownloadResultView[], failed: ResumeFailure[] }>(argv, 'resume', {}, options))
+      ({ completed: results, failed } = await withDaemon(argv, async client => resumeAll(client, options)))
     } else {
       const targets = [...argv.target.map(String), ...(argv.id ?? []).map(String)]
       const from = argv.peer == null ? undefined : [argv.peer]
@@ -67,7 +85,7 @@ export async function handler (argv: DownloadArgs): Promise<void> {
     process.exitCode = EXIT_CODES.failed
   }
   if (argv.json === true) {
-    printJson(results.map(r => ({ id: r.contentId, name: r.name, path: r.path, size: r.size, providers: r.providers })))
+    printJson(results.map(downloadJson))
     return
   }
   if (results.length === 0 && failed.length === 0) {

@@ -74,6 +74,10 @@ export class PeeritFileService implements PeeritFile, Startable {
     return this.started
   }
 
+  setUploadBytesPerSecond (bytesPerSecond: number): void {
+    this.server.setUploadBytesPerSecond(bytesPerSecond)
+  }
+
   async getManifest (peer: PeerId, contentId: string, options?: AbortOptions): Promise<Manifest> {
     return this.client.getManifest(peer, contentId, options)
   }

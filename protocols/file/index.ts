@@ -109,6 +109,8 @@ export interface PeeritFile {
   getPieces (peer: PeerId, contentId: string, manifest: Manifest, first: number, count: number, options?: AbortOptions): AsyncGenerator<PieceData>
   /** Live counters of the serving side. */
   readonly stats: FileStats
+  /** Changes the upload rate of all peers together at once, requests being served included (0 = unlimited). */
+  setUploadBytesPerSecond (bytesPerSecond: number): void
 }
 
 /** The libp2p components the service uses. */

@@ -30,6 +30,11 @@ export interface FileServerInit {
   onViolation?: PeeritFileInit['onViolation']
 }
 
+/** The chunk size of positional reads under the server's upload rates. */
+function readChunkSize (init: FileServerInit): number {
+  return throttledChunkSize(init.readChunkSize, [init.uploadBytesPerSecond, init.uploadBytesPerSecondPerPeer])
+}
+
 /** Errors that mean the request bytes were malformed (ours, and @libp2p/utils' framing errors). */
 const MALFORMED = new Set(['ProtocolError', 'InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError', 'UnexpectedEOFError'])
 
@@ -54,11 +59,11 @@ export class FileServer {
   /** Per-peer request allowance; undefined when there is no limit. */
   private readonly requestRate?: RateLimiter
   /** The upload rate of all peers together; undefined when unlimited. */
-  private readonly uploadTotal?: UploadRate
+  private uploadTotal?: UploadRate
   /** Per-peer upload rates of the peers being served (dropped with their last request: at most one burst is regained). */
   private readonly uploadPerPeer = new Map<string, UploadRate>()
   /** Bytes per chunk: a quarter second of the slowest upload rate, or readChunkSize when unlimited. */
-  private readonly chunkSize: number
+  private chunkSize: number
 
   constructor (init: FileServerInit) {
     this.init = init
@@ -68,10 +73,15 @@ export class FileServer {
         duration: 60 / RATE_WINDOWS_PER_MINUTE
       })
     }
-    this.chunkSize = throttledChunkSize(init.readChunkSize, [init.uploadBytesPerSecond, init.uploadBytesPerSecondPerPeer])
-    if (init.uploadBytesPerSecond > 0) {
-      this.uploadTotal = new UploadRate(init.uploadBytesPerSecond, this.chunkSize)
-    }
+    this.chunkSize = readChunkSize(init)
+    this.setUploadBytesPerSecond(init.uploadBytesPerSecond)
+  }
+
+  /** Changes the total upload rate at once, for requests being served too (0 = unlimited). */
+  setUploadBytesPerSecond (bytesPerSecond: number): void {
+    this.init.uploadBytesPerSecond = bytesPerSecond
+    this.chunkSize = readChunkSize(this.init)
+    this.uploadTotal = bytesPerSecond > 0 ? new UploadRate(bytesPerSecond, this.chunkSize) : undefined
   }
 
   /** The libp2p stream handler; never throws. */

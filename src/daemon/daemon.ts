@@ -9,6 +9,8 @@ import { uiRpcMethods } from '../ui/rpc.ts'
 import { UiServer } from '../ui/server.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
+import { finishedLogLine, statusLogLine } from './download-log.ts'
+import { saveLimits } from './save-limits.ts'
 import { stateFiles } from './state-files.ts'
 
 /** What a daemon started by `peerit start` tells its parent over the IPC channel. */
@@ -60,6 +62,14 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     limits: config.limits,
     logger: defaultLogger()
   })
+  // Before start(): downloads resumed at start are logged too.
+  node.addEventListener('download:status', (event) => {
+    const line = statusLogLine(event.detail)
+    if (line != null) {
+      log(line)
+    }
+  })
+  node.addEventListener('download:finished', (event) => { log(finishedLogLine(event.detail)) })
   let stopping: Promise<void> | undefined
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
@@ -76,7 +86,11 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     })()
     return stopping
   }
-  const methods = rpcMethods(node, { pid: process.pid, requestStop: () => { void stop() } })
+  const methods = rpcMethods(node, {
+    pid: process.pid,
+    requestStop: () => { void stop() },
+    saveLimits: async (limits) => { await saveLimits(config.configPath, limits) }
+  })
   const ui = config.webUi
     ? new UiServer({ port: config.webUiPort, tokenPath: files.uiToken, portPath: files.uiPort, sharedDir: config.sharedDir, methods, events: node, logger: defaultLogger() })
     : undefined

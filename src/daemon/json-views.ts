@@ -38,3 +38,15 @@ export function discoveredJson (files: DiscoveredFile[]): unknown[] {
     providers: f.providers.map(p => ({ peerId: p.peerId, addresses: p.addresses }))
   }))
 }
+
+/**
+ * `download --json` (one element) / `POST /api/download`: a finished download
+ * as `{ id, name, path, size, providers }`; a detached one (`{ contentId,
+ * name, status }`) as it is.
+ */
+export function downloadJson (result: { contentId: string, name: string, path?: string, size?: number, providers?: string[], status?: string }): unknown {
+  if (result.status != null) {
+    return result
+  }
+  return { id: result.contentId, name: result.name, path: result.path, size: result.size, providers: result.providers }
+}

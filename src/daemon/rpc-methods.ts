@@ -1,12 +1,16 @@
+import { MAX_RATE_LIMIT, MIN_RATE_LIMIT } from '../config.ts'
 import { InvalidParamsError } from '../errors.ts'
+import type { DownloadSelector } from '../downloads/index.ts'
 import type { RpcHandler } from '../ipc/server.ts'
-import type { PeerNode } from '../peer-node.ts'
+import type { PeerNode, TransferLimits } from '../peer-node.ts'
 
 /** What the daemon adds to `node.status()`. */
 export interface DaemonInfo {
   pid: number
   /** Asks the daemon to stop once the current response is sent. */
   requestStop: () => void
+  /** Keeps changed rates for the next start (the daemon writes them to the config file). */
+  saveLimits?: (limits: TransferLimits) => Promise<void>
 }
 
 /**
@@ -41,14 +45,59 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
     search: async (params) => node.search({ text: optionalString(params, 'text'), type: optionalString(params, 'type') }, { limit: optionalInteger(params, 'limit', 1, 100_000) }),
     files: async (params) => node.files({ limit: optionalInteger(params, 'limit', 1, 1_000_000), offset: optionalInteger(params, 'offset', 0, Number.MAX_SAFE_INTEGER) }),
     resolveFile: async (params) => node.resolveFile(requiredString(params, 'target'), { from: optionalStrings(params, 'from') }),
-    download: async (params, { signal, progress }) => node.downloadFile(requiredString(params, 'target'), {
-      from: optionalStrings(params, 'from'),
-      signal,
-      onProgress: progress
-    }),
-    downloads: async () => node.downloads(),
-    resume: async (_params, { signal, progress }) => node.resumeDownloads({ signal, onProgress: progress })
+    download: async (params, { signal, progress }) => {
+      const target = requiredString(params, 'target')
+      const from = optionalStrings(params, 'from')
+      if (optionalBoolean(params, 'detach') === true) {
+        return node.startDownload(target, { from })
+      }
+      return node.downloadFile(target, { from, signal, onProgress: progress })
+    },
+    downloads: async (params) => optionalBoolean(params, 'clear') === true ? node.clearDownloads() : node.downloads(),
+    pause: async (params) => node.pause(selector(params)),
+    resume: async (params) => node.resume(selector(params)),
+    cancel: async (params) => node.cancel(selector(params)),
+    limits: async (params) => {
+      const uploadBytesPerSecond = optionalRate(params, 'uploadBytesPerSecond')
+      const downloadBytesPerSecond = optionalRate(params, 'downloadBytesPerSecond')
+      if (uploadBytesPerSecond == null && downloadBytesPerSecond == null) {
+        return node.limits()
+      }
+      const limits = node.setLimits({ uploadBytesPerSecond, downloadBytesPerSecond })
+      await daemon.saveLimits?.(limits)
+      return limits
+    }
   }
+}
+
+/** The downloads pause, resume and cancel act on: `targets`, or `all`. */
+function selector (params: Record<string, unknown>): DownloadSelector {
+  const targets = optionalStrings(params, 'targets')
+  const all = optionalBoolean(params, 'all') === true
+  if (!all && (targets == null || targets.length === 0)) {
+    throw new InvalidParamsError('give targets (download names or content-id prefixes) or all: true')
+  }
+  return { targets, all }
+}
+
+/** A byte rate: 0 (unlimited) or within the bounds the config file accepts. */
+function optionalRate (params: Record<string, unknown>, key: string): number | undefined {
+  const value = params[key]
+  if (value == null) {
+    return undefined
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || (value !== 0 && (value < MIN_RATE_LIMIT || value > MAX_RATE_LIMIT))) {
+    throw new InvalidParamsError(`${key} must be 0 (unlimited) or an integer from ${MIN_RATE_LIMIT} to ${MAX_RATE_LIMIT} bytes per second`)
+  }
+  return value
+}
+
+function optionalBoolean (params: Record<string, unknown>, key: string): boolean | undefined {
+  const value = params[key]
+  if (value != null && typeof value !== 'boolean') {
+    throw new InvalidParamsError(`${key} must be true or false`)
+  }
+  return value ?? undefined
 }
 
 function countFiles (records: Array<{ files: Array<{ id: string }> }>): number {

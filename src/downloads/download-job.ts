@@ -1,9 +1,9 @@
 import { mkdir, unlink } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { MovingAverage } from '@libp2p/utils'
 import { pieceCount } from '../../protocols/file/manifest.ts'
 import { Bitfield } from './bitfield.ts'
-import { DownloadAbortedError, DownloadWriteError } from './errors.ts'
+import { discardDownload } from './discard.ts'
+import { DownloadAbortedError, DownloadCancelledError, DownloadPausedError, DownloadWriteError } from './errors.ts'
 import { fetchManifest } from './fetch-manifest.ts'
 import { sanitiseFileName } from './file-names.ts'
 import { DownloadJournal } from './journal.ts'
@@ -11,12 +11,15 @@ import { PartFile, publish, syncDir } from './part-file.ts'
 import { PieceFetcher } from './piece-fetcher.ts'
 import { PieceScheduler } from './piece-scheduler.ts'
 import { ProviderPool } from './provider-pool.ts'
+import { RateWindow } from './rate-window.ts'
 import { piecesBytes, recordPieces } from './records.ts'
 import { publishedPath } from './recovery.ts'
 import { untilAborted } from '../timing.ts'
 import type { Budget } from './budget.ts'
+import type { DownloadRate } from './download-rate.ts'
+import type { DownloadHistory } from './history.ts'
 import type { DownloadRecord, DownloadRecords } from './records.ts'
-import type { DownloadFigures, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadTunables } from './types.ts'
+import type { DownloadEntry, DownloadFigures, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadStatus, DownloadTunables } from './types.ts'
 import type { Manifest, PeeritFile } from '../../protocols/file/index.ts'
 import type { Logger } from '@libp2p/interface'
 
@@ -30,9 +33,19 @@ export interface DownloadJobContext {
   bytesInFlight: Budget
   /** Downloads running at once. */
   slots: Budget
+  /** The total download rate every request waits for. */
+  rate: DownloadRate
+  history: DownloadHistory
   tunables: DownloadTunables
   log: Logger
+  /** A download's status changed. */
+  onStatus: (entry: DownloadEntry) => void
+  /** A download completed. */
+  onFinished: (result: DownloadResult) => void
 }
+
+/** How a stop the node asked for ends a download. */
+export type StopAs = 'paused' | 'interrupted' | 'cancelled'
 
 /** A part file ready to receive pieces, with the pieces it already holds (on disk and recorded). */
 interface OpenPart {
@@ -43,9 +56,10 @@ interface OpenPart {
 /**
  * One download, from its record to its final name: wait for a slot, get the
  * manifest (saved, or from a provider), open or create the part file, fetch
- * the missing pieces, then publish the file under its final name and forget
- * the record. Callers join it; it ends when it completes, fails, or every
- * caller has left.
+ * the missing pieces, then publish the file under its final name, forget the
+ * record and add it to the history. Callers join it; it ends when it
+ * completes, fails, is stopped (paused, interrupted, cancelled), or every
+ * caller of one that is not detached has left (it is then paused).
  */
 export class DownloadJob {
   readonly contentId: string
@@ -55,17 +69,24 @@ export class DownloadJob {
   readonly #controller = new AbortController()
   readonly #listeners = new Set<(progress: DownloadProgress) => void>()
   readonly #suppliers = new Set<string>()
-  readonly #rate = new MovingAverage(2000)
+  readonly #rate = new RateWindow()
   #participants = 0
+  #detached = false
+  #status: DownloadStatus = 'queued'
+  #stopAs?: StopAs
+  #publishing = false
+  #path?: string
+  #error?: string
   #journal?: DownloadJournal
   #manifest?: Manifest
   #verified?: Bitfield
   #fetcher?: PieceFetcher
-  #lastTick = { at: Date.now(), received: 0 }
+  #bytesPerSecond = 0
 
-  constructor (ctx: DownloadJobContext, request: DownloadRequest) {
+  constructor (ctx: DownloadJobContext, request: DownloadRequest, detached: boolean) {
     this.#ctx = ctx
     this.#request = request
+    this.#detached = detached
     this.contentId = request.contentId
     this.result = this.#run()
     // Callers see the outcome through join(); this only keeps an unjoined failure from being "unhandled".
@@ -82,8 +103,9 @@ export class DownloadJob {
     try {
       return signal == null ? await this.result : await untilAborted(this.result, signal)
     } catch (err) {
-      if (signal?.aborted === true && --this.#participants === 0) {
-        this.abort()
+      // Ctrl-C in `peerit download` pauses, never half-cancels; a detached download goes on without its watchers.
+      if (signal?.aborted === true && --this.#participants === 0 && !this.#detached) {
+        this.stop('paused')
       }
       throw signal?.aborted === true ? new DownloadAbortedError(this.contentId) : err
     } finally {
@@ -93,8 +115,39 @@ export class DownloadJob {
     }
   }
 
-  /** Stops the download, keeping its state for a resume. */
+  /** From now on the download runs on its own: callers that leave no longer pause it. */
+  detach (): void {
+    this.#detached = true
+  }
+
+  /** The status now. */
+  get status (): DownloadStatus {
+    return this.#status
+  }
+
+  /** Whether the file is being given its final name: too late to pause or cancel it. */
+  get publishing (): boolean {
+    return this.#publishing
+  }
+
+  /**
+   * Stops the download: `paused` and `interrupted` keep its state for a resume,
+   * `cancelled` deletes its part file and state. Resolves with the status it
+   * ended with, which is `completed` when the stop came while it was being
+   * published (a half-published file is never left behind).
+   */
+  async stop (as: StopAs): Promise<DownloadStatus> {
+    if (!this.#publishing && !this.#controller.signal.aborted) {
+      this.#stopAs = as
+      this.#controller.abort(new DownloadAbortedError(this.contentId))
+    }
+    await this.result.catch(() => {})
+    return this.#status
+  }
+
+  /** Stops the download as a shutdown does, keeping its state: it is resumed at the next start. */
   abort (reason: Error = new DownloadAbortedError(this.contentId)): void {
+    this.#stopAs ??= 'interrupted'
     this.#controller.abort(reason)
   }
 
@@ -103,17 +156,54 @@ export class DownloadJob {
     return { ...this.#figures(), status: 'active', partPath: this.#journal?.record.partPath ?? '' }
   }
 
+  /** The download as `downloads` lists it. */
+  entry (): DownloadEntry {
+    const { contentId, name, size, received } = this.#figures()
+    const running = this.#status === 'active'
+    return {
+      contentId,
+      name,
+      size,
+      received,
+      status: this.#status,
+      providers: running ? this.#fetcher?.peers.length ?? 0 : 0,
+      bytesPerSecond: running ? this.#bytesPerSecond : 0,
+      ...(this.#path == null ? {} : { path: this.#path }),
+      ...(this.#error == null ? {} : { error: this.#error })
+    }
+  }
+
+  /** When the download was first asked for, for ordering lists. */
+  get addedAt (): number {
+    return this.#journal?.record.addedAt ?? Date.now()
+  }
+
+  #setStatus (status: DownloadStatus): void {
+    if (status === this.#status && status !== 'queued') {
+      return
+    }
+    this.#status = status
+    try {
+      this.#ctx.onStatus(this.entry())
+    } catch (err) {
+      this.#ctx.log.error('a status listener threw - %e', err)
+    }
+  }
+
   #figures (): DownloadFigures {
     const record = this.#journal?.record
     const manifest = this.#manifest
-    const verified = this.#verified
+    // Until the fetch starts, what the record says is on the disk (a resumed download is not at 0).
+    const verified = this.#verified ?? (record != null ? recordPieces(record) : undefined)
+    const size = manifest?.size ?? record?.size ?? this.#request.size ?? 0
+    const pieceSize = manifest?.pieceSize ?? record?.pieceSize ?? 0
     return {
       contentId: this.contentId,
       name: record?.name ?? this.#request.name,
-      size: manifest?.size ?? record?.size ?? this.#request.size ?? 0,
-      received: manifest != null && verified != null ? piecesBytes(verified, manifest.size, manifest.pieceSize) : 0,
+      size,
+      received: this.#path != null ? size : verified != null ? piecesBytes(verified, size, pieceSize) : 0,
       piecesDone: verified?.count ?? 0,
-      pieceCount: manifest != null ? pieceCount(manifest) : 0
+      pieceCount: manifest != null ? pieceCount(manifest) : record?.pieceCount ?? 0
     }
   }
 
@@ -124,9 +214,11 @@ export class DownloadJob {
       records,
       record: await this.#loadRecord(),
       tunables: this.#ctx.tunables,
-      onError: err => { this.abort(err) }
+      // A failed flush (a full disk) fails the download: it is not a stop the user asked for.
+      onError: err => { this.#controller.abort(err) }
     })
     this.#journal = journal
+    this.#setStatus('queued')
     // Progress ticks from the start, not only once pieces flow: a download queued for a slot or
     // waiting for providers still reports, so whoever follows it (the CLI) knows it is alive.
     const ticker = setInterval(() => { this.#tick() }, this.#ctx.tunables.progressIntervalMs)
@@ -134,12 +226,15 @@ export class DownloadJob {
     let part: PartFile | undefined
     try {
       await journal.save()
+      await this.#ctx.history.forget(this.contentId)
       await slots.acquire(1, signal)
       slot = true
+      this.#setStatus('active')
+      log('download of %s (%s) %s%s', journal.record.name, this.contentId.slice(0, 12), journal.record.partPath === '' ? 'started' : 'resumed', this.#request.from == null ? '' : ` from ${this.#request.from.join(', ')} only`)
       await mkdir(downloadDir, { recursive: true })
       const pool = new ProviderPool({
         contentId: this.contentId,
-        source: async () => this.#ctx.providers(this.contentId, journal.record.from),
+        source: async () => this.#ctx.providers(this.contentId, this.#request.from),
         tunables: this.#ctx.tunables,
         log
       })
@@ -147,8 +242,7 @@ export class DownloadJob {
       const published = await publishedPath(journal.record, manifest)
       if (published != null) {
         await journal.close()
-        await records.delete(this.contentId)
-        return this.#result(published, manifest)
+        return await this.#complete(published, manifest)
       }
       const open = await this.#openPart(manifest)
       part = open.part
@@ -157,12 +251,30 @@ export class DownloadJob {
       return await this.#publish(manifest, part)
     } catch (err) {
       const error = signal.aborted ? signal.reason as Error : err as Error
+      const stopAs = this.#stopAs ?? (signal.aborted && error.name === 'AbortError' ? 'interrupted' : undefined)
+      const name = journal.record.name
+      if (stopAs === 'cancelled') {
+        await journal.close()
+        await part?.close()
+        await discardDownload(records, journal.record)
+        await this.#finish('cancelled')
+        log('download of %s (%s) cancelled', name, this.contentId.slice(0, 12))
+        throw new DownloadCancelledError(this.contentId, name)
+      }
       await journal.flush().catch(() => {})
-      journal.record.status = error.name === 'AbortError' || error.name === 'NoProvidersError' ? 'interrupted' : 'failed'
-      journal.record.error = error.name === 'AbortError' ? undefined : error.message
+      const status = stopAs ?? (error.name === 'NoProvidersError' ? 'interrupted' : 'failed')
+      journal.record.status = status
+      journal.record.error = stopAs != null ? undefined : error.message
+      this.#error = journal.record.error
       await journal.save().catch(err => { log.error('could not save the state of %s - %e', this.contentId, err) })
-      log('download of %s stopped - %e', this.contentId, error)
-      throw error
+      const received = this.#figures().received
+      if (stopAs != null) {
+        log('download of %s (%s) %s at %d bytes', name, this.contentId.slice(0, 12), status, received)
+      } else {
+        log.error('download of %s (%s) failed at %d bytes, the part file is kept: %s', name, this.contentId.slice(0, 12), received, error.message)
+      }
+      this.#setStatus(status)
+      throw stopAs === 'paused' ? new DownloadPausedError(this.contentId, name) : error
     } finally {
       clearInterval(ticker)
       await journal.close()
@@ -178,20 +290,19 @@ export class DownloadJob {
     const record: DownloadRecord = saved ?? {
       contentId: this.contentId,
       name: sanitiseFileName(this.#request.name, `download-${this.contentId.slice(0, 12)}`),
-      size: 0,
+      size: this.#request.size ?? 0,
       pieceSize: 0,
       pieceCount: 0,
       pieces: '',
       partPath: '',
       status: 'active',
-      from: this.#request.from
+      addedAt: Date.now()
     }
     record.status = 'active'
     delete record.error
-    // A new request's `from` wins over the one recorded: the user asked again.
-    if (this.#request.from != null) {
-      record.from = this.#request.from
-    }
+    // `from` constrains this request only: a download resumed later asks every known provider,
+    // so a wrong `-p` never makes a file undownloadable (it was kept in the record before).
+    delete record.from
     return record
   }
 
@@ -242,6 +353,7 @@ export class DownloadJob {
       part: open.part,
       pool,
       budget: this.#ctx.bytesInFlight,
+      rate: this.#ctx.rate,
       tunables: this.#ctx.tunables,
       log: this.#ctx.log,
       onPiece: (index, peer) => {
@@ -258,8 +370,10 @@ export class DownloadJob {
 
   /** The whole file is verified piece by piece; check its size, flush it, and give it its final name. */
   async #publish (manifest: Manifest, part: PartFile): Promise<DownloadResult> {
+    // From here on a pause or a cancel waits for the file to be complete rather than leave half of it.
+    this.#publishing = true
     const journal = this.#journal!
-    const { downloadDir, records } = this.#ctx
+    const { downloadDir } = this.#ctx
     await journal.flush()
     if (await part.size() !== manifest.size) {
       throw new DownloadWriteError(part.path, { cause: new Error(`the part file is not ${manifest.size} bytes long`) })
@@ -272,21 +386,40 @@ export class DownloadJob {
     })
     await syncDir(downloadDir)
     await journal.close()
-    await records.delete(this.contentId)
-    return this.#result(path, manifest)
+    return this.#complete(path, manifest)
   }
 
-  #result (path: string, manifest: Manifest): DownloadResult {
-    return { contentId: this.contentId, name: basename(path), path, size: manifest.size, providers: [...this.#suppliers] }
+  /** The file is under its final name: forget the record, keep it in the history. */
+  async #complete (path: string, manifest: Manifest): Promise<DownloadResult> {
+    const { records, log } = this.#ctx
+    await records.delete(this.contentId)
+    this.#path = path
+    const result: DownloadResult = { contentId: this.contentId, name: basename(path), path, size: manifest.size, providers: [...this.#suppliers] }
+    // The final name may differ from the record's (a collision): the history shows the file as saved.
+    this.#journal!.record.name = result.name
+    await this.#finish('completed')
+    log('download of %s (%s) finished: %d bytes from %d peers → %s', result.name, this.contentId.slice(0, 12), result.size, result.providers.length, path)
+    try {
+      this.#ctx.onFinished(result)
+    } catch (err) {
+      log.error('a finish listener threw - %e', err)
+    }
+    return result
+  }
+
+  /** Adds a finished download to the history and says so. */
+  async #finish (status: 'completed' | 'cancelled'): Promise<void> {
+    const { contentId, name, size, received } = this.#figures()
+    await this.#ctx.history.add({ contentId, name, size, received, status, ...(this.#path == null ? {} : { path: this.#path }) })
+      .catch((err: Error) => { this.#ctx.log.error('could not add %s to the history - %e', contentId, err) })
+    this.#setStatus(status)
   }
 
   #tick (): void {
     const figures = this.#figures()
-    const now = Date.now()
-    const elapsed = Math.max(1, now - this.#lastTick.at)
-    this.#rate.push((figures.received - this.#lastTick.received) * 1000 / elapsed, now)
-    this.#lastTick = { at: now, received: figures.received }
-    const detail: DownloadProgress = { ...figures, peers: this.#fetcher?.peers ?? [], bytesPerSecond: Math.round(this.#rate.movingAverage) }
+    this.#bytesPerSecond = this.#rate.push(figures.received)
+    const status = this.#status === 'queued' ? 'queued' : 'active'
+    const detail: DownloadProgress = { ...figures, status, peers: this.#fetcher?.peers ?? [], bytesPerSecond: this.#bytesPerSecond }
     for (const listener of this.#listeners) {
       try {
         listener(detail)

@@ -1,13 +1,20 @@
 import { Budget } from './budget.ts'
 import { CONTENT_ID, DEFAULT_TUNABLES } from './constants.ts'
+import { discardDownload } from './discard.ts'
 import { DownloadJob } from './download-job.ts'
+import { DownloadRate } from './download-rate.ts'
 import { InvalidDownloadError } from './errors.ts'
+import { DownloadHistory } from './history.ts'
 import { DownloadRecords, piecesBytes, recordPieces } from './records.ts'
+import { selectDownloads } from './targets.ts'
 import type { DownloadJobContext } from './download-job.ts'
 import type { DownloadRecord } from './records.ts'
-import type { DownloadManagerInit, DownloadOptions, DownloadRequest, DownloadResult, DownloadState, DownloadTunables, ResumeOutcome } from './types.ts'
+import type { DownloadChange, DownloadEntry, DownloadManagerInit, DownloadOptions, DownloadRequest, DownloadResult, DownloadSelector, DownloadState, DownloadTunables, ResumeOutcome } from './types.ts'
 
-export type { DownloadManagerInit, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadTunables } from './types.ts'
+export type { DownloadChange, DownloadEntry, DownloadManagerInit, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadSelector, DownloadState, DownloadStatus, DownloadTunables } from './types.ts'
+
+/** Statuses of a download that is stored and not running: it can be resumed. */
+const STOPPED = new Set(['paused', 'interrupted', 'failed'])
 
 /**
  * The node's downloads: verified, multi-source, resumable. Each download
@@ -15,12 +22,14 @@ export type { DownloadManagerInit, DownloadOptions, DownloadProgress, DownloadRe
  * the content id's manifest, writes to `<downloadDir>/<name>.part` and records
  * its progress in the store, so a stop or a crash loses nothing verified; a
  * complete file is renamed atomically to its final name. Downloads run a few
- * at a time, share one bound on the bytes in flight, and a second request for
- * a content id already downloading joins it.
+ * at a time, share one bound on the bytes in flight and one download rate,
+ * and a second request for a content id already downloading joins it. They
+ * can be paused, resumed and cancelled; finished ones are kept in a history.
  */
 export class DownloadManager {
   readonly #context: DownloadJobContext
   readonly #records: DownloadRecords
+  readonly #history: DownloadHistory
   readonly #jobs = new Map<string, DownloadJob>()
 
   constructor (init: DownloadManagerInit) {
@@ -29,6 +38,7 @@ export class DownloadManager {
       tunables[key] = init[key] ?? tunables[key]
     }
     this.#records = new DownloadRecords(init.section)
+    this.#history = new DownloadHistory(this.#records)
     this.#context = {
       file: init.file,
       records: this.#records,
@@ -36,40 +46,95 @@ export class DownloadManager {
       providers: init.providers,
       bytesInFlight: new Budget(tunables.maxBytesInFlight),
       slots: new Budget(tunables.maxParallelDownloads),
+      rate: new DownloadRate(init.bytesPerSecond ?? 0),
+      history: this.#history,
       tunables,
-      log: init.logger.forComponent('peerit:downloads')
+      log: init.logger.forComponent('peerit:downloads'),
+      onStatus: init.onStatus ?? (() => {}),
+      onFinished: init.onFinished ?? (() => {})
     }
   }
 
   /**
-   * Downloads a file, or resumes it if it was interrupted, or joins it if it
+   * Downloads a file, or resumes it if it was stopped, or joins it if it
    * is running. Resolves when the file is complete under its final name.
    * Throws NoProvidersError (resumable), DiskFullError, DownloadWriteError,
-   * InvalidDownloadError, or an AbortError when `signal` aborts.
+   * InvalidDownloadError, DownloadPausedError, DownloadCancelledError, or an
+   * AbortError when `signal` aborts (the download is then paused, unless it
+   * was started detached or other callers still follow it).
    */
   async download (request: DownloadRequest, options: DownloadOptions = {}): Promise<DownloadResult> {
-    if (!CONTENT_ID.test(request.contentId)) {
-      throw new InvalidDownloadError(`"${request.contentId}" is not a content id (64 lowercase hex digits)`)
-    }
-    if (request.from?.length === 0) {
-      throw new InvalidDownloadError('`from` names no peer to download from')
-    }
-    let job = this.#jobs.get(request.contentId)
-    if (job == null) {
-      const created = new DownloadJob(this.#context, request)
-      this.#jobs.set(request.contentId, created)
-      created.result.finally(() => {
-        if (this.#jobs.get(request.contentId) === created) {
-          this.#jobs.delete(request.contentId)
-        }
-      }).catch(() => {})
-      job = created
-    }
-    return job.join(options)
+    return this.#job(request, false).join(options)
   }
 
-  /** Running and stored downloads: `active` ones run (or wait their turn) here; the others can be resumed. */
-  async list (): Promise<DownloadState[]> {
+  /** Starts (or resumes, or joins) a download that runs on its own in the background; answers at once. */
+  start (request: DownloadRequest): DownloadChange {
+    const job = this.#job(request, true)
+    job.detach()
+    const { contentId, name, status } = job.entry()
+    return { contentId, name, status }
+  }
+
+  /** Pauses running downloads (and stopped ones, which then stay stopped across restarts). */
+  async pause (selector: DownloadSelector): Promise<DownloadChange[]> {
+    const entries = await this.#select(selector, entry => entry.status === 'queued' || entry.status === 'active' || entry.status === 'interrupted' || entry.status === 'failed')
+    return Promise.all(entries.map(async entry => {
+      const job = this.#jobs.get(entry.contentId)
+      if (job != null) {
+        return change(entry, await job.stop('paused'))
+      }
+      const record = await this.#records.get(entry.contentId)
+      if (record != null && STOPPED.has(record.status)) {
+        record.status = 'paused'
+        await this.#records.put(record)
+        this.#announce(storedEntry(record))
+        return change(entry, 'paused')
+      }
+      return change(entry, entry.status)
+    }))
+  }
+
+  /** Resumes stopped downloads in the background; `all` also takes the interrupted and failed ones. */
+  async resume (selector: DownloadSelector): Promise<DownloadChange[]> {
+    const entries = await this.#select(selector, entry => STOPPED.has(entry.status))
+    return entries.map(entry => STOPPED.has(entry.status) && !this.#jobs.has(entry.contentId)
+      ? this.start({ contentId: entry.contentId, name: entry.name })
+      : change(entry, entry.status))
+  }
+
+  /** Cancels downloads: the transfer stops, the part file and state are deleted. One being published completes instead. */
+  async cancel (selector: DownloadSelector): Promise<DownloadChange[]> {
+    const entries = await this.#select(selector, entry => entry.status !== 'completed' && entry.status !== 'cancelled')
+    return Promise.all(entries.map(async entry => {
+      const job = this.#jobs.get(entry.contentId)
+      if (job != null) {
+        return change(entry, await job.stop('cancelled'))
+      }
+      const record = await this.#records.get(entry.contentId)
+      if (record == null) {
+        return change(entry, entry.status)
+      }
+      await this.#cancelStored(record)
+      return change(entry, 'cancelled')
+    }))
+  }
+
+  /** Every download the node knows, newest first: running and stopped ones, then the history. */
+  async list (): Promise<DownloadEntry[]> {
+    const live = new Map<string, { entry: DownloadEntry, addedAt: number }>()
+    for (const record of await this.#records.all()) {
+      live.set(record.contentId, { entry: storedEntry(record), addedAt: record.addedAt ?? 0 })
+    }
+    for (const [contentId, job] of this.#jobs) {
+      live.set(contentId, { entry: job.entry(), addedAt: job.addedAt })
+    }
+    const current = [...live.values()].sort((a, b) => b.addedAt - a.addedAt).map(item => item.entry)
+    const history = (await this.#history.list()).filter(entry => !live.has(entry.contentId))
+    return [...current, ...history]
+  }
+
+  /** Running and stored downloads with their part files (what `list` showed before the history). */
+  async states (): Promise<DownloadState[]> {
     const states = new Map<string, DownloadState>()
     for (const record of await this.#records.all()) {
       states.set(record.contentId, storedState(record))
@@ -80,12 +145,46 @@ export class DownloadManager {
     return [...states.values()]
   }
 
-  /** Resumes every stored download (joining those already running); says which completed and which failed (those stay listed, resumable). */
+  /** Drops the history and the failed downloads (their part files too); returns what is left. */
+  async clear (): Promise<DownloadEntry[]> {
+    await this.#history.clear()
+    for (const record of await this.#records.all()) {
+      if (record.status === 'failed' && !this.#jobs.has(record.contentId)) {
+        await discardDownload(this.#records, record)
+      }
+    }
+    return this.list()
+  }
+
+  /** The total download rate in bytes per second (0 = unlimited). */
+  get bytesPerSecond (): number {
+    return this.#context.rate.bytesPerSecond
+  }
+
+  /** Changes the total download rate at once, for running downloads too (0 = unlimited). */
+  setRate (bytesPerSecond: number): void {
+    this.#context.rate.set(bytesPerSecond)
+  }
+
+  /**
+   * Resumes every stored download that is not paused, in the background
+   * (joining those already running), and says which completed and which
+   * failed (those stay listed, resumable). Finishes cancels a crash cut short.
+   */
   async resumeAll (options: DownloadOptions = {}): Promise<ResumeOutcome> {
-    // Running ones are joined (download() joins a job of the same content id), so a
-    // resume always answers for every download it knows.
-    const stored = await this.#records.all()
-    const settled = await Promise.allSettled(stored.map(async record => this.download({ contentId: record.contentId, name: record.name, from: record.from }, options)))
+    const stored: DownloadRecord[] = []
+    for (const record of await this.#records.all()) {
+      if (record.status === 'cancelled') {
+        await this.#cancelStored(record)
+      } else if (record.status !== 'paused') {
+        stored.push(record)
+      }
+    }
+    const settled = await Promise.allSettled(stored.map(async record => {
+      const job = this.#job({ contentId: record.contentId, name: record.name }, true)
+      job.detach()
+      return job.join(options)
+    }))
     const outcome: ResumeOutcome = { completed: [], failed: [] }
     settled.forEach((result, i) => {
       if (result.status === 'fulfilled') {
@@ -97,17 +196,75 @@ export class DownloadManager {
     return outcome
   }
 
-  /** Stops every running download, keeping their state for a resume, and waits until they have saved it. */
+  /** Stops every running download, keeping their state for a resume at the next start, and waits until they have saved it. */
   async stop (): Promise<void> {
     const jobs = [...this.#jobs.values()]
-    for (const job of jobs) {
-      job.abort()
+    await Promise.all(jobs.map(async job => job.stop('interrupted')))
+  }
+
+  /** The running job of a content id, or a new one. */
+  #job (request: DownloadRequest, detached: boolean): DownloadJob {
+    if (!CONTENT_ID.test(request.contentId)) {
+      throw new InvalidDownloadError(`"${request.contentId}" is not a content id (64 lowercase hex digits)`)
     }
-    await Promise.allSettled(jobs.map(async job => job.result))
+    if (request.from?.length === 0) {
+      throw new InvalidDownloadError('`from` names no peer to download from')
+    }
+    const running = this.#jobs.get(request.contentId)
+    if (running != null) {
+      return running
+    }
+    const job = new DownloadJob(this.#context, request, detached)
+    this.#jobs.set(request.contentId, job)
+    job.result.finally(() => {
+      if (this.#jobs.get(request.contentId) === job) {
+        this.#jobs.delete(request.contentId)
+      }
+    }).catch(() => {})
+    return job
+  }
+
+  async #select (selector: DownloadSelector, eligible: (entry: DownloadEntry) => boolean): Promise<DownloadEntry[]> {
+    const entries = await this.list()
+    return selectDownloads(entries, selector, eligible)
+  }
+
+  async #cancelStored (record: DownloadRecord): Promise<void> {
+    const entry = storedEntry(record)
+    await discardDownload(this.#records, record)
+    this.#announce(await this.#history.add({ contentId: entry.contentId, name: entry.name, size: entry.size, received: entry.received, status: 'cancelled' }))
+  }
+
+  #announce (entry: DownloadEntry): void {
+    try {
+      this.#context.onStatus(entry)
+    } catch (err) {
+      this.#context.log.error('a status listener threw - %e', err)
+    }
   }
 }
 
-/** What {@link DownloadManager.list} shows of a download that does not run in this process. */
+function change (entry: DownloadEntry, status: DownloadChange['status']): DownloadChange {
+  return { contentId: entry.contentId, name: entry.name, status }
+}
+
+/** A download that does not run in this process, as `list` shows it. */
+function storedEntry (record: DownloadRecord): DownloadEntry {
+  const state = storedState(record)
+  return {
+    contentId: record.contentId,
+    name: record.name,
+    size: record.size,
+    received: state.received,
+    // A record left `active` belongs to a process that died: it is interrupted.
+    status: record.status === 'active' ? 'interrupted' : record.status,
+    providers: 0,
+    bytesPerSecond: 0,
+    ...(record.error == null ? {} : { error: record.error })
+  }
+}
+
+/** What {@link DownloadManager.states} shows of a download that does not run in this process. */
 function storedState (record: DownloadRecord): DownloadState {
   const pieces = recordPieces(record)
   return {
@@ -117,7 +274,6 @@ function storedState (record: DownloadRecord): DownloadState {
     received: piecesBytes(pieces, record.size, record.pieceSize),
     piecesDone: pieces.count,
     pieceCount: record.pieceCount,
-    // A record left `active` belongs to a process that died: it is interrupted.
     status: record.status === 'failed' ? 'failed' : 'interrupted',
     partPath: record.partPath,
     ...(record.error == null ? {} : { error: record.error })

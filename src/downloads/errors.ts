@@ -83,3 +83,47 @@ export class StallError extends Error {
     this.name = 'StallError'
   }
 }
+
+/** Thrown to a caller whose download was paused (`pause`, or its last watcher left); the part file and state are kept. */
+export class DownloadPausedError extends Error {
+  static readonly code = 'ERR_DOWNLOAD_PAUSED'
+  readonly code = DownloadPausedError.code
+  readonly contentId: string
+  constructor (contentId: string, name: string) {
+    super(`${name} is paused; resume it with \`peerit resume ${contentId.slice(0, 12)}\``)
+    this.name = 'DownloadPausedError'
+    this.contentId = contentId
+  }
+}
+
+/** Thrown to a caller whose download was cancelled; its part file and state are gone. */
+export class DownloadCancelledError extends Error {
+  static readonly code = 'ERR_DOWNLOAD_CANCELLED'
+  readonly code = DownloadCancelledError.code
+  constructor (contentId: string, name: string) {
+    super(`the download of ${name} (${contentId.slice(0, 12)}) was cancelled`)
+    this.name = 'DownloadCancelledError'
+  }
+}
+
+/** No download the node knows matches a name or content-id prefix. */
+export class DownloadNotFoundError extends Error {
+  static readonly code = 'ERR_NOT_FOUND'
+  readonly code = DownloadNotFoundError.code
+  constructor (message: string) {
+    super(message)
+    this.name = 'DownloadNotFoundError'
+  }
+}
+
+/** Several downloads match a name or content-id prefix; `candidates` lists them. */
+export class AmbiguousDownloadError extends Error {
+  static readonly code = 'ERR_AMBIGUOUS'
+  readonly code = AmbiguousDownloadError.code
+  readonly candidates: Array<{ contentId: string, name: string }>
+  constructor (message: string, candidates: Array<{ contentId: string, name: string }>) {
+    super(message)
+    this.name = 'AmbiguousDownloadError'
+    this.candidates = candidates
+  }
+}

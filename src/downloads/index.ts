@@ -4,6 +4,9 @@
  */
 export { DownloadManager } from './download-manager.ts'
 export { DEFAULT_TUNABLES } from './constants.ts'
-export { NoProvidersError, DiskFullError, DownloadWriteError, InvalidDownloadError, DownloadAbortedError } from './errors.ts'
+export {
+  NoProvidersError, DiskFullError, DownloadWriteError, InvalidDownloadError, DownloadAbortedError, DownloadPausedError,
+  DownloadCancelledError, DownloadNotFoundError, AmbiguousDownloadError
+} from './errors.ts'
 export { sanitiseFileName, collisionName } from './file-names.ts'
 export type * from './types.ts'

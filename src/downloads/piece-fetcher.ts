@@ -3,6 +3,7 @@ import { pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
 import { BadPieceError, StallError } from './errors.ts'
 import { backoff, untilAborted } from '../timing.ts'
 import type { Budget } from './budget.ts'
+import type { DownloadRate } from './download-rate.ts'
 import type { PartFile } from './part-file.ts'
 import type { PieceRun, PieceScheduler } from './piece-scheduler.ts'
 import type { Provider, ProviderPool } from './provider-pool.ts'
@@ -20,6 +21,8 @@ export interface PieceFetcherInit {
   pool: ProviderPool
   /** Bytes in flight, shared by every download. */
   budget: Budget
+  /** The node's download rate: requests wait here before they are sent. */
+  rate: DownloadRate
   tunables: DownloadTunables
   log: Logger
   /** A piece was verified and written (not flushed yet). */
@@ -157,7 +160,7 @@ export class PieceFetcher {
       // Runs shrink so that what is left is spread over every lane: a small file still
       // draws on all its providers, and the end game duplicates little.
       const missing = scheduler.pieceCount - scheduler.piecesDone
-      const length = Math.max(1, Math.min(tunables.piecesPerRequest, Math.ceil(missing / this.#lanes)))
+      const length = Math.max(1, Math.min(tunables.piecesPerRequest, Math.ceil(missing / this.#lanes), this.#pacedRun()))
       const most = length * manifest.pieceSize
       await budget.acquire(most, signal)
       const run = scheduler.claim(peer, length, duplicable)
@@ -172,14 +175,24 @@ export class PieceFetcher {
     return undefined
   }
 
+  /** Pieces in a request under a download rate: about a second's worth, so pacing stays smooth. */
+  #pacedRun (): number {
+    const { rate, manifest } = this.#init
+    return rate.bytesPerSecond > 0 ? Math.max(1, Math.floor(rate.bytesPerSecond / manifest.pieceSize)) : Number.POSITIVE_INFINITY
+  }
+
   async #request (provider: Provider, run: PieceRun, laneSignal: AbortSignal): Promise<void> {
     const { file, contentId, manifest, scheduler, budget, tunables } = this.#init
-    const request: PieceRequest = { next: run.first, end: run.first + run.count, controller: new AbortController(), lastProgress: Date.now() }
+    // Waiting for the rate is not going quiet: the end game must not duplicate a request that was never sent.
+    const request: PieceRequest = { next: run.first, end: run.first + run.count, controller: new AbortController(), lastProgress: Number.POSITIVE_INFINITY }
     const signal = AbortSignal.any([laneSignal, request.controller.signal])
-    const stall = setTimeout(() => { request.controller.abort(new StallError(provider.id, tunables.stallTimeoutMs)) }, tunables.stallTimeoutMs)
     this.#requests.add(request)
-    this.#inFlight.set(provider.id, (this.#inFlight.get(provider.id) ?? 0) + 1)
+    let stall: ReturnType<typeof setTimeout> | undefined
     try {
+      await this.#init.rate.take(this.#runBytes(run), signal)
+      request.lastProgress = Date.now()
+      stall = setTimeout(() => { request.controller.abort(new StallError(provider.id, tunables.stallTimeoutMs)) }, tunables.stallTimeoutMs)
+      this.#inFlight.set(provider.id, (this.#inFlight.get(provider.id) ?? 0) + 1)
       for await (const piece of file.getPieces(provider.peerId, contentId, manifest, run.first, run.count, { signal })) {
         stall.refresh()
         request.lastProgress = Date.now()
@@ -203,13 +216,15 @@ export class PieceFetcher {
         throw reason
       }
     } finally {
-      clearTimeout(stall)
       this.#requests.delete(request)
-      const left = (this.#inFlight.get(provider.id) ?? 1) - 1
-      if (left === 0) {
-        this.#inFlight.delete(provider.id)
-      } else {
-        this.#inFlight.set(provider.id, left)
+      if (stall != null) {
+        clearTimeout(stall)
+        const left = (this.#inFlight.get(provider.id) ?? 1) - 1
+        if (left === 0) {
+          this.#inFlight.delete(provider.id)
+        } else {
+          this.#inFlight.set(provider.id, left)
+        }
       }
       const rest = { first: request.next, count: request.end - request.next }
       scheduler.release(provider.id, rest)

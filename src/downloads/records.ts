@@ -16,8 +16,11 @@ export interface DownloadRecord {
   /** Verified pieces that are on the disk (flushed), as a base64 {@link Bitfield}. */
   pieces: string
   partPath: string
-  status: 'active' | 'interrupted' | 'failed'
+  /** `cancelled` only between a cancel's first step and its last, so a crash in between finishes the cancel. */
+  status: 'active' | 'paused' | 'interrupted' | 'failed' | 'cancelled'
   error?: string
+  /** When the download was first asked for (ms since epoch); absent in records older than this field. */
+  addedAt?: number
   /** The providers the user allowed (`from`); absent means any. */
   from?: string[]
   /** The final name being taken: set before the link, so a crash in between is recognised. */
@@ -28,6 +31,19 @@ export interface DownloadRecord {
 // recording progress every 250 ms rewrites only the small record.
 const RECORD = 'record/'
 const MANIFEST = 'manifest/'
+// Finished downloads, keyed by when they finished so the store lists them oldest first.
+const HISTORY = 'history/'
+
+/** A finished download (completed or cancelled) as the history keeps it. */
+export interface HistoryRecord {
+  contentId: string
+  name: string
+  size: number
+  received: number
+  status: 'completed' | 'cancelled'
+  path?: string
+  finishedAt: number
+}
 
 /** Reads and writes download records and their manifests in the store's `downloads` section. */
 export class DownloadRecords {
@@ -77,6 +93,28 @@ export class DownloadRecords {
     return records
   }
 
+  /** Saves a history entry. */
+  async putHistory (entry: HistoryRecord): Promise<void> {
+    await this.#section.put(historyKey(entry), entry)
+  }
+
+  /** Every well-formed history entry, oldest first. */
+  async history (): Promise<HistoryRecord[]> {
+    const entries: HistoryRecord[] = []
+    for await (const value of this.#section.values({ gte: HISTORY, lt: HISTORY.slice(0, -1) + '0' })) {
+      const entry = parseHistory(value)
+      if (entry != null) {
+        entries.push(entry)
+      }
+    }
+    return entries
+  }
+
+  /** Forgets history entries. */
+  async deleteHistory (entries: HistoryRecord[]): Promise<void> {
+    await this.#section.batch(entries.map(entry => ({ type: 'del' as const, key: historyKey(entry) })))
+  }
+
   /** Forgets a download. */
   async delete (contentId: string): Promise<void> {
     await this.#section.batch([
@@ -105,6 +143,23 @@ export function piecesBytes (pieces: Bitfield, size: number, pieceSize: number):
   return pieces.count * pieceSize - short
 }
 
+function historyKey (entry: HistoryRecord): string {
+  return `${HISTORY}${String(entry.finishedAt).padStart(15, '0')}/${entry.contentId}`
+}
+
+function parseHistory (value: unknown): HistoryRecord | undefined {
+  if (value == null || typeof value !== 'object') {
+    return undefined
+  }
+  const entry = value as Partial<HistoryRecord>
+  const valid = typeof entry.contentId === 'string' && CONTENT_ID.test(entry.contentId) && typeof entry.name === 'string' &&
+    Number.isSafeInteger(entry.size) && Number.isSafeInteger(entry.received) && Number.isSafeInteger(entry.finishedAt) &&
+    (entry.status === 'completed' || entry.status === 'cancelled') && (entry.path == null || typeof entry.path === 'string')
+  return valid ? entry as HistoryRecord : undefined
+}
+
+const RECORD_STATUSES = new Set(['active', 'paused', 'interrupted', 'failed', 'cancelled'])
+
 function parseRecord (value: unknown): DownloadRecord | undefined {
   if (value == null || typeof value !== 'object') {
     return undefined
@@ -114,6 +169,6 @@ function parseRecord (value: unknown): DownloadRecord | undefined {
     typeof record.name === 'string' && typeof record.partPath === 'string' &&
     Number.isSafeInteger(record.size) && Number.isSafeInteger(record.pieceSize) && Number.isSafeInteger(record.pieceCount) &&
     typeof record.pieces === 'string' &&
-    (record.status === 'active' || record.status === 'interrupted' || record.status === 'failed')
+    RECORD_STATUSES.has(record.status as string)
   return valid ? record as DownloadRecord : undefined
 }

@@ -25,9 +25,52 @@ export interface DownloadFigures {
 
 /** A download's progress, as `onProgress` receives it. */
 export interface DownloadProgress extends DownloadFigures {
+  /** `queued` while it waits for a slot (see `maxParallelDownloads`), then `active`. */
+  status: 'queued' | 'active'
   /** Providers with a request in flight. */
   peers: string[]
+  /** Verified bytes per second over the last few seconds (a moving window). */
   bytesPerSecond: number
+}
+
+/**
+ * Where a download stands. `queued`: waiting for a slot; `active`: running;
+ * `paused`: stopped by the user, kept until resumed (also across restarts);
+ * `interrupted`: stopped by a shutdown, a crash or a lack of providers, resumed
+ * when the node starts; `failed`: stopped by an error the user must fix (a full
+ * disk), resumable after; `completed` and `cancelled`: history.
+ */
+export type DownloadStatus = 'queued' | 'active' | 'paused' | 'interrupted' | 'failed' | 'completed' | 'cancelled'
+
+/** A download as `downloads` lists it and the `download:status` event carries it. */
+export interface DownloadEntry {
+  contentId: string
+  name: string
+  size: number
+  /** Bytes of verified pieces. */
+  received: number
+  status: DownloadStatus
+  /** Peers sending pieces right now. */
+  providers: number
+  bytesPerSecond: number
+  /** The final path, once completed. */
+  path?: string
+  /** Why it failed or was interrupted, as a sentence. */
+  error?: string
+}
+
+/** What pause, resume, cancel and a detached download answer for each download they touched. */
+export interface DownloadChange {
+  contentId: string
+  name: string
+  /** The status after the call. */
+  status: DownloadStatus
+}
+
+/** Which downloads pause, resume or cancel act on: names or content-id prefixes, or all of them. */
+export interface DownloadSelector {
+  targets?: string[]
+  all?: boolean
 }
 
 /** Options of {@link DownloadManager.download}. */
@@ -103,6 +146,12 @@ export interface DownloadManagerInit extends Partial<DownloadTunables> {
    */
   providers: (contentId: string, only?: string[]) => Promise<string[]>
   logger: ComponentLogger
+  /** Total download rate in bytes per second; 0 (the default) = unlimited. Changed later with `setRate`. */
+  bytesPerSecond?: number
+  /** Told whenever a download's status changes; must not throw. */
+  onStatus?: (entry: DownloadEntry) => void
+  /** Told when a download completes, with the peers that supplied it; must not throw. */
+  onFinished?: (result: DownloadResult) => void
 }
 
 /** What {@link DownloadManager.resumeAll} did with every stored download. */

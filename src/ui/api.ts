@@ -1,4 +1,4 @@
-import { discoveredJson, peersJson, sharedJson, shareJson, syncJson } from '../daemon/json-views.ts'
+import { discoveredJson, downloadJson, peersJson, sharedJson, shareJson, syncJson } from '../daemon/json-views.ts'
 import { readJsonBody } from './body.ts'
 import { HttpError, sendError, sendJson } from './respond.ts'
 import type { RpcHandler } from '../ipc/server.ts'
@@ -30,7 +30,7 @@ export const API_ROUTES: Record<string, ApiRoute> = {
   fetch: { rpc: 'fetch', read: false },
   search: { rpc: 'search', read: true, query: { text: 'string', type: 'string', limit: 'integer' }, view: discoveredJson },
   files: { rpc: 'files', read: true, query: { limit: 'integer', offset: 'integer' }, view: discoveredJson },
-  download: { rpc: 'download', read: false },
+  download: { rpc: 'download', read: false, view: downloadJson },
   downloads: { rpc: 'downloads', read: true },
   pause: { rpc: 'pause', read: false },
   resume: { rpc: 'resume', read: false },

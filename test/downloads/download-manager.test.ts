@@ -41,7 +41,7 @@ describe('DownloadManager', () => {
       const last = progress.at(-1)
       assert.equal(last?.received, peers.file.bytes.byteLength)
       assert.equal(last?.piecesDone, 7)
-      assert.deepEqual(await manager.list(), [])
+      assert.deepEqual(await manager.states(), [])
       await assertNoPartFiles(peers)
     })
   })
@@ -104,7 +104,7 @@ describe('DownloadManager', () => {
       const manager = peers.manager()
       const midway = peers.watched.freezeAfter(2).then(async () => {
         await peers.providers[0].stop()
-        const [state] = await manager.list()
+        const [state] = await manager.states()
         peers.watched.thaw()
         return state.piecesDone
       })
@@ -144,7 +144,7 @@ describe('DownloadManager', () => {
       await first.stop()
       peers.watched.thaw()
       await assert.rejects(downloading, { name: 'AbortError' })
-      const [state] = await first.list()
+      const [state] = await first.states()
       assert.equal(state.status, 'interrupted')
       assert.equal(state.piecesDone, 3, 'the three pieces handed over were verified and kept')
       assert.equal(state.pieceCount, pieceCount)
@@ -189,7 +189,7 @@ describe('DownloadManager', () => {
           }
         }
         const manager = peers.manager({ section })
-        assert.equal((await manager.list())[0].status, 'interrupted')
+        assert.equal((await manager.states())[0].status, 'interrupted')
         const [result] = (await manager.resumeAll()).completed
         assert.equal(await sha256File(result.path), sha256(peers.file.bytes))
         const again = peers.watched.indicesRequested.filter(index => recorded.has(index))
@@ -206,7 +206,7 @@ describe('DownloadManager', () => {
     await withPeers({ providers: 0, size: 2 * MiB }, async (peers) => {
       const manager = peers.manager()
       await assert.rejects(manager.download({ contentId: peers.file.contentId, name: 'x.bin' }), { name: 'NoProvidersError', code: 'ERR_NO_PROVIDERS' })
-      const states = await manager.list()
+      const states = await manager.states()
       assert.equal(states.length, 1)
       assert.equal(states[0].status, 'interrupted')
       assert.match(states[0].error ?? '', /no provider/)

@@ -114,7 +114,10 @@ describe('downloads through the peerit CLI', () => {
     assert.match(result.stderr, /peerit fetch/)
   })
 
-  it('downloads lists nothing in progress once all are done', async () => {
-    assert.deepEqual(await d.json(['downloads']), [])
+  it('downloads lists nothing in progress once all are done, and keeps the completed ones', async () => {
+    const list = await d.json(['downloads'])
+    assert.ok(list.length > 0)
+    assert.deepEqual(list.filter((entry: any) => entry.status !== 'completed'), [])
+    assert.ok(list.every((entry: any) => typeof entry.path === 'string' && entry.received === entry.size), JSON.stringify(list))
   })
 })
