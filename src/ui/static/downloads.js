@@ -140,10 +140,11 @@ export class DownloadsView {
     const name = cell(row.entry.name, 'name')
     if (FINISHED.has(row.entry.status)) {
       const size = cell('', 'num')
+      const done = cell('', 'num')
       const status = cell('')
       const where = cell('', 'muted')
-      tr.append(name, size, status, where)
-      row.cells = { name, size, status, where }
+      tr.append(name, size, done, status, where)
+      row.cells = { name, size, done, status, where }
       row.kind = 'history'
       return
     }
@@ -195,15 +196,15 @@ export class DownloadsView {
     cells.status.className = `status-${entry.status}`
     if (row.kind === 'history') {
       setText(cells.size, formatBytes(entry.size ?? 0))
+      setText(cells.done, `${percentOf(entry)} %`)
       setText(cells.where, entry.path ?? entry.error ?? '')
       return
     }
-    const fraction = entry.size > 0 ? entry.received / entry.size : (entry.status === 'completed' ? 1 : 0)
-    const permille = Math.floor(fraction * 1000)
+    const permille = Math.floor(fractionOf(entry) * 1000)
     if (cells.bar.value !== permille) {
       cells.bar.value = permille
     }
-    setText(cells.percent, `${Math.floor(fraction * 100)} %`)
+    setText(cells.percent, `${percentOf(entry)} %`)
     const running = entry.status === 'active'
     setText(cells.rate, running ? formatRate(entry.bytesPerSecond) : '–')
     const remaining = (entry.size ?? 0) - (entry.received ?? 0)
@@ -249,6 +250,17 @@ export class DownloadsView {
   async clearHistory () {
     this.replaceAll(await post('downloads', { clear: true }))
   }
+}
+
+function fractionOf (entry) {
+  if (entry.status === 'completed') {
+    return 1
+  }
+  return entry.size > 0 ? Math.min(1, entry.received / entry.size) : 0
+}
+
+function percentOf (entry) {
+  return Math.floor(fractionOf(entry) * 100)
 }
 
 function setText (node, text) {
