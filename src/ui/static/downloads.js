@@ -9,8 +9,10 @@ const RESUMABLE = new Set(['paused', 'interrupted', 'failed'])
 /**
  * The downloads tables. Each download has one row, built once and then
  * updated in place: an update marks the row dirty and the next animation
- * frame rewrites only the cells of dirty rows, so hundreds of downloads with
- * progress arriving several times a second cost a few text writes per frame.
+ * frame rewrites only the cells of dirty rows that are on screen (an
+ * IntersectionObserver says which); a row scrolled out of view is brought up
+ * to date when it comes back. Hundreds of downloads with progress arriving
+ * several times a second then cost a few text writes per frame.
  */
 export class DownloadsView {
   constructor (root, { onChange } = {}) {
@@ -19,6 +21,21 @@ export class DownloadsView {
     this.summary = root.querySelector('#downloads-summary')
     this.rows = new Map()
     this.dirty = new Set()
+    this.onScreen = new WeakSet()
+    this.stale = new Set()
+    this.visibility = new IntersectionObserver((changes) => {
+      for (const change of changes) {
+        const contentId = change.target.dataset.contentId
+        if (change.isIntersecting) {
+          this.onScreen.add(change.target)
+          if (this.stale.delete(contentId)) {
+            this.markDirty(contentId)
+          }
+        } else {
+          this.onScreen.delete(change.target)
+        }
+      }
+    }, { rootMargin: '200px 0px' })
     this.frame = 0
     this.onChange = onChange
     this.lastSummary = ''
@@ -40,8 +57,11 @@ export class DownloadsView {
     }
     for (const contentId of [...this.rows.keys()]) {
       if (!seen.has(contentId)) {
-        this.rows.get(contentId).tr.remove()
+        const { tr } = this.rows.get(contentId)
+        this.visibility.unobserve(tr)
+        tr.remove()
         this.rows.delete(contentId)
+        this.stale.delete(contentId)
       }
     }
     // Newest first: place rows in list order; appendChild of a present node only moves it.
@@ -130,6 +150,7 @@ export class DownloadsView {
   createRow (entry) {
     const tr = document.createElement('tr')
     tr.dataset.contentId = entry.contentId
+    this.visibility.observe(tr)
     return { entry: { ...entry }, tr, kind: undefined, cells: undefined }
   }
 
@@ -182,6 +203,9 @@ export class DownloadsView {
       const wanted = FINISHED.has(row.entry.status) ? 'history' : 'active'
       if (row.kind !== wanted) {
         this.build(row)
+      } else if (!this.onScreen.has(row.tr)) {
+        this.stale.add(contentId)
+        continue
       }
       this.renderRow(row)
     }
@@ -193,7 +217,7 @@ export class DownloadsView {
   renderRow (row) {
     const { entry, cells } = row
     setText(cells.status, entry.status)
-    cells.status.className = `status-${entry.status}`
+    setClass(cells.status, `status-${entry.status}`)
     if (row.kind === 'history') {
       setText(cells.size, formatBytes(entry.size ?? 0))
       setText(cells.done, `${percentOf(entry)} %`)
@@ -210,8 +234,8 @@ export class DownloadsView {
     const remaining = (entry.size ?? 0) - (entry.received ?? 0)
     setText(cells.eta, running && entry.bytesPerSecond > 0 ? formatDuration(remaining / entry.bytesPerSecond) : '–')
     setText(cells.peers, String(running ? (entry.providers ?? 0) : 0))
-    cells.pause.disabled = !PAUSABLE.has(entry.status)
-    cells.resume.disabled = !RESUMABLE.has(entry.status)
+    setDisabled(cells.pause, !PAUSABLE.has(entry.status))
+    setDisabled(cells.resume, !RESUMABLE.has(entry.status))
   }
 
   renderSummary () {
@@ -261,6 +285,19 @@ function fractionOf (entry) {
 
 function percentOf (entry) {
   return Math.floor(fractionOf(entry) * 100)
+}
+
+// Writes only what changed: an unchanged write still invalidates style or layout.
+function setClass (node, className) {
+  if (node.className !== className) {
+    node.className = className
+  }
+}
+
+function setDisabled (node, disabled) {
+  if (node.disabled !== disabled) {
+    node.disabled = disabled
+  }
 }
 
 function setText (node, text) {
