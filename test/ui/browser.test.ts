@@ -43,6 +43,7 @@ describe('the web UI in headless Chromium', { skip }, () => {
     await mkdir(a.sharedDir, { recursive: true })
     await writeFile(join(a.sharedDir, 'holiday movie.bin'), movie)
     await writeFile(join(a.sharedDir, 'song one.mp3'), 'not really music')
+    await writeFile(join(a.sharedDir, 'unwanted.bin'), randomBytes(4 * 1024 * 1024))
     const started = await a.start()
     await a.json(['sync'])
     b = await network.peer({ primary_peer_url: hostPort(started.addresses[0]) })
@@ -112,6 +113,27 @@ describe('the web UI in headless Chromium', { skip }, () => {
     assert.equal(await done.locator('td').nth(3).textContent(), 'completed')
     assert.equal(sha256(await readFile(join(b.downloadDir, 'holiday movie.bin'))), sha256(movie))
     assert.match(await page.locator('#downloads-summary').textContent() ?? '', /1 completed/)
+  })
+
+  it('Cancel stops a download, deletes its partial file and moves it to the history', async () => {
+    await httpRequest(ui.port, '/api/limits', { method: 'POST', headers: bearer(ui.token, true), body: JSON.stringify({ downloadBytesPerSecond: 256 * 1024 }) })
+    try {
+      const box = page.getByRole('searchbox', { name: 'Words in the file name' })
+      await box.fill('unwanted')
+      await box.press('Enter')
+      await page.getByRole('button', { name: 'Download unwanted.bin' }).click()
+      const row = page.locator('#active-downloads tbody tr', { hasText: 'unwanted.bin' })
+      await eventually(async () => await row.locator('progress').evaluate((bar: any) => bar.value) > 0, { what: 'progress on the bar' })
+      await page.getByRole('button', { name: 'Cancel unwanted.bin' }).click()
+      const gone = page.locator('#download-history tbody tr', { hasText: 'unwanted.bin' })
+      await gone.waitFor()
+      assert.equal(await gone.locator('td').nth(3).textContent(), 'cancelled')
+      const entry = (await b.json(['downloads'])).find((d: any) => d.name === 'unwanted.bin')
+      assert.equal(entry.status, 'cancelled')
+      assert.deepEqual((await readdir(b.downloadDir)).filter(name => name.includes('unwanted')), [])
+    } finally {
+      await httpRequest(ui.port, '/api/limits', { method: 'POST', headers: bearer(ui.token, true), body: JSON.stringify({ downloadBytesPerSecond: 0 }) })
+    }
   })
 
   it('uploads a file chosen in the browser into shared_dir and lists it as shared', async () => {
