@@ -16,7 +16,7 @@ export const EXIT_CODES = {
 
 const NOT_FOUND_CODES = new Set(['ERR_FILE_NOT_FOUND', 'ERR_AMBIGUOUS_FILE', 'ERR_UNKNOWN_PEER', 'ERR_NOT_FOUND'])
 const USAGE_CODES = new Set(['ERR_CONFIG_MISSING', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_EXISTS', 'ERR_INVALID_PARAMS',
-  'ERR_INVALID_PEER_URL', 'ERR_INVALID_TYPE', 'ERR_USAGE', 'ERR_UI_DISABLED'])
+  'ERR_INVALID_PEER_URL', 'ERR_INVALID_TYPE', 'ERR_USAGE', 'ERR_UI_DISABLED', 'ERR_UI_PORT_IN_USE'])
 
 /** The exit code for an error, by its stable code. */
 export function exitCodeFor (err: { code?: unknown }): number {

@@ -280,6 +280,13 @@ describe('the web UI over HTTP: the real daemon, the real CLI', () => {
     assert.equal((await readdir(off.stateDir)).includes('ui-port'), false)
   })
 
+  it('a web_ui_port that is taken stops start with a message naming the key (exit 2)', async () => {
+    const clash = await network.peer({ web_ui_port: ui.port })
+    const result = await clash.run(['start'])
+    assert.equal(result.code, 2, result.stderr)
+    assert.match(result.stderr, new RegExp(`web_ui_port ${ui.port} is in use`))
+  })
+
   it('a bad web_ui_port is a config error naming the key', async () => {
     const bad = await network.peer({ web_ui_port: 70000 })
     const result = await bad.run(['start'])
