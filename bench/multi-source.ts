@@ -8,6 +8,13 @@
  *
  *   npx node bench/multi-source.ts --size 1GiB [--providers 1,3] [--runs 1] [--dir /tmp]
  *     [--tunables '{"piecesPerRequest":16}']   (DownloadTunables to try)
+ *
+ * With `--rate 10MiB --seconds 30` it checks the download-side rate limit
+ * instead: the receiver is paced at that rate (piece requests wait their turn)
+ * and samples its verified bytes and RSS every second; the run prints the rate
+ * over the whole span and over each 5 s window as a ratio to the target, and
+ * the RSS at the start and the end (flat memory: pacing does not buffer).
+ * Give a --size larger than rate × seconds so it is still running at the end.
  */
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -33,7 +40,13 @@ import type { ChildProcess } from 'node:child_process'
 /** What the parent tells a child. */
 type Role =
   { role: 'provider', source: string } |
-  { role: 'receiver', dir: string, contentId: string, providers: string[], tunables: Partial<DownloadTunables> }
+  { role: 'receiver', dir: string, contentId: string, providers: string[], tunables: Partial<DownloadTunables>, pace?: Pace }
+
+/** A paced run: the download rate, how long to sample it. */
+interface Pace { bytesPerSecond: number, seconds: number }
+
+/** One second's sample of a paced run. */
+interface Sample { atMs: number, received: number, rssMiB: number }
 
 /** A receiver's report. */
 interface Report {
@@ -42,6 +55,7 @@ interface Report {
   cpuMs: number
   maxRssMiB: number
   providers: number
+  samples?: Sample[]
 }
 
 async function node (lookup?: Parameters<typeof peeritFile>[0]) {
@@ -79,8 +93,16 @@ async function receive (job: Extract<Role, { role: 'receiver' }>): Promise<Repor
     downloadDir: join(job.dir, 'downloads'),
     providers: async () => providerIds,
     logger: receiver.logger,
+    bytesPerSecond: job.pace?.bytesPerSecond,
     ...job.tunables
   })
+  if (job.pace != null) {
+    const samples = await samplePaced(manager, job.contentId, job.pace)
+    await manager.stop()
+    await store.close()
+    await receiver.stop()
+    return { ms: job.pace.seconds * 1000, cpuMs: 0, maxRssMiB: process.resourceUsage().maxRSS / 1024, providers: providerIds.length, samples }
+  }
   const start = performance.now()
   const result = await manager.download({ contentId: job.contentId, name: 'received.bin' })
   const ms = performance.now() - start
@@ -88,6 +110,34 @@ async function receive (job: Extract<Role, { role: 'receiver' }>): Promise<Repor
   await receiver.stop()
   const { user, system } = process.cpuUsage()
   return { ms, cpuMs: (user + system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, providers: result.providers.length }
+}
+
+/** Runs a paced download for `pace.seconds`, sampling verified bytes and RSS every second. */
+async function samplePaced (manager: DownloadManager, contentId: string, pace: Pace): Promise<Sample[]> {
+  let received = 0
+  const start = performance.now()
+  manager.download({ contentId, name: 'paced.bin' }, { onProgress: (progress) => { received = progress.received } }).catch(() => {})
+  const samples: Sample[] = []
+  for (let second = 1; second <= pace.seconds; second++) {
+    await new Promise(resolve => setTimeout(resolve, start + second * 1000 - performance.now()))
+    samples.push({ atMs: performance.now() - start, received, rssMiB: process.memoryUsage().rss / 2 ** 20 })
+  }
+  return samples
+}
+
+/** Prints a paced run: the rate over the span after a 2 s start, each 5 s window's, as ratios to the target; RSS at 5 s and at the end. */
+function printPaced (samples: Sample[], pace: Pace): void {
+  const rate = (from: Sample, to: Sample): number => (to.received - from.received) * 1000 / (to.atMs - from.atMs)
+  const first = samples[1]
+  const last = samples[samples.length - 1]
+  const overall = rate(first, last)
+  console.log(`paced at ${(pace.bytesPerSecond / 2 ** 20).toFixed(2)} MiB/s: ${(overall / 2 ** 20).toFixed(2)} MiB/s from ${(first.atMs / 1000).toFixed(0)} s to ${(last.atMs / 1000).toFixed(0)} s = ${(overall / pace.bytesPerSecond).toFixed(3)} of the target`)
+  const windows: string[] = []
+  for (let i = 1; i + 5 < samples.length; i += 5) {
+    windows.push((rate(samples[i], samples[i + 5]) / pace.bytesPerSecond).toFixed(3))
+  }
+  console.log(`each 5 s window / target: ${windows.join(' ')}`)
+  console.log(`receiver RSS: ${samples[Math.min(4, samples.length - 1)].rssMiB.toFixed(0)} MiB at 5 s, ${last.rssMiB.toFixed(0)} MiB at ${(last.atMs / 1000).toFixed(0)} s`)
 }
 
 async function runChild (job: Role): Promise<void> {
@@ -115,13 +165,13 @@ async function reply<T> (child: ChildProcess): Promise<T> {
   return message as T
 }
 
-async function runCase (source: string, contentId: string, count: number, dir: string, tunables: Partial<DownloadTunables>): Promise<Report> {
+async function runCase (source: string, contentId: string, count: number, dir: string, tunables: Partial<DownloadTunables>, pace?: Pace): Promise<Report> {
   const providers = Array.from({ length: count }, () => spawnChild({ role: 'provider', source }))
   try {
     const addresses = await Promise.all(providers.map(async child => reply<string>(child)))
     const receiverDir = await mkdtemp(join(dir, 'receiver-'))
     try {
-      return await reply<Report>(spawnChild({ role: 'receiver', dir: receiverDir, contentId, providers: addresses, tunables }))
+      return await reply<Report>(spawnChild({ role: 'receiver', dir: receiverDir, contentId, providers: addresses, tunables, pace }))
     } finally {
       await rm(receiverDir, { recursive: true, force: true })
     }
@@ -159,7 +209,9 @@ async function main (): Promise<void> {
       providers: { type: 'string', default: '1,3' },
       runs: { type: 'string', default: '1' },
       dir: { type: 'string', default: tmpdir() },
-      tunables: { type: 'string', default: '{}' }
+      tunables: { type: 'string', default: '{}' },
+      rate: { type: 'string' },
+      seconds: { type: 'string', default: '30' }
     }
   })
   if (values.child != null) {
@@ -173,6 +225,18 @@ async function main (): Promise<void> {
     await pipeline(randomBlocks(size), createWriteStream(source))
     const { contentId } = await hashFile(source)
     console.log(`${(size / 2 ** 20).toFixed(0)} MiB, DownloadManager end to end, node ${process.version}`)
+    if (values.rate != null) {
+      const providers = Number(values.providers.split(',')[0])
+      // The ceiling first, in the same run: a pace is only checked where the machine can go faster.
+      const free = await runCase(source, contentId, providers, dir, JSON.parse(values.tunables), { bytesPerSecond: 0, seconds: 5 })
+      const samples = (free.samples ?? []).filter(sample => sample.received < size)
+      const ceiling = samples.length < 2 ? Number.NaN : (samples[samples.length - 1].received - samples[0].received) * 1000 / (samples[samples.length - 1].atMs - samples[0].atMs)
+      console.log(`unlimited: ${(ceiling / 2 ** 20).toFixed(1)} MiB/s over the first seconds`)
+      const pace = { bytesPerSecond: parseSize(values.rate), seconds: Number(values.seconds) }
+      const report = await runCase(source, contentId, providers, dir, JSON.parse(values.tunables), pace)
+      printPaced(report.samples ?? [], pace)
+      return
+    }
     const best = new Map<number, Report>()
     for (let run = 1; run <= Number(values.runs); run++) {
       for (const count of values.providers.split(',').map(Number)) {

@@ -12,34 +12,15 @@ import type { SearchQuery } from '../src/search/index.ts'
 import { Store } from '../src/store.ts'
 import type { Section } from '../src/store.ts'
 import { silentLogger, tempStore } from '../test/fixtures/search.ts'
+import { FileNames } from './file-names.ts'
 
-const { values } = parseArgs({ options: { files: { type: 'string', default: '1000000' } } })
+const { values } = parseArgs({ options: { files: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '42' } } })
 const fileCount = Number(values.files)
 const PROVIDERS = 10
 
-// A seeded generator, so every run indexes the same names.
-let seed = 42
-const random = (): number => {
-  seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
-  return seed / 2_147_483_648
-}
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]
-const syllables = ['ba', 'be', 'lo', 'ri', 'ta', 'mon', 'sil', 'ver', 'da', 'no', 'ca', 'shi', 'ul', 'tre', 'gon', 'fa', 'zu', 'pe', 'ki', 'ra']
-const vocabulary = Array.from({ length: 30_000 }, () => Array.from({ length: 2 + Math.floor(random() * 3) }, () => pick(syllables)).join(''))
-vocabulary.push('beatles', 'help', 'canción', 'yesterday', 'report', 'holiday')
-const word = (): string => pick(vocabulary)
-const capital = (text: string): string => text[0].toUpperCase() + text.slice(1)
-
-// A mix like a real network: albums, photos with unique camera numbers, documents, videos, archives.
-function nameFor (index: number): string {
-  switch (index % 5) {
-    case 0: return `${capital(word())} ${capital(word())} - ${capital(word())} ${word()} (${1960 + index % 60}) ${String(index % 20).padStart(2, '0')}.${pick(['mp3', 'flac', 'ogg'])}`
-    case 1: return `IMG_${20100101 + index % 1_000_000}_${String(index).padStart(7, '0')}.${pick(['jpg', 'png', 'heic'])}`
-    case 2: return `${capital(word())} ${word()} ${word()} v${index % 9}.${pick(['pdf', 'docx', 'txt', 'epub'])}`
-    case 3: return `${capital(word())}.${capital(word())}.${1990 + index % 30}.1080p.${pick(['mkv', 'mp4', 'avi'])}`
-    default: return `${word()}-${word()}-backup-${index}.${pick(['zip', 'tar', '7z', 'bin'])}`
-  }
-}
+// Seeded, Zipf-distributed names (see file-names.ts), so every run indexes the same realistic mix.
+const names = new FileNames({ seed: Number(values.seed) })
+const vocabulary = names.words
 
 function recordsFor (count: number): ProviderRecord[] {
   const records: ProviderRecord[] = Array.from({ length: PROVIDERS }, (_, index) => ({
@@ -50,7 +31,7 @@ function recordsFor (count: number): ProviderRecord[] {
   }))
   for (let index = 0; index < count; index++) {
     const id = createHash('sha256').update(String(index)).digest('hex')
-    records[index % PROVIDERS].files.push({ id, name: nameFor(index), size: 1000 + index, type: 'other' })
+    records[index % PROVIDERS].files.push({ id, name: names.nameFor(index), size: 1000 + index, type: 'other' })
   }
   return records
 }
@@ -58,10 +39,10 @@ function recordsFor (count: number): ProviderRecord[] {
 const queries: SearchQuery[] = [
   { text: 'beatles' }, { text: 'beat' }, { text: 'help' }, { text: 'cancion' }, { text: 'yesterday' },
   { text: 'holiday report' }, { text: 'img 2010' }, { text: '1080p' }, { text: 'backup' }, { text: 'zzzz' },
-  { text: 'bamon' }, { text: 'silver' }, { text: 'tre' }, { text: 'ka' }, { text: 'a' },
+  { text: 'bamon' }, { text: 'silver' }, { text: 'tre' }, { text: 'ka' }, { text: 'a' }, { text: 'the live' },
   { text: 'lo ri' }, { text: 'shi', type: 'music' }, { text: 'ver', type: 'pdf' }, { type: 'video' }, { type: 'flac' },
-  { type: 'archive' }, { text: '1999', type: 'video' }, { text: vocabulary[10] }, { text: vocabulary[999] }, { text: `${vocabulary[5]} ${vocabulary[6]}` },
-  { text: 'IMG_20100505' }, { text: 'v3' }, { text: 'mp3' }, { text: 'nothing-like-this' }, { text: 'daca' }
+  { type: 'archive' }, { text: '1999', type: 'video' }, { text: vocabulary[10] }, { text: vocabulary[999] }, { text: vocabulary[150_000] }, { text: `${vocabulary[5]} ${vocabulary[6]}` },
+  { text: 'IMG_20100505' }, { text: '0654321' }, { text: 'v3' }, { text: 'mp3' }, { text: 'nothing-like-this' }, { text: 'daca' }
 ]
 
 const percentile = (sorted: number[], fraction: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]

@@ -33,7 +33,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { sendBufferBelow } from '../protocols/file/back-pressure.ts'
+import { sendBufferBelow } from '../protocols/shared/back-pressure.ts'
 import { decodeManifest, hashFile, peeritFile, pieceCount, verifyPiece } from '../protocols/file/index.ts'
 import { DownloadManager } from '../src/downloads/index.ts'
 import { Store } from '../src/store.ts'
@@ -93,7 +93,7 @@ async function libp2pNode (services: { peeritFile?: ReturnType<typeof peeritFile
 /**
  * Sends the file on a raw stream as fast as back-pressure allows, reading it
  * the way the PeerIT server does (`stream.onDrain()` would not bound the send
- * buffer: see protocols/file/back-pressure.ts).
+ * buffer: see protocols/shared/back-pressure.ts).
  */
 async function rawSender (job: Job): Promise<string> {
   const node = await libp2pNode()

@@ -23,8 +23,9 @@ if (process.features.typescript) {
       `Run \`npm install\` in ${root} to get the pinned Node 24, or install Node 24.\n`)
     process.exit(1)
   }
-  // Run this launcher again (not cli/main.ts) so the child enables the compile cache too.
-  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' })
+  // Run this launcher again (not cli/main.ts) so the child enables the compile cache too,
+  // by the path it was invoked as, so the CLI still knows whether it is `peerit` or `peerctl`.
+  const child = spawn(pinned, [process.argv[1] ?? fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' })
   // Ctrl-C already reaches the child through the terminal's process group.
   process.on('SIGINT', () => {})
   for (const signal of ['SIGTERM', 'SIGHUP']) {

@@ -21,11 +21,12 @@ export interface NodeLocation {
 
 /**
  * Finds the node a command talks to: `--config`, then `PEERIT_CONFIG`, then
- * `./peerConf.json`. Only the path is needed here; the daemon validates the
+ * the nearest `peerConf.json` here or in a folder above (only here with
+ * `upwards: false`). Only the path is needed here; the daemon validates the
  * file itself.
  */
-export function locateNode (argv: GlobalOptions): NodeLocation {
-  const configPath = resolveConfigPath({ config: argv.config, env: process.env, cwd: process.cwd() })
+export function locateNode (argv: GlobalOptions, options: { upwards?: boolean } = {}): NodeLocation {
+  const configPath = resolveConfigPath({ config: argv.config, env: process.env, cwd: process.cwd(), upwards: options.upwards })
   return { configPath, files: stateFiles(join(dirname(configPath), STATE_DIR_NAME)) }
 }
 

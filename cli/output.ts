@@ -5,6 +5,9 @@
  * {@link EXIT_CODES}.
  */
 
+import { PeeritError } from '../src/errors.ts'
+import { forProgram } from './program-name.ts'
+
 /** The exit codes of every command (docs/cli.md). */
 export const EXIT_CODES = {
   ok: 0,
@@ -14,9 +17,17 @@ export const EXIT_CODES = {
   notFound: 4
 } as const
 
-const NOT_FOUND_CODES = new Set(['ERR_FILE_NOT_FOUND', 'ERR_AMBIGUOUS_FILE', 'ERR_UNKNOWN_PEER', 'ERR_NOT_FOUND'])
+const NOT_FOUND_CODES = new Set(['ERR_FILE_NOT_FOUND', 'ERR_AMBIGUOUS_FILE', 'ERR_UNKNOWN_PEER', 'ERR_NOT_FOUND', 'ERR_NO_SUCH_FILE', 'ERR_AMBIGUOUS'])
 const USAGE_CODES = new Set(['ERR_CONFIG_MISSING', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_EXISTS', 'ERR_INVALID_PARAMS',
-  'ERR_INVALID_PEER_URL', 'ERR_INVALID_TYPE', 'ERR_USAGE', 'ERR_UI_DISABLED', 'ERR_UI_PORT_IN_USE'])
+  'ERR_INVALID_PEER_URL', 'ERR_INVALID_TYPE', 'ERR_USAGE', 'ERR_INVALID_QUERY', 'ERR_LISTEN', 'ERR_UI_DISABLED', 'ERR_UI_PORT_IN_USE'])
+
+/** A command line the CLI refuses (exit 2). */
+export class UsageError extends PeeritError {
+  static readonly code = 'ERR_USAGE'
+  constructor (message: string) {
+    super('UsageError', UsageError.code, message)
+  }
+}
 
 /** The exit code for an error, by its stable code. */
 export function exitCodeFor (err: { code?: unknown }): number {
@@ -58,12 +69,12 @@ export function printJson (value: unknown): void {
 
 /** Prints human lines to stdout. */
 export function printLines (...lines: string[]): void {
-  process.stdout.write(lines.join('\n') + '\n')
+  process.stdout.write(forProgram(lines.join('\n')) + '\n')
 }
 
 /** Prints a warning to stderr. */
 export function warn (message: string): void {
-  process.stderr.write(`${style.yellow('warning:', process.stderr)} ${message}\n`)
+  process.stderr.write(`${style.yellow('warning:', process.stderr)} ${forProgram(message)}\n`)
 }
 
 /** Prints rows as an aligned table; `empty` when there are none. */
@@ -110,6 +121,16 @@ export function formatDuration (seconds: number): string {
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
 }
 
+/** One candidate of an ambiguous name: its id, name, size and who holds it, when known. */
+function candidateLine (candidate: { id?: string, contentId?: string, name?: string, size?: number, providers?: string[] }): string {
+  const id = String(candidate.id ?? candidate.contentId ?? '').slice(0, 12)
+  const size = typeof candidate.size === 'number' ? `  (${formatBytes(candidate.size)})` : ''
+  const holders = Array.isArray(candidate.providers) && candidate.providers.length > 0
+    ? `  held by ${candidate.providers.slice(0, 2).map(p => shortPeerId(String(p))).join(', ')}${candidate.providers.length > 2 ? ` +${candidate.providers.length - 2}` : ''}`
+    : ''
+  return `${id}  ${candidate.name ?? ''}${size}${holders}`
+}
+
 /** A peer id shortened for tables, as libp2p tools do. */
 export function shortPeerId (peerId: string | null): string {
   if (peerId == null) {
@@ -120,12 +141,12 @@ export function shortPeerId (peerId: string | null): string {
 
 /** Prints an error: one line on stderr (plus candidates, if any); sets the exit code. */
 export function reportError (err: any, json: boolean): void {
-  const message = typeof err?.message === 'string' ? err.message : String(err)
+  const message = forProgram(typeof err?.message === 'string' ? err.message : String(err))
   process.stderr.write(`${style.red('error:', process.stderr)} ${message}\n`)
   const candidates = err?.candidates ?? err?.data?.candidates
   if (Array.isArray(candidates)) {
     for (const c of candidates) {
-      process.stderr.write(`  ${c.id.slice(0, 12)}  ${c.name}  (${formatBytes(c.size)})\n`)
+      process.stderr.write(`  ${candidateLine(c)}\n`)
     }
   }
   if (json) {

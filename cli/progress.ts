@@ -7,9 +7,15 @@ export interface DownloadProgressView {
   name: string
   size: number
   received: number
+  /** `queued` while it waits for a slot; older daemons do not send it. */
+  status?: 'queued' | 'active'
   bytesPerSecond: number
   peers: string[]
 }
+
+// Widths that keep one bar within 80 columns: name 16, bar 14, 4, 8, 10, info 20, and the spaces.
+const NAME_WIDTH = 16
+const INFO_WIDTH = 20
 
 /**
  * One progress bar per download on a terminal (stderr), none otherwise: a
@@ -35,8 +41,8 @@ export class DownloadBars {
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,
-      format: `{name} ${colour ? '{bar}' : '[{bar}]'} {percentage}% {done}/{size_text} {rate}/s ETA {eta_text} peers {peers}`,
-      barsize: 24
+      format: `{name} ${colour ? '{bar}' : '[{bar}]'} {pct} {size_text} {rate} {info}`,
+      barsize: colour ? 14 : 12
     }, colour ? Presets.shades_classic : Presets.legacy))
   }
 
@@ -45,14 +51,12 @@ export class DownloadBars {
     if (this.multiBar == null) {
       return
     }
-    const remaining = progress.size - progress.received
     const payload = {
-      name: truncate(progress.name, 28).padEnd(28),
-      done: formatBytes(progress.received),
-      size_text: formatBytes(progress.size),
-      rate: formatBytes(Math.round(progress.bytesPerSecond)),
-      eta_text: progress.bytesPerSecond > 0 ? formatDuration(remaining / progress.bytesPerSecond) : '?',
-      peers: progress.peers.length
+      name: truncate(progress.name, NAME_WIDTH).padEnd(NAME_WIDTH),
+      pct: `${progress.size === 0 ? 100 : Math.floor(progress.received * 100 / progress.size)}%`.padStart(4),
+      size_text: formatBytes(progress.size).padStart(8),
+      rate: (progress.status === 'queued' ? '' : `${formatBytes(Math.round(progress.bytesPerSecond))}/s`).padStart(10),
+      info: truncate(info(progress), INFO_WIDTH)
     }
     const bar = this.bars.get(progress.contentId)
     if (bar == null) {
@@ -66,6 +70,19 @@ export class DownloadBars {
   stop (): void {
     this.multiBar?.stop()
   }
+}
+
+/** Queued, done, or the ETA and the peers sending now. */
+function info (progress: DownloadProgressView): string {
+  if (progress.status === 'queued') {
+    return 'queued'
+  }
+  if (progress.received >= progress.size) {
+    return 'done'
+  }
+  const eta = progress.bytesPerSecond > 0 ? formatDuration((progress.size - progress.received) / progress.bytesPerSecond) : '?'
+  const peers = progress.peers.length
+  return `ETA ${eta}, ${peers} peer${peers === 1 ? '' : 's'}`
 }
 
 function truncate (text: string, length: number): string {

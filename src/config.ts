@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { CONFIG_ENV_VARIABLE, CONFIG_FILE_NAME, STATE_DIR_NAME } from './config-path.ts'
 import { InvalidPeerUrlError, parsePeerUrl, sameAddress } from './peer-url.ts'
+import { InvalidReachSettingError, parseReachConfig, reachKeyRules } from './reach/config.ts'
+import type { ReachConfig } from './reach/config.ts'
 import type { PeerLimits } from './limits.ts'
 import type { PeerUrl } from './peer-url.ts'
 
@@ -36,6 +39,8 @@ export interface PeerConfig {
   watch: boolean
   /** `provider_max_age_hours` in ms: a discovered file's provider not seen for this long is forgotten (default 24 h). */
   providerMaxAgeMs: number
+  /** `share_downloads`: serve completed downloads to other peers like shared files, default true. */
+  shareDownloads: boolean
   /** `.peerit` beside the config file (mode 0700). */
   stateDir: string
   /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
@@ -44,6 +49,8 @@ export interface PeerConfig {
   webUi: boolean
   /** `web_ui_port`: its TCP port; 0 (default) picks a free one, kept across restarts while it stays free. */
   webUiPort: number
+  /** `mdns`, `relay_server`, `upnp`, `announce`, `public_networks` (docs/network.md). */
+  reach: ReachConfig
 }
 
 /** The stable codes of {@link ConfigError}. */
@@ -105,8 +112,17 @@ function folderRule (fallback: string): KeyRule<string> {
   return {
     fallback,
     expected: 'a folder path (a non-empty string)',
-    parse: (value, { configDir }) => typeof value === 'string' && value.trim() !== '' ? resolve(configDir, value) : undefined
+    parse: (value, { configDir }) => typeof value === 'string' && value.trim() !== '' ? resolve(configDir, expandHome(value)) : undefined
   }
+}
+
+/**
+ * `~` and `~/…` are the user's home folder, as a shell would read them; a
+ * JSON file has no shell to do it. `~user/…` is not expanded (it would be a
+ * folder named so beside the config).
+ */
+export function expandHome (path: string): string {
+  return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
 }
 
 // Empty string and null both mean "no peer", as in the original's template.
@@ -137,6 +153,11 @@ const keyRules = {
     expected: 'true or false',
     parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
   },
+  share_downloads: {
+    fallback: true,
+    expected: 'true or false',
+    parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
+  },
   provider_max_age_hours: {
     fallback: 24,
     expected: 'a number of hours from 0.01 to 8760',
@@ -151,7 +172,8 @@ const keyRules = {
     fallback: 0,
     expected: 'an integer from 0 to 65535 (0 picks a free port)',
     parse: (value: unknown) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? value as number : undefined
-  }
+  },
+  ...reachKeyRules
 } satisfies Record<string, KeyRule<unknown>>
 
 type ConfigKey = keyof typeof keyRules
@@ -196,7 +218,12 @@ const limitRules = {
   download_bytes_per_second: { field: 'downloadBytesPerSecond', min: MIN_RATE_LIMIT, max: MAX_RATE_LIMIT, zero: 'unlimited' },
   strikes_before_ban: { field: 'strikesBeforeBan', min: 1, max: 1_000_000, zero: 'never ban' },
   strike_window_seconds: { field: 'strikeWindowSeconds', min: 1, max: 86_400 },
-  ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 }
+  ban_seconds: { field: 'banSeconds', min: 1, max: 31_536_000 },
+  // a relay needs at least one slot to be one; 0 for the byte rates means "no cap"
+  relay_max_reservations: { field: 'relayMaxReservations', min: 1, max: 100_000 },
+  relay_max_circuits: { field: 'relayMaxCircuits', min: 1, max: 100_000 },
+  relay_bytes_per_second: { field: 'relayBytesPerSecond', min: 16_384, max: 2 ** 40, zero: 'unlimited' },
+  relay_bytes_per_second_per_peer: { field: 'relayBytesPerSecondPerPeer', min: 16_384, max: 2 ** 40, zero: 'unlimited' }
 } satisfies Record<string, LimitRule>
 
 /**
@@ -220,11 +247,13 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     downloadDir: values.download_dir,
     peers: [values.primary_peer_url, values.secondary_peer_url].filter(url => url != null),
     watch: values.watch,
+    shareDownloads: values.share_downloads,
     providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
     limits,
     webUi: values.web_ui,
-    webUiPort: values.web_ui_port
+    webUiPort: values.web_ui_port,
+    reach: parseReachConfig(values)
   }
   if (config.peers.length === 2 && sameAddress(config.peers[0].multiaddr, config.peers[1].multiaddr)) {
     warnings.push(`primary_peer_url and secondary_peer_url in ${configPath} are the same address`)
@@ -233,8 +262,12 @@ export async function loadConfig (path: string): Promise<{ config: PeerConfig, w
     // The state folder holds the node's private key: it must never become shareable.
     throw new ConfigError(ConfigErrorCode.invalid, `shared_dir in ${configPath} must not contain the state folder ${config.stateDir}; pick a folder of its own such as ./shared`, configPath, 'shared_dir')
   }
-  await createFolder(config.sharedDir, configPath, 'shared_dir')
-  await createFolder(config.downloadDir, configPath, 'download_dir')
+  for (const [key, folder] of [['shared_dir', config.sharedDir], ['download_dir', config.downloadDir]] as const) {
+    if (await createFolder(folder, configPath, key)) {
+      // A typo in the path would otherwise go unnoticed: the node just shares an empty folder.
+      warnings.push(`${key} ${folder} did not exist: created it (from ${configPath})`)
+    }
+  }
   await createFolder(config.stateDir, configPath)
   return { config, warnings }
 }
@@ -249,7 +282,8 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
   if (peers.length > MAX_CONFIG_PEERS) {
     throw new ConfigError(ConfigErrorCode.invalid, `a config names at most ${MAX_CONFIG_PEERS} peers (primary_peer_url and secondary_peer_url), not ${peers.length}; add more with \`peerit connect\` once the node runs`, configPath)
   }
-  const raw: Record<ConfigKey, unknown> = {
+  // The reachability keys keep their defaults unwritten, so new files stay short.
+  const raw: Record<Exclude<ConfigKey, keyof typeof reachKeyRules>, unknown> = {
     listening_ip: options.ip ?? keyRules.listening_ip.fallback,
     listening_port: options.port ?? keyRules.listening_port.fallback,
     shared_dir: options.sharedDir ?? keyRules.shared_dir.fallback,
@@ -257,6 +291,7 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
     primary_peer_url: peers[0] ?? keyRules.primary_peer_url.fallback,
     secondary_peer_url: peers[1] ?? keyRules.secondary_peer_url.fallback,
     watch: options.watch ?? keyRules.watch.fallback,
+    share_downloads: keyRules.share_downloads.fallback,
     provider_max_age_hours: keyRules.provider_max_age_hours.fallback,
     web_ui: keyRules.web_ui.fallback,
     web_ui_port: keyRules.web_ui_port.fallback
@@ -286,7 +321,7 @@ function validate (raw: Record<string, unknown>, configPath: string): ConfigValu
     try {
       parsed = rule.parse(value, context)
     } catch (err) {
-      if (err instanceof InvalidPeerUrlError) {
+      if (err instanceof InvalidPeerUrlError || err instanceof InvalidReachSettingError) {
         throw new ConfigError(ConfigErrorCode.invalid, `${key} in ${configPath}: ${err.message}`, configPath, key)
       }
       throw err
@@ -357,16 +392,19 @@ function parseJsonObject (text: string, configPath: string): Record<string, unkn
   return value as Record<string, unknown>
 }
 
-/** Creates a folder the config names; `key` is undefined for the state folder, which is private. */
-async function createFolder (folderPath: string, configPath: string, key?: ConfigKey): Promise<void> {
+/**
+ * Creates a folder the config names; `key` is undefined for the state folder,
+ * which is private. True when the folder did not exist.
+ */
+async function createFolder (folderPath: string, configPath: string, key?: ConfigKey): Promise<boolean> {
   try {
     if (key != null) {
-      await mkdir(folderPath, { recursive: true })
-      return
+      return await mkdir(folderPath, { recursive: true }) !== undefined
     }
-    await mkdir(folderPath, { recursive: true, mode: 0o700 })
+    const created = await mkdir(folderPath, { recursive: true, mode: 0o700 })
     // Also tighten a folder that already existed: it holds the private key and the control socket.
     await chmod(folderPath, 0o700)
+    return created !== undefined
   } catch (err) {
     throw new ConfigError(ConfigErrorCode.invalid, `cannot create ${key ?? 'the state folder'} ${folderPath} (from ${configPath}): ${(err as Error).message}`, configPath, key)
   }

@@ -32,8 +32,13 @@ export class AlreadyRunningError extends PeeritError {
 /** The listening address could not be bound (port in use, address not local…). */
 export class ListenError extends PeeritError {
   static readonly code = 'ERR_LISTEN'
-  constructor (message: string, options?: ErrorOptions) {
+  /** The address that failed and the system's errno for it (EADDRINUSE, EADDRNOTAVAIL, EACCES…), when known. */
+  readonly failure?: { host: string, port: number, reason?: string }
+  constructor (message: string, options?: ErrorOptions & { failure?: { host: string, port: number, reason?: string } }) {
     super('ListenError', ListenError.code, message, options)
+    if (options?.failure != null) {
+      this.failure = options.failure
+    }
   }
 }
 
@@ -64,8 +69,8 @@ export class FileNotFoundError extends PeeritError {
 /** Several discovered files match a name or id prefix; `candidates` lists them. */
 export class AmbiguousFileError extends PeeritError {
   static readonly code = 'ERR_AMBIGUOUS_FILE'
-  readonly candidates: Array<{ id: string, name: string, size: number }>
-  constructor (message: string, candidates: Array<{ id: string, name: string, size: number }>) {
+  readonly candidates: Array<{ id: string, name: string, size: number, providers?: string[] }>
+  constructor (message: string, candidates: Array<{ id: string, name: string, size: number, providers?: string[] }>) {
     super('AmbiguousFileError', AmbiguousFileError.code, message)
     this.candidates = candidates
   }

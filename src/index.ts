@@ -23,10 +23,12 @@ export type { PeerConfig, InitOptions } from './config.ts'
 export { parsePeerUrl, InvalidPeerUrlError } from './peer-url.ts'
 export type { PeerUrl } from './peer-url.ts'
 export { listenAddress } from './libp2p.ts'
+export type { BlockedPeer } from './block-list.ts'
+export type { BlockResult } from './peer-node.ts'
 export type { SyncResult, SharedFile } from './shared-index.ts'
 export type { DiscoveredFile, Provider } from './discovered-files.ts'
 export type { SearchQuery, FileKind } from './search/index.ts'
-export { FILE_KINDS, fileKindOf, InvalidTypeFilterError } from './search/index.ts'
+export { FILE_KINDS, fileKindOf, InvalidQueryError, InvalidTypeFilterError } from './search/index.ts'
 export type { DownloadProgress, DownloadResult, DownloadState, DownloadEntry, DownloadStatus, DownloadChange, DownloadSelector } from './downloads/index.ts'
 export {
   NoProvidersError, DiskFullError, DownloadAbortedError, DownloadPausedError, DownloadCancelledError, DownloadNotFoundError,

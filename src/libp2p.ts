@@ -10,18 +10,20 @@ import type { Ping } from '@libp2p/ping'
 import { connectionManagerLimits, fetchServiceLimits, fileServiceLimits, guardLimits } from './limits.ts'
 import { PeerGuard } from './peer-guard.ts'
 import type { PeerLimits } from './limits.ts'
+import { DEFAULT_REACH, reachLibp2pOptions } from './reach/libp2p-options.ts'
+import type { ReachOptions, ReachServices } from './reach/libp2p-options.ts'
 import { peeritFetch } from '../protocols/fetch/index.ts'
 import type { PeeritFetch, PeeritFetchInit } from '../protocols/fetch/index.ts'
 import { peeritFile } from '../protocols/file/index.ts'
 import type { PeeritFile, PeeritFileInit } from '../protocols/file/index.ts'
 
-/** The libp2p services every PeerIT node mounts. */
+/** The libp2p services every PeerIT node mounts; the reachability ones depend on the config. */
 export type PeeritServices = {
   identify: Identify
   ping: Ping
   peeritFetch: PeeritFetch
   peeritFile: PeeritFile
-}
+} & ReachServices
 
 /** What {@link createPeeritLibp2p} needs. */
 export interface PeeritLibp2pInit {
@@ -32,8 +34,14 @@ export interface PeeritLibp2pInit {
   file: PeeritFileInit
   /** Every resource limit (see src/limits.ts). */
   limits: PeerLimits
+  /** Peers the owner blocked (src/block-list.ts): the gater refuses them. */
+  isBlocked?: (peerId: string) => boolean
   /** For the peer guard's log (`peerit:guard`). */
   logger?: ComponentLogger
+  /** Relays, NAT, mDNS (src/reach/); default {@link DEFAULT_REACH}. */
+  reach?: ReachOptions
+  /** Sentences for the owner's log about reachability (a relay refused, no UPnP router …). */
+  onNotice?: (message: string) => void
 }
 
 /** A PeerIT libp2p node and the guard that bans peers breaking its rules. */
@@ -51,9 +59,12 @@ export interface PeeritLibp2p {
  */
 export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<PeeritLibp2p> {
   const { limits } = init
+  const reach = reachLibp2pOptions(init.reach ?? DEFAULT_REACH, limits, init.listen, init.onNotice)
+  reach.notes.forEach(note => init.onNotice?.(note))
   let libp2p: Libp2p<PeeritServices> | undefined
   const guard = new PeerGuard({
     ...guardLimits(limits),
+    isBlocked: init.isBlocked,
     logger: init.logger,
     onBan: (peer) => {
       libp2p?.hangUp(peer).catch(() => {
@@ -64,19 +75,23 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
   libp2p = await createLibp2p({
     privateKey: init.privateKey,
     start: false,
-    addresses: { listen: init.listen },
-    transports: [tcp()],
+    addresses: { listen: init.listen, appendAnnounce: reach.appendAnnounce },
+    transports: [tcp(), ...reach.transports],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection })],
+    streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection, streamOptions: { maxStreamWindowSize: reach.maxStreamWindowSize } })],
     connectionManager: connectionManagerLimits(limits),
     connectionGater: guard.connectionGater,
     services: {
       identify: identify(),
       ping: ping(),
       peeritFetch: peeritFetch({ ...init.fetch, ...fetchServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `fetch:${kind}`) }),
-      peeritFile: peeritFile({ ...init.file, ...fileServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `file:${kind}`) })
+      peeritFile: peeritFile({ ...init.file, ...fileServiceLimits(limits), onViolation: (peer, kind) => guard.strike(peer, `file:${kind}`) }),
+      ...reach.services
     }
-  })
+  }) as Libp2p<PeeritServices>
+  if (libp2p.services.mdns != null) {
+    libp2p.services.peeritReach.watchLan(libp2p.services.mdns)
+  }
   return { libp2p, guard }
 }
 

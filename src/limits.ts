@@ -42,6 +42,14 @@ export interface PeerLimits {
   strikeWindowSeconds: number
   /** How long a banned peer is disconnected and refused. */
   banSeconds: number
+  /** Relay reservations held at once when `relay_server` is on (docs/network.md). */
+  relayMaxReservations: number
+  /** Relayed connections carried at once when `relay_server` is on. */
+  relayMaxCircuits: number
+  /** Relayed bytes per second, all circuits and both directions together; 0 = unlimited. */
+  relayBytesPerSecond: number
+  /** Relayed bytes per second on the circuits of one reserving peer; 0 = unlimited. */
+  relayBytesPerSecondPerPeer: number
 }
 
 /** The defaults; docs/security.md gives the reason for each. */
@@ -61,7 +69,11 @@ export const DEFAULT_LIMITS: Readonly<PeerLimits> = Object.freeze({
   downloadBytesPerSecond: 0,
   strikesBeforeBan: 20,
   strikeWindowSeconds: 60,
-  banSeconds: 600
+  banSeconds: 600,
+  relayMaxReservations: 64,
+  relayMaxCircuits: 64,
+  relayBytesPerSecond: 0,
+  relayBytesPerSecondPerPeer: 0
 })
 
 /** The defaults with `overrides` on top (undefined entries keep the default). */

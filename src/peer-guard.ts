@@ -19,6 +19,8 @@ export interface PeerGuardInit {
   onBan?: (peer: PeerId, kind: string) => void
   /** Peers whose strikes are remembered at once; past it the least recently struck are forgotten. Default 10,000. */
   maxTrackedPeers?: number
+  /** Peers the owner blocked: refused like banned ones, for as long as this says so. */
+  isBlocked?: (peerId: string) => boolean
   /** Monotonic clock in ms (tests pass a fake one). */
   now?: () => number
   logger?: ComponentLogger
@@ -38,7 +40,7 @@ const MAX_TRACKED_PEERS = 10_000
 
 /** Counts strikes per peer, bans repeat offenders and answers libp2p's gater questions. */
 export class PeerGuard {
-  /** Install as `createLibp2p({ connectionGater })`: a banned peer is neither accepted nor dialled. */
+  /** Install as `createLibp2p({ connectionGater })`: a banned or blocked peer is neither accepted nor dialled. */
   readonly connectionGater: ConnectionGater
   private readonly init: PeerGuardInit
   private readonly now: () => number
@@ -54,7 +56,7 @@ export class PeerGuard {
     this.now = init.now ?? (() => performance.now())
     this.maxTrackedPeers = Math.max(1, init.maxTrackedPeers ?? MAX_TRACKED_PEERS)
     this.log = init.logger?.forComponent('peerit:guard')
-    const refuse = (peer: PeerId): boolean => this.isBanned(peer)
+    const refuse = (peer: PeerId): boolean => this.isBanned(peer) || init.isBlocked?.(peer.toString()) === true
     // Not denyInboundConnection: before the handshake the peer id is unknown, and
     // banning the IP would punish every peer behind the same NAT (or on localhost).
     this.connectionGater = {

@@ -1,9 +1,13 @@
 import type { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
+import type { BlockedPeer } from './block-list.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadResult, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
 import type { PeerLimits } from './limits.ts'
+import type { ReachOptions } from './reach/libp2p-options.ts'
+import type { Reachability } from './reach/reachability.ts'
+import type { PeerSource } from './reach/reach-service.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { FetchQuery, FetchResult } from '../protocols/fetch/index.ts'
@@ -29,10 +33,14 @@ export interface PeerNodeOptions {
   maxConnections?: number
   /** Rates, caps and ban rules (docs/security.md); each absent key keeps its default (`DEFAULT_LIMITS` in src/limits.ts). */
   limits?: Partial<PeerLimits>
+  /** Serve completed downloads to other peers like shared files. Default: true. Changed later with `setShareDownloads`. */
+  shareDownloads?: boolean
   /** Drop a discovered file's provider not seen for this long. Default: 24 h. */
   providerMaxAgeMs?: number
   /** Logger; default: libp2p's, enabled with `DEBUG=peerit:*`. */
   logger?: ComponentLogger
+  /** Relays, NAT, mDNS, announce, public networks (docs/network.md); each absent key keeps peerConf.json's default. */
+  reach?: Partial<ReachOptions>
 }
 
 /** A peer as `list peers` shows it. */
@@ -45,6 +53,10 @@ export interface PeerInfo {
   contact: boolean
   /** When the oldest open connection was opened (ms since epoch), if connected. */
   connectedSince?: number
+  /** `direct` when a connection to it is not through a relay, `relayed` when every one is, null when not connected. */
+  connection: 'direct' | 'relayed' | null
+  /** How this node came to know the peer. */
+  source: PeerSource
 }
 
 /** What `status` reports. */
@@ -59,6 +71,12 @@ export interface NodeStatus {
   version: string
   /** Piece bytes this node has served to other peers since it started. */
   uploadedBytes: number
+  /** Whether others can dial this node (docs/network.md). */
+  reachability: Reachability
+  /** This node's `/p2p-circuit` addresses, one per relay address it holds a slot on. */
+  relayAddresses: string[]
+  /** Set when `relay_server` is on: slots held by others, circuits open, bytes relayed. */
+  relay?: { reservations: number, circuits: number, bytesRelayed: number }
 }
 
 /** Options of {@link PeerNode.fetch}. */
@@ -71,8 +89,10 @@ export interface NodeFetchOptions {
 
 /** Options of {@link PeerNode.download}. */
 export interface NodeDownloadOptions {
-  /** Only these peers (peer id strings) are asked. */
+  /** Only these peers are asked, for this request only: full peer ids, or unique prefixes of known ones. */
   from?: string[]
+  /** The target is a content id or id prefix only, never a name. */
+  byId?: boolean
   signal?: AbortSignal
   onProgress?: (progress: DownloadProgress) => void
 }
@@ -90,12 +110,24 @@ export interface PeerNodeEvents {
   'download:status': CustomEvent<DownloadEntry>
   /** A download completed: where it was saved and which peers supplied it. */
   'download:finished': CustomEvent<DownloadResult>
+  /** A sentence about reachability for the owner's log: a relay slot taken or refused, no UPnP router, a LAN peer found. */
+  'reach:notice': CustomEvent<{ message: string }>
 }
 
 /** The node's total transfer rates in bytes per second; 0 = unlimited. */
 export interface TransferLimits {
   uploadBytesPerSecond: number
   downloadBytesPerSecond: number
+}
+
+/** What {@link PeerNode.block} did. */
+export interface BlockResult {
+  peerId: string
+  blocked: true
+  /** Contacts with that peer id, now removed. */
+  contactsRemoved: number
+  /** Whether a connection to it was open (and is now closed). */
+  disconnected: boolean
 }
 
 /**
@@ -113,22 +145,31 @@ export interface PeerNode extends TypedEventEmitter<PeerNodeEvents> {
   connect (url: string, options?: { signal?: AbortSignal }): Promise<{ peerId: string, address: string }>
   /** Hangs up on a peer (url or peer id) and forgets it as a contact. */
   disconnect (urlOrPeerId: string): Promise<{ peerIds: string[], contactsRemoved: number }>
+  /** Blocks a peer id, persisted: it is hung up on, dropped as a contact, and refused inbound and outbound until unblocked. */
+  block (peerId: string): Promise<BlockResult>
+  /** Lifts a block; an UnknownPeerError when the peer was not blocked. */
+  unblock (peerId: string): Promise<{ peerId: string, blocked: false }>
+  /** The blocked peers, oldest first. */
+  blocked (): BlockedPeer[]
   peers (): PeerInfo[]
   sync (options?: { signal?: AbortSignal }): Promise<SyncResult>
   share (path: string): Promise<SharedFile>
+  /** The files this node serves: its shared folder's, and its completed downloads unless `shareDownloads` is off. */
   sharedFiles (): SharedFile[]
+  /** Starts or stops serving completed downloads, at once. */
+  setShareDownloads (share: boolean): void
   fetch (options?: NodeFetchOptions): Promise<FetchResult>
   /** Searches discovered files; a string is the words to look for. */
   search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]>
   files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]>
   /** Resolves a name, id or unique id prefix to one discovered file. */
-  resolveFile (nameOrId: string, options?: { from?: string[] }): Promise<DiscoveredFile>
+  resolveFile (nameOrId: string, options?: { from?: string[], byId?: boolean }): Promise<DiscoveredFile>
   /** Downloads a file (verified, multi-source, resumable); resolves with its final path. */
   download (nameOrId: string, options?: NodeDownloadOptions): Promise<string>
   /** Like {@link download}, resolving with the whole result: name as saved, size, the peers that supplied pieces. */
   downloadFile (nameOrId: string, options?: NodeDownloadOptions): Promise<NodeDownloadResult>
   /** Queues a download that runs in the background; answers at once with its status. */
-  startDownload (nameOrId: string, options?: { from?: string[] }): Promise<DownloadChange>
+  startDownload (nameOrId: string, options?: { from?: string[], byId?: boolean }): Promise<DownloadChange>
   /** Every download the node knows, newest first: running, paused, interrupted and failed ones, then the last 1,000 completed or cancelled. */
   downloads (): Promise<DownloadEntry[]>
   /** Drops the completed, cancelled and failed downloads from the list (a failed one's part file too); returns the rest. */

@@ -4,19 +4,28 @@ import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TypedEventEmitter } from 'main-event'
 import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
+import { BlockList } from './block-list.ts'
 import { Contacts, contactAddress, P2P_CODE } from './contacts.ts'
 import { DiscoveredFiles } from './discovered-files.ts'
 import { DownloadManager } from './downloads/download-manager.ts'
-import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, ListenError, UnknownPeerError } from './errors.ts'
+import { AmbiguousFileError, DialError, FileNotFoundError, InvalidParamsError, UnknownPeerError } from './errors.ts'
+import { GuardedEventEmitter } from './guarded-events.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { createPeeritLibp2p } from './libp2p.ts'
+import { listenError } from './listen-failure.ts'
 import { resolveLimits } from './limits.ts'
+import { resolvePeerId } from './peer-ids.ts'
 import { parsePeerUrl } from './peer-url.ts'
+import { checkUserQuery } from './search/index.ts'
 import { SharedIndex } from './shared-index.ts'
+import { DownloadedFiles } from './shared-index/downloaded.ts'
+import { SharedSources } from './shared-index/sources.ts'
 import { Store } from './store.ts'
 import { PEERIT_VERSION } from './version.ts'
+import type { BlockedPeer } from './block-list.ts'
+import { DEFAULT_REACH } from './reach/libp2p-options.ts'
+import { connectionKind, peerSource } from './reach/peer-view.ts'
 import type { DiscoveredFile } from './discovered-files.ts'
 import type { DownloadChange, DownloadEntry, DownloadProgress, DownloadSelector, ResumeOutcome } from './downloads/index.ts'
 import type { PeeritServices } from './libp2p.ts'
@@ -25,7 +34,7 @@ import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { Contact } from './contacts.ts'
 import type { FetchResult, ProviderRecord } from '../protocols/fetch/index.ts'
 import type {
-  NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions, TransferLimits
+  BlockResult, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions, TransferLimits
 } from './peer-node-types.ts'
 
 export type * from './peer-node-types.ts'
@@ -46,20 +55,40 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
   const store = new Store(join(options.stateDir, 'db'))
   await store.open()
   try {
+    const blockList = new BlockList({ section: store.section('blocked') })
+    await blockList.load()
     const sharedIndex = new SharedIndex({ section: store.section('sharedIndex'), sharedDir: options.sharedDir, logger })
+    const downloaded = new DownloadedFiles(store.section('downloadedFiles'), logger.forComponent('peerit:shared-index'))
+    const sources = new SharedSources(sharedIndex, downloaded, options.shareDownloads ?? true)
+    // Notices from before the node exists (parts switched off) wait for its first listener.
+    const notices: NoticeSink = { early: [] }
     const { libp2p } = await createPeeritLibp2p({
       privateKey,
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
       logger,
-      fetch: { localFiles: (query) => sharedIndex.match(query) },
-      file: { lookup: (contentId) => sharedIndex.get(contentId) }
+      isBlocked: peerId => blockList.has(peerId),
+      fetch: { localFiles: (query) => sources.match(query) },
+      file: {
+        lookup: (contentId) => sources.get(contentId),
+        onUnavailable: (contentId, source) => {
+          sources.forgetUnavailable(contentId, source.path).catch((err: Error) => { logger.forComponent('peerit:node').error('dropping %s failed - %e', source.path, err) })
+        }
+      },
+      reach: { ...DEFAULT_REACH, ...options.reach },
+      onNotice: (message) => { notices.emit == null ? notices.early.push(message) : notices.emit(message) }
     })
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex })
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, sources, blockList, notices })
   } catch (err) {
     await store.close()
     throw err
   }
+}
+
+/** Where reachability notices go: `early` until the node is built, then `emit`. */
+interface NoticeSink {
+  early: string[]
+  emit?: (message: string) => void
 }
 
 interface NodeParts {
@@ -67,9 +96,12 @@ interface NodeParts {
   store: Store
   libp2p: Libp2p<PeeritServices>
   sharedIndex: SharedIndex
+  sources: SharedSources
+  blockList: BlockList
+  notices: NoticeSink
 }
 
-class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerNode {
+class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements PeerNode {
   readonly peerId: string
   readonly libp2p: Libp2p<PeeritServices>
   private readonly options: PeerNodeOptions
@@ -77,6 +109,8 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private readonly store: Store
   private readonly contacts: Contacts
   private readonly sharedIndex: SharedIndex
+  private readonly sources: SharedSources
+  private readonly blockList: BlockList
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
   private readonly connectedSince = new Map<string, number>()
@@ -84,6 +118,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   private ageOutTimer?: ReturnType<typeof setInterval>
   private discoveredOpening: Promise<void> = Promise.resolve()
   private uploadBytesPerSecond: number
+  private readonly notices: NoticeSink
 
   constructor (options: PeerNodeOptions, parts: NodeParts) {
     super()
@@ -92,6 +127,8 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.peerId = parts.libp2p.peerId.toString()
     this.store = parts.store
     this.sharedIndex = parts.sharedIndex
+    this.sources = parts.sources
+    this.blockList = parts.blockList
     this.log = parts.logger.forComponent('peerit:node')
     this.contacts = new Contacts({ section: parts.store.section('contacts'), libp2p: parts.libp2p, logger: parts.logger })
     this.discoveredFiles = new DiscoveredFiles({
@@ -107,9 +144,14 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       logger: parts.logger,
       bytesPerSecond: options.limits?.downloadBytesPerSecond,
       onStatus: (entry) => { this.safeDispatch('download:status', entry) },
-      onFinished: (result) => { this.safeDispatch('download:finished', result) }
+      onFinished: (result, manifest) => {
+        this.safeDispatch('download:finished', result)
+        this.sources.downloaded.add(result.contentId, result.path, manifest)
+          .catch((err: Error) => { this.log.error('cannot seed %s: %s', result.path, err.message) })
+      }
     })
     this.uploadBytesPerSecond = options.limits?.uploadBytesPerSecond ?? 0
+    this.notices = parts.notices
     this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
     this.libp2p.addEventListener('peer:disconnect', (event) => { this.onPeerDisconnect(event.detail) })
   }
@@ -117,6 +159,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   async start (): Promise<void> {
     await this.contacts.load()
     await this.sharedIndex.open()
+    await this.sources.downloaded.open()
     // A store of a million discovered files takes seconds to load: the node serves meanwhile,
     // and whatever needs the store waits for it.
     this.discoveredOpening = this.discoveredFiles.open()
@@ -124,9 +167,11 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     try {
       await this.libp2p.start()
     } catch (err: any) {
-      throw new ListenError(`cannot listen on ${(this.options.listen ?? []).join(', ')}: ${err.message}`, { cause: err })
+      throw await listenError(this.options.listen ?? [], err)
     }
     this.startedAt = Date.now()
+    this.notices.emit = (message) => { this.safeDispatch('reach:notice', { message }) }
+    this.notices.early.splice(0).forEach(this.notices.emit)
     for (const url of this.options.peers ?? []) {
       const peer = parsePeerUrl(url)
       await this.contacts.add(contactAddress(peer), peer.peerId, 'config')
@@ -162,11 +207,14 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       addresses: this.libp2p.getMultiaddrs().map(ma => ma.toString()),
       connectedPeers: this.libp2p.getPeers().length,
       contacts: this.contacts.list().length,
-      sharedFiles: this.sharedIndex.size,
+      sharedFiles: this.sources.size,
       discoveredFiles: this.discoveredFiles.size,
       uptimeSeconds: this.startedAt === 0 ? 0 : Math.round((Date.now() - this.startedAt) / 1000),
       version: PEERIT_VERSION,
-      uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed
+      uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed,
+      reachability: this.libp2p.services.peeritReach.reachability(),
+      relayAddresses: this.libp2p.services.peeritReach.relayAddresses(),
+      ...relayStatus(this.libp2p)
     }
   }
 
@@ -210,12 +258,47 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return { peerIds: [...peerIds], contactsRemoved: removed.length }
   }
 
+  async block (peerId: string): Promise<BlockResult> {
+    const id = parsePeerId(peerId)
+    if (id === this.peerId) {
+      throw new InvalidParamsError('that peer id is this node itself')
+    }
+    await this.blockList.add(id)
+    // A blocked contact would only be redialled and refused, forever.
+    const removed = await this.contacts.remove({ peerId: id })
+    const disconnected = this.libp2p.getConnections().some(c => c.remotePeer.toString() === id)
+    if (disconnected) {
+      await this.libp2p.hangUp(peerIdFromString(id))
+    }
+    return { peerId: id, blocked: true, contactsRemoved: removed.length, disconnected }
+  }
+
+  async unblock (peerId: string): Promise<{ peerId: string, blocked: false }> {
+    const id = parsePeerId(peerId)
+    if (!await this.blockList.remove(id)) {
+      throw new UnknownPeerError(`${id} is not blocked: see \`peerit list blocked\``)
+    }
+    return { peerId: id, blocked: false }
+  }
+
+  blocked (): BlockedPeer[] {
+    return this.blockList.list()
+  }
+
   peers (): PeerInfo[] {
     const byPeer = new Map<string, PeerInfo>()
     const result: PeerInfo[] = []
     for (const connection of this.libp2p.getConnections()) {
       const id = connection.remotePeer.toString()
-      const info = byPeer.get(id) ?? { peerId: id, addresses: [], connected: true, contact: false, connectedSince: this.connectedSince.get(id) }
+      const info = byPeer.get(id) ?? {
+        peerId: id,
+        addresses: [],
+        connected: true,
+        contact: false,
+        connectedSince: this.connectedSince.get(id),
+        connection: connectionKind(this.libp2p.getConnections(connection.remotePeer)),
+        source: this.libp2p.services.peeritReach.sourceOf(id) ?? 'dialed'
+      }
       // Without `/p2p/…`, so a contact's address and its connection's compare equal.
       const address = connection.remoteAddr.decapsulateCode(P2P_CODE).toString()
       if (!info.addresses.includes(address)) {
@@ -227,6 +310,7 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
       const known = contact.peerId == null ? undefined : byPeer.get(contact.peerId)
       if (known != null) {
         known.contact = true
+        known.source = peerSource(contact)
         if (!known.addresses.includes(contact.address)) {
           known.addresses.push(contact.address)
         }
@@ -246,10 +330,18 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   sharedFiles (): SharedFile[] {
-    return this.sharedIndex.list()
+    return this.sources.list()
+  }
+
+  setShareDownloads (share: boolean): void {
+    this.sources.shareDownloads = share
+    this.log('completed downloads are %s', share ? 'served to other peers' : 'no longer served')
   }
 
   async fetch (options: NodeFetchOptions = {}): Promise<FetchResult> {
+    if (options.query != null) {
+      checkUserQuery(options.query)
+    }
     const result = await this.libp2p.services.peeritFetch.fetch(options)
     await this.learnProviders(result.records)
     const files = await (await this.discovered()).ingest(result.records)
@@ -258,21 +350,29 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async search (query: SearchQuery | string, options?: { limit?: number }): Promise<DiscoveredFile[]> {
-    return (await this.discovered()).search(typeof query === 'string' ? { text: query } : query, options)
+    const search = typeof query === 'string' ? { text: query } : query
+    checkUserQuery(search)
+    return (await this.discovered()).search(search, options)
   }
 
   async files (options?: { limit?: number, offset?: number }): Promise<DiscoveredFile[]> {
     return (await this.discovered()).list(options)
   }
 
-  async resolveFile (nameOrId: string, options: { from?: string[] } = {}): Promise<DiscoveredFile> {
+  async resolveFile (nameOrId: string, options: { from?: string[], byId?: boolean } = {}): Promise<DiscoveredFile> {
     const wanted = nameOrId.trim()
     if (wanted === '') {
       throw new InvalidParamsError('name or id is empty')
     }
+    if (options.byId === true) {
+      checkIdPrefix(wanted)
+    }
     let candidates: DiscoveredFile[] = []
     if (/^[0-9a-f]{4,64}$/i.test(wanted)) {
       candidates = await (await this.discovered()).byIdPrefix(wanted.toLowerCase())
+    }
+    if (options.byId === true && candidates.length === 0) {
+      throw new FileNotFoundError(`no discovered file's id starts with ${wanted}: run \`peerit fetch\`, then \`peerit search\` for ids`)
     }
     if (candidates.length === 0) {
       candidates = await (await this.discovered()).byName(wanted)
@@ -291,8 +391,8 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     if (candidates.length === 0) {
       throw new FileNotFoundError(`no discovered file matches "${wanted}": run \`peerit fetch\` to learn what peers share, then \`peerit search\``)
     }
-    throw new AmbiguousFileError(`${candidates.length} files match "${wanted}": choose one with \`peerit download -i <id>\``,
-      candidates.map(f => ({ id: f.id, name: f.name, size: f.size })))
+    throw new AmbiguousFileError(`${candidates.length} files match "${wanted}": choose one with \`peerit download -i <id>\` (or \`-p <peer>\`)`,
+      candidates.map(f => ({ id: f.id, name: f.name, size: f.size, providers: f.providers.map(p => p.peerId) })))
   }
 
   async download (nameOrId: string, options: NodeDownloadOptions = {}): Promise<string> {
@@ -300,12 +400,13 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
   }
 
   async downloadFile (nameOrId: string, options: NodeDownloadOptions = {}): Promise<NodeDownloadResult> {
-    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, options.from)
+    const from = await this.resolvePeers(options.from)
+    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, from, options.byId)
     const shared = this.sharedIndex.get(file.id)
     if (shared != null) {
       return { contentId: file.id, name: shared.name, path: shared.path, size: shared.size, providers: [], alreadyShared: true }
     }
-    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from: options.from }, {
+    return this.downloadManager.download({ contentId: file.id, name: file.name, size: file.size, from }, {
       signal: options.signal,
       onProgress: (progress) => {
         options.onProgress?.(progress)
@@ -314,13 +415,14 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     })
   }
 
-  async startDownload (nameOrId: string, options: { from?: string[] } = {}): Promise<DownloadChange> {
-    const file = await this.resolveFileForDownload(nameOrId, options.from)
+  async startDownload (nameOrId: string, options: { from?: string[], byId?: boolean } = {}): Promise<DownloadChange> {
+    const from = await this.resolvePeers(options.from)
+    const file = await this.knownDownload(nameOrId) ?? await this.resolveFileForDownload(nameOrId, from, options.byId)
     const shared = this.sharedIndex.get(file.id)
     if (shared != null) {
       return { contentId: file.id, name: shared.name, status: 'completed' }
     }
-    return this.downloadManager.start({ contentId: file.id, name: file.name, size: file.size, from: options.from })
+    return this.downloadManager.start({ contentId: file.id, name: file.name, size: file.size, from })
   }
 
   async downloads (): Promise<DownloadEntry[]> {
@@ -363,6 +465,20 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     return this.downloadManager.resumeAll(options)
   }
 
+  /** Full peer ids for what the user gave (`-p`): whole ids, or unique prefixes of peers this node knows. */
+  private async resolvePeers (from?: string[]): Promise<string[] | undefined> {
+    if (from == null) {
+      return undefined
+    }
+    const known = new Set<string>((await this.libp2p.peerStore.all()).map(peer => peer.id.toString()))
+    for (const contact of this.contacts.list()) {
+      if (contact.peerId != null) {
+        known.add(contact.peerId)
+      }
+    }
+    return from.map(input => resolvePeerId(input, known))
+  }
+
   /** A download the manager holds (stopped or running), by its whole content id: it needs no discovered file. */
   private async knownDownload (contentId: string): Promise<{ id: string, name: string, size: number } | undefined> {
     if (!/^[0-9a-f]{64}$/.test(contentId)) {
@@ -377,11 +493,11 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
    * directly: a one-TTL fetch that reaches only its neighbours is enough to
    * learn the peer's own files, and it refreshes the store as a side effect.
    */
-  private async resolveFileForDownload (nameOrId: string, from?: string[]): Promise<DiscoveredFile> {
+  private async resolveFileForDownload (nameOrId: string, from?: string[], byId?: boolean): Promise<DiscoveredFile> {
     try {
-      return await this.resolveFile(nameOrId, { from })
+      return await this.resolveFile(nameOrId, { from, byId })
     } catch (err: any) {
-      if (from == null || err.code !== FileNotFoundError.code) {
+      if (from == null || byId === true || err.code !== FileNotFoundError.code) {
         throw err
       }
       await Promise.all(from.map(async peerId => this.libp2p.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) })
@@ -449,18 +565,45 @@ class DefaultPeerNode extends TypedEventEmitter<PeerNodeEvents> implements PeerN
     this.safeDispatch('peer:disconnected', { peerId: id })
   }
 
-  /** A listener's exception must never break the node's own bookkeeping. */
+  /** Listeners are guarded ({@link GuardedEventEmitter}): one that throws cannot break the node's own bookkeeping. */
   private safeDispatch<K extends keyof PeerNodeEvents> (type: K, detail: PeerNodeEvents[K]['detail']): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch (err: any) {
-      this.log.error('a %s listener threw: %s', type, err.message)
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected override listenerFailed (type: string, err: unknown): void {
+    this.log.error('a %s listener threw - %e', type, err)
+  }
+}
+
+/** `-i` takes ids only: a hex prefix long enough to mean one file. */
+function checkIdPrefix (id: string): void {
+  if (!/^[0-9a-f]+$/i.test(id)) {
+    throw new InvalidParamsError(`"${id}" is not a content id: ids are hex (0-9, a-f); give a name without -i`)
+  }
+  if (id.length < 4) {
+    throw new InvalidParamsError(`id prefix "${id}" is too short (min 4 characters)`)
+  }
+  if (id.length > 64) {
+    throw new InvalidParamsError(`"${id}" is longer than a content id (64 characters)`)
   }
 }
 
 function contactInfo (contact: Contact): PeerInfo {
-  return { peerId: contact.peerId ?? null, addresses: [contact.address], connected: false, contact: true }
+  return { peerId: contact.peerId ?? null, addresses: [contact.address], connected: false, contact: true, connection: null, source: peerSource(contact) }
+}
+
+/** The relay server's counters, when this node is one. */
+function relayStatus (libp2p: Libp2p<PeeritServices>): { relay?: NodeStatus['relay'] } {
+  const relay = libp2p.services.relay
+  return relay == null ? {} : { relay: { reservations: relay.reservations.size, circuits: relay.caps.openCircuits, bytesRelayed: relay.caps.bytesRelayed } }
+}
+
+function parsePeerId (input: string): string {
+  try {
+    return peerIdFromString(input.trim()).toString()
+  } catch {
+    throw new InvalidParamsError(`"${input.trim().slice(0, 60)}" is not a peer id: give the whole id (12D3KooW…) as \`peerit list peers --json\` prints it`)
+  }
 }
 
 /** A disconnect target is a peer id, or a url (whose `/p2p/` id, if any, also counts). */

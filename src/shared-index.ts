@@ -3,6 +3,7 @@ import type { FSWatcher } from 'node:fs'
 import { lstat, realpath, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { hashFile } from '../protocols/file/manifest.ts'
+import { sanitizeName } from '../protocols/fetch/index.ts'
 import type { FetchQuery, SharedFileEntry } from '../protocols/fetch/index.ts'
 import { untilAborted } from './timing.ts'
 import { compileQuery, fileKindOf } from './search/index.ts'
@@ -63,6 +64,16 @@ export class NotAFileError extends Error {
   constructor (path: string) {
     super(`${path} is not a regular file`)
     this.name = 'NotAFileError'
+  }
+}
+
+/** Thrown by `share()` when the source does not exist. */
+export class MissingFileError extends Error {
+  static readonly code = 'ERR_NO_SUCH_FILE'
+  readonly code = MissingFileError.code
+  constructor (path: string) {
+    super(`${path} does not exist`)
+    this.name = 'MissingFileError'
   }
 }
 
@@ -129,7 +140,12 @@ export class SharedIndex {
   /** Copies a file into the shared folder (renaming on collision) and indexes it; a file already in the folder is just indexed. */
   async share (sourcePath: string): Promise<SharedFile> {
     const source = resolve(sourcePath)
-    const sourceStat = await stat(source).catch(() => undefined)
+    const sourceStat = await stat(source).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
+        throw new MissingFileError(source)
+      }
+      return undefined
+    })
     if (sourceStat?.isFile() !== true) {
       throw new NotAFileError(source)
     }
@@ -159,14 +175,39 @@ export class SharedIndex {
     return paths === undefined ? undefined : this.firstOf(paths)
   }
 
-  /** The shared files matching a fetch query (all when none), one entry per content id. */
+  /**
+   * Drops the copy of `contentId` at `path` because serving found it gone or
+   * changed: fetch answers stop offering it at once, not at the next sync
+   * (which indexes it again if it comes back). False when it was not indexed.
+   */
+  async forgetUnavailable (contentId: string, path: string): Promise<boolean> {
+    const relativePath = [...this.byId.get(contentId) ?? []].find(p => this.byPath.get(p)?.path === path)
+    if (relativePath === undefined) {
+      return false
+    }
+    const writes: Write[] = []
+    this.forget(relativePath, writes)
+    this.log('dropped %s: it is gone or changed since it was indexed', relativePath)
+    await this.section.batch(writes)
+    return true
+  }
+
+  /**
+   * The shared files matching a fetch query (all when none), one entry per
+   * content id. Of several copies of the same bytes, the first whose name
+   * matches and can be sent is announced: a copy whose name sanitises to
+   * nothing (say, only U+202E) must not hide a copy with a usable name.
+   */
   match (query?: FetchQuery): SharedFileEntry[] {
     const compiled = compileQuery(query)
     const entries: SharedFileEntry[] = []
     for (const paths of this.byId.values()) {
-      const file = this.firstOf(paths)
-      if (file !== undefined && compiled.matches(file.name)) {
-        entries.push({ id: file.id, name: file.name, size: file.size, type: file.type })
+      for (const path of paths) {
+        const file = this.byPath.get(path)
+        if (file !== undefined && sanitizeName(file.name) !== undefined && compiled.matches(file.name)) {
+          entries.push({ id: file.id, name: file.name, size: file.size, type: file.type })
+          break
+        }
       }
     }
     return entries

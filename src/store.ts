@@ -13,7 +13,9 @@ export const SECTIONS = {
   contacts: 'contacts',
   sharedIndex: 'shared',
   discoveredFiles: 'discovered',
-  downloads: 'downloads'
+  downloads: 'downloads',
+  downloadedFiles: 'downloaded',
+  blocked: 'blocked'
 } as const
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CONFIG_FILE_NAME, ConfigError, loadConfig, resolveConfigPath, writeInitialConfig } from '../src/config.ts'
@@ -24,9 +24,15 @@ async function freshFolder (): Promise<string> {
   return folder
 }
 
-/** Writes `content` (an object is written as JSON) to peerConf.json in a fresh folder and returns its path. */
+/**
+ * Writes `content` (an object is written as JSON) to peerConf.json in a fresh folder and returns its path.
+ * The default shared and download folders exist, as `peerit init` leaves them (a missing one is warned about).
+ */
 async function configFile (content: unknown): Promise<string> {
-  const path = join(await freshFolder(), CONFIG_FILE_NAME)
+  const folder = await freshFolder()
+  await mkdir(join(folder, 'shared'))
+  await mkdir(join(folder, 'downloads'))
+  const path = join(folder, CONFIG_FILE_NAME)
   await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content))
   return path
 }
@@ -61,11 +67,13 @@ describe('loadConfig', () => {
       downloadDir: join(folder, 'downloads'),
       peers: [],
       watch: false,
+      shareDownloads: true,
       providerMaxAgeMs: 24 * 3_600_000,
       stateDir: join(folder, '.peerit'),
       limits: {},
       webUi: true,
-      webUiPort: 0
+      webUiPort: 0,
+      reach: { mdns: true, relayServer: false, upnp: true, announce: [], publicNetworks: [] }
     })
   })
 
@@ -270,6 +278,19 @@ describe('resolveConfigPath', () => {
     assert.equal(resolveConfigPath({ config: '', env: { PEERIT_CONFIG: '' }, cwd }), '/home/user/peer/peerConf.json')
   })
 
+  it('finds the nearest peerConf.json above cwd, as git finds its repository', async () => {
+    const node = await freshFolder()
+    const deep = join(node, 'shared', 'albums', 'one')
+    await mkdir(deep, { recursive: true })
+    await writeFile(join(node, CONFIG_FILE_NAME), '{}')
+    assert.equal(resolveConfigPath({ env: {}, cwd: deep }), join(node, CONFIG_FILE_NAME))
+    assert.equal(resolveConfigPath({ env: {}, cwd: deep, upwards: false }), join(deep, CONFIG_FILE_NAME))
+    // A folder named peerConf.json is not a config; the environment still wins over the search.
+    await mkdir(join(deep, '..', CONFIG_FILE_NAME))
+    assert.equal(resolveConfigPath({ env: {}, cwd: deep }), join(node, CONFIG_FILE_NAME))
+    assert.equal(resolveConfigPath({ env: { PEERIT_CONFIG: '/etc/b.json' }, cwd: deep }), '/etc/b.json')
+  })
+
   it('reads a folder as the peerConf.json inside it', async () => {
     const folder = await freshFolder()
     assert.equal(resolveConfigPath({ config: folder, env: {} }), join(folder, CONFIG_FILE_NAME))
@@ -301,6 +322,7 @@ describe('writeInitialConfig', () => {
       primary_peer_url: '',
       secondary_peer_url: '',
       watch: false,
+      share_downloads: true,
       provider_max_age_hours: 24,
       web_ui: true,
       web_ui_port: 0
@@ -308,9 +330,23 @@ describe('writeInitialConfig', () => {
     assert.deepEqual(result, { path, raw: expected })
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), expected)
     const { config, warnings } = await loadConfig(path)
-    assert.deepEqual(warnings, [])
+    // The first load creates the folders and says so; the next one has nothing to say.
+    assert.deepEqual(warnings, [
+      `shared_dir ${join(path, '..', 'shared')} did not exist: created it (from ${path})`,
+      `download_dir ${join(path, '..', 'downloads')} did not exist: created it (from ${path})`
+    ])
+    assert.deepEqual((await loadConfig(path)).warnings, [])
     assert.equal(config.listeningPort, 4001)
     assert.equal(config.sharedDir, join(path, '..', 'shared'))
+  })
+
+  it('expands ~ and ~/ in folder keys to the home folder, and nothing else', async () => {
+    const path = await configFile({ shared_dir: '~/peerit-test-music-does-not-exist/..', download_dir: '~' })
+    const { config } = await loadConfig(path)
+    assert.equal(config.sharedDir, homedir())
+    assert.equal(config.downloadDir, homedir())
+    const other = await configFile({ shared_dir: '~bob/music' })
+    assert.equal((await loadConfig(other)).config.sharedDir, join(other, '..', '~bob', 'music'))
   })
 
   it('writes the flags it is given, peers as primary then secondary', async () => {
@@ -324,6 +360,7 @@ describe('writeInitialConfig', () => {
       primary_peer_url: 'localhost:4002',
       secondary_peer_url: '/ip4/127.0.0.1/tcp/4003',
       watch: true,
+      share_downloads: true,
       provider_max_age_hours: 24,
       web_ui: true,
       web_ui_port: 0
@@ -342,7 +379,7 @@ describe('writeInitialConfig', () => {
     const path = await configFile({ listening_port: 5000 })
     await writeInitialConfig(path, { port: 6000, force: true })
     assert.equal(JSON.parse(await readFile(path, 'utf8')).listening_port, 6000)
-    assert.deepEqual(await readdir(join(path, '..')), [CONFIG_FILE_NAME])
+    assert.deepEqual((await readdir(join(path, '..'))).sort(), ['downloads', CONFIG_FILE_NAME, 'shared'].sort())
   })
 
   it('rejects more than two peers and writes nothing', async () => {

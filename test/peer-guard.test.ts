@@ -142,7 +142,7 @@ describe('bans on real nodes', () => {
     assert.equal(await sendFetchRequest(attacker.libp2p, victim.libp2p), 'refused')
     await waitFor(() => attacker.libp2p.getConnections(victim.libp2p.peerId).length === 0, 20_000, 'the refused connection to close')
     assert.ok(!opened.includes(attacker.libp2p.peerId.toString()), 'the victim never opened a connection to the banned peer')
-    await assert.rejects(victim.libp2p.dial(attacker.libp2p.getMultiaddrs()[0], { signal: AbortSignal.timeout(20_000) }), 'nor does it dial it')
+    await assert.rejects(victim.libp2p.dial(attacker.libp2p.getMultiaddrs()[0], { signal: AbortSignal.timeout(20_000) }), { name: 'DialDeniedError' }, 'nor does it dial it')
 
     // an honest peer is served throughout
     await honest.libp2p.dial(address, { signal: AbortSignal.timeout(20_000) })

@@ -151,7 +151,7 @@ describe('SharedIndex', () => {
     await freshFolders()
     const index = await newIndex()
     await assert.rejects(index.share(outside), { name: 'NotAFileError', code: 'ERR_NOT_A_FILE' })
-    await assert.rejects(index.share(join(outside, 'missing')), { name: 'NotAFileError' })
+    await assert.rejects(index.share(join(outside, 'missing')), { name: 'MissingFileError', code: 'ERR_NO_SUCH_FILE', message: /does not exist/ })
   })
 
   it('get() gives the manifest bytes of an id and match() answers queries', async () => {
@@ -174,6 +174,22 @@ describe('SharedIndex', () => {
     assert.equal(index.match({ type: 'document' }).length, 1, 'one entry per content id')
     assert.equal(index.match().length, 3)
     assert.deepEqual(index.match({ words: ['help'] })[0], { id: help.id, name: help.name, size: 4, type: 'music' })
+  })
+
+  it('of two copies of the same bytes, one whose name sanitises to nothing does not hide the other', async () => {
+    await freshFolders()
+    await writeFile(join(shared, '\u202e'), 'same bytes')
+    const index = await newIndex()
+    await index.sync()
+    // the unusable copy is indexed first, so it is the one a naive pick takes
+    assert.equal(index.match().length, 0)
+    await writeFile(join(shared, 'a.txt'), 'same bytes')
+    await writeFile(join(shared, 'notes.txt'), 'same bytes')
+    await index.sync()
+    const entries = index.match()
+    assert.equal(entries.length, 1, 'one entry per content id')
+    assert.notEqual(entries[0].name, '\u202e')
+    assert.deepEqual(index.match({ words: ['notes'] }).map(entry => entry.name), ['notes.txt'], 'the copy that matches is announced')
   })
 
   it('keeps the index across a reopen', async () => {

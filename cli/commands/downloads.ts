@@ -1,31 +1,40 @@
 import { callDaemon } from '../context.ts'
-import { formatBytes, printJson, printLines, printTable } from '../output.ts'
+import { printJson, printLines, UsageError } from '../output.ts'
+import { downloadRows, watchDownloads } from '../downloads-view.ts'
+import type { DownloadEntryView } from '../downloads-view.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 
-interface DownloadStateView { contentId: string, name: string, size: number, received: number, status: string, error?: string }
-
-export const command = 'downloads'
-export const describe = 'List active and interrupted downloads'
-
-export function builder (y: Argv<GlobalOptions>): Argv<GlobalOptions> {
-  return y.epilogue('Resume interrupted ones with `peerit download --resume`.')
+interface DownloadsArgs extends GlobalOptions {
+  clear: boolean
+  watch: boolean
 }
 
-export async function handler (argv: GlobalOptions): Promise<void> {
-  const list = await callDaemon<DownloadStateView[]>(argv, 'downloads')
+export const command = 'downloads'
+export const describe = 'List downloads (active, paused, interrupted, failed, and the last 1,000 finished)'
+
+export function builder (y: Argv<GlobalOptions>): Argv<DownloadsArgs> {
+  return y
+    .option('clear', { type: 'boolean', default: false, describe: 'forget the completed, cancelled and failed ones (a failed one\'s .part too)' })
+    .option('watch', { type: 'boolean', default: false, describe: 'a live view of rates and peers (q or Ctrl-C to quit)' })
+    .epilogue('Pause, resume or cancel with `peerit pause|resume|cancel <name|id-prefix>`.') as unknown as Argv<DownloadsArgs>
+}
+
+export async function handler (argv: DownloadsArgs): Promise<void> {
+  if (argv.watch) {
+    if (argv.json === true || argv.clear) {
+      throw new UsageError('--watch is a live view for a terminal: it takes neither --json nor --clear')
+    }
+    await watchDownloads(argv)
+    return
+  }
+  const list = await callDaemon<DownloadEntryView[]>(argv, 'downloads', argv.clear ? { clear: true } : {})
   if (argv.json === true) {
     printJson(list)
     return
   }
-  printTable(['ID', 'STATUS', 'DONE', 'NAME'], list.map(d => [
-    d.contentId.slice(0, 12),
-    d.status,
-    `${formatBytes(d.received)} / ${formatBytes(d.size)}`,
-    d.name
-  ]), 'No downloads in progress.')
-  const failures = list.filter(d => d.error != null)
-  for (const d of failures) {
+  printLines(...downloadRows(list, process.stdout.columns ?? 80))
+  for (const d of list.filter(d => d.error != null)) {
     printLines(`${d.contentId.slice(0, 12)}: ${d.error}`)
   }
 }

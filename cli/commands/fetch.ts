@@ -19,14 +19,19 @@ export function builder (y: Argv<GlobalOptions>): Argv<FetchArgs> {
     .option('ttl', { type: 'number', describe: 'hops the flood may travel (default 7, at most 10)' })
     .option('timeout', { type: 'number', describe: 'seconds to wait for answers at most' })
     .check((argv) => {
-      if (argv.ttl != null && (!Number.isInteger(argv.ttl) || argv.ttl < 1 || argv.ttl > 10)) {
-        throw new Error('--ttl must be a whole number from 1 to 10')
-      }
+      checkTtl(argv.ttl)
       if (argv.timeout != null && !(argv.timeout > 0 && argv.timeout <= 600)) {
-        throw new Error('--timeout must be a number of seconds from 0 to 600')
+        throw new Error('--timeout must be a number of seconds above 0 and at most 600')
       }
       return true
     }) as unknown as Argv<FetchArgs>
+}
+
+/** Refuses a `--ttl` outside 1..10 (yargs turns `--ttl abc` into NaN); shared with `search --network`. */
+export function checkTtl (ttl: number | undefined): void {
+  if (ttl != null && (!Number.isInteger(ttl) || ttl < 1 || ttl > 10)) {
+    throw new Error('--ttl must be a whole number from 1 to 10')
+  }
 }
 
 /** Runs a fetch through the daemon; shared with `search --network`. */

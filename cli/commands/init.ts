@@ -25,11 +25,20 @@ export function builder (y: Argv<GlobalOptions>): Argv<InitArgs> {
     .option('peer', { type: 'string', array: true, describe: 'a peer url (host:port or multiaddr); give it up to twice' })
     .option('watch', { type: 'boolean', describe: 'follow changes of the shared folder' })
     .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing config' })
+    .check((argv) => {
+      // yargs turns `--port abc` into NaN: say what a port is rather than "not NaN".
+      const port = argv.port as number | undefined
+      if (port != null && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+        throw new Error('--port must be a whole number from 0 to 65535 (0 picks a free port)')
+      }
+      return true
+    })
     .example('$0 init --port 4001 --peer 127.0.0.1:4002', 'a peer on port 4001 that connects to another on 4002') as unknown as Argv<InitArgs>
 }
 
 export async function handler (argv: InitArgs): Promise<void> {
-  const { configPath } = locateNode(argv)
+  // Here, not a parent node's file: init starts a new node.
+  const { configPath } = locateNode(argv, { upwards: false })
   // The validator pulls in the multiaddr and peer-id parsers: only this command pays for them.
   const { loadConfig, writeInitialConfig } = await import('../../src/config.ts')
   const written = await writeInitialConfig(configPath, {

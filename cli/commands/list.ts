@@ -3,6 +3,7 @@ import { formatBytes, printJson, printTable, shortPeerId, style } from '../outpu
 import { printDiscoveredFiles } from '../print-files.ts'
 import { peersJson, sharedJson } from '../../src/daemon/json-views.ts'
 import type { GlobalOptions } from '../context.ts'
+import type { BlockedPeer } from '../../src/block-list.ts'
 import type { SharedFileRow } from '../../src/daemon/json-views.ts'
 import type { DiscoveredFile } from '../../src/discovered-files.ts'
 import type { PeerInfo } from '../../src/peer-node.ts'
@@ -51,11 +52,24 @@ const shared: CommandModule<GlobalOptions, GlobalOptions> = {
   }
 }
 
+const blocked: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'blocked',
+  describe: 'Peers refused with `peerit block`',
+  handler: async (argv) => {
+    const list = await callDaemon<BlockedPeer[]>(argv, 'blocked')
+    if (argv.json === true) {
+      printJson(list.map(b => ({ peerId: b.peerId, blockedAt: b.blockedAt })))
+      return
+    }
+    printTable(['PEER ID', 'BLOCKED SINCE'], list.map(b => [b.peerId, new Date(b.blockedAt).toLocaleString()]), 'No peer is blocked.')
+  }
+}
+
 export const command = 'list <what>'
-export const describe = 'List peers, discovered files or shared files'
+export const describe = 'List peers, discovered files, shared files or blocked peers'
 
 export function builder (y: Argv<GlobalOptions>): Argv<GlobalOptions> {
-  return y.command(peers).command(files).command(shared).demandCommand(1, 'List what? peers, files or shared.')
+  return y.command(peers).command(files).command(shared).command(blocked).demandCommand(1, 'List what? peers, files, shared or blocked.')
 }
 
 export function handler (): void {}

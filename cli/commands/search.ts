@@ -1,6 +1,6 @@
 import { callDaemon } from '../context.ts'
 import { printDiscoveredFiles } from '../print-files.ts'
-import { runFetch } from './fetch.ts'
+import { checkTtl, runFetch } from './fetch.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { DiscoveredFile } from '../../src/discovered-files.ts'
 import type { Argv } from 'yargs'
@@ -27,6 +27,7 @@ export function builder (y: Argv<GlobalOptions>): Argv<SearchArgs> {
       if ((argv.words as string[]).length === 0 && argv.type == null) {
         throw new Error('give words to search for, -t <type>, or both')
       }
+      checkTtl(argv.ttl as number | undefined)
       return true
     })
     .example('$0 search beatles help', '')

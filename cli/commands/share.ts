@@ -9,8 +9,9 @@ interface ShareArgs extends GlobalOptions {
   path: string
 }
 
-export const command = 'share <path>'
-export const describe = 'Copy a file into the shared folder and share it'
+// `upload` is the original PeerIT's word for it: one command, two names.
+export const command = ['share <path>', 'upload <path>']
+export const describe = 'Copy a file into the shared folder and share it (also: upload)'
 
 export function builder (y: Argv<GlobalOptions>): Argv<ShareArgs> {
   return y.positional('path', { type: 'string', demandOption: true, describe: 'the file to share' }) as unknown as Argv<ShareArgs>

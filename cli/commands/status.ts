@@ -10,7 +10,7 @@ export const command = 'status'
 export const describe = 'Show whether the node runs, its peers and files'
 
 export function builder (y: Argv<GlobalOptions>): Argv<GlobalOptions> {
-  return y.epilogue('Exits with 3 when no node is running.')
+  return y.epilogue('Exits with 3 when no node is running, with 2 when there is no config (like every command).')
 }
 
 export async function handler (argv: GlobalOptions): Promise<void> {
@@ -18,13 +18,13 @@ export async function handler (argv: GlobalOptions): Promise<void> {
   try {
     status = await callDaemon<StatusResult>(argv, 'status')
   } catch (err: any) {
-    if (err.code !== 'ERR_NOT_RUNNING' && err.code !== 'ERR_CONFIG_MISSING') {
+    if (err.code !== 'ERR_NOT_RUNNING') {
       throw err
     }
     if (argv.json === true) {
       printJson({ running: false })
     } else {
-      printLines(`PeerIT is ${style.red('not running')}. ${err.code === 'ERR_CONFIG_MISSING' ? err.message : 'Start it with `peerit start`.'}`)
+      printLines(`PeerIT is ${style.red('not running')}. Start it with \`peerit start\`.`)
     }
     process.exitCode = EXIT_CODES.notRunning
     return

@@ -114,7 +114,9 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     this.lifetime = new AbortController()
     await this.components.registrar.handle(PROTOCOL, this.handleStream, {
       maxInboundStreams: this.limits.maxInboundStreams,
-      maxOutboundStreams: this.limits.maxOutboundStreams
+      maxOutboundStreams: this.limits.maxOutboundStreams,
+      // A fetch is small signalling: a peer reachable only through a limited relay may still ask.
+      runOnLimitedConnection: true
     })
   }
 

@@ -10,6 +10,8 @@
 import { StreamStateError } from '@libp2p/interface'
 import { writer } from 'protons-runtime'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { sendBufferBelow } from '../shared/back-pressure.ts'
+import { MAX_MESSAGE_BYTES } from './constants.ts'
 import { InvalidMessageError, MessageTooLargeError, TruncatedMessageError } from './errors.ts'
 import { raceSignal } from './signals.ts'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
@@ -24,11 +26,14 @@ export function encodeFrame (body: Uint8Array): Uint8Array {
   return writer().bytes(body).finish()
 }
 
-/** Writes one frame, waiting (bounded by `signal`) when the stream asks the writer to slow down. */
-export async function sendFrame (stream: Stream, frame: Uint8Array, signal: AbortSignal): Promise<void> {
-  if (!stream.send(frame)) {
-    await stream.onDrain({ signal })
-  }
+/**
+ * Writes one frame, then waits (bounded by `signal`) until no more than one
+ * largest frame's worth of bytes waits in the send buffer, so a relay
+ * answering a slow reader holds at most that much for it.
+ */
+export async function sendFrame (stream: Stream, frame: Uint8Array, signal: AbortSignal, bufferLimit = MAX_MESSAGE_BYTES): Promise<void> {
+  stream.send(frame)
+  await sendBufferBelow(stream, bufferLimit, signal)
 }
 
 /**

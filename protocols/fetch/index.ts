@@ -12,6 +12,7 @@ import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/inter
 
 export { PROTOCOL } from './constants.ts'
 export * from './errors.ts'
+export { sanitizeName } from './records.ts'
 export { SeenCache } from './seen-cache.ts'
 export type { SeenCacheInit } from './seen-cache.ts'
 

@@ -1,6 +1,6 @@
 import { AbortError, InvalidParametersError } from '@libp2p/interface'
 import { CONTENT_ID_LENGTH, MAX_RESPONSE_HEADER_LENGTH, PROTOCOL } from './constants.ts'
-import { BusyError, FileUnavailableError, NotFoundError, ProtocolError } from './errors.ts'
+import { BusyError, FileUnavailableError, NotFoundError, ProtocolError, RelayLimitedError } from './errors.ts'
 import { decodeManifestFor, MAX_MANIFEST_LENGTH, pieceCount, pieceLength } from './manifest.ts'
 import { decodeResponse, encodeRequest, RequestKind, ResponseStatus } from './messages.ts'
 import { StreamReader } from './stream-reader.ts'
@@ -62,13 +62,19 @@ export class FileClient {
     const { stream, reader } = await this.request(peer, request, options)
     let complete = false
     try {
-      for (let index = request.first; index < request.first + request.count; index++) {
+      const last = request.first + request.count - 1
+      for (let index = request.first; index <= last; index++) {
         const bytes = allocPiece(pieceLength(manifest, index))
         await reader.readInto(bytes)
+        if (index === last) {
+          // The end is checked before the last piece is handed over: a consumer
+          // that has all it asked for may stop reading, and would never see the
+          // stray byte after the body that makes this response a ProtocolError.
+          await reader.readEnd()
+          complete = true
+        }
         yield { index, bytes }
       }
-      await reader.readEnd()
-      complete = true
     } catch (err) {
       stream.abort(err as Error)
       throw err
@@ -86,7 +92,13 @@ export class FileClient {
     const { connectionManager, timeoutMs, highWaterMark, log } = this.init
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
-    const stream = await connectionManager.openStream(peer, PROTOCOL, { signal })
+    // libp2p prefers a direct or unlimited connection and dials for one; if all it finds is a
+    // limited relay, a file cannot cross it: say so at once instead of failing mid-transfer.
+    const connection = await connectionManager.openConnection(peer, { signal })
+    if (connection.limits != null) {
+      throw new RelayLimitedError(peer.toString(), connection.limits)
+    }
+    const stream = await connection.newStream(PROTOCOL, { signal })
     // Listen before the request leaves, so no response byte waits in libp2p's buffer.
     const reader = new StreamReader(stream, { highWaterMark, timeoutMs, signal: options.signal })
     try {

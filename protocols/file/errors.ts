@@ -50,3 +50,18 @@ export class TimeoutError extends Error {
     this.name = 'TimeoutError'
   }
 }
+
+/**
+ * The only way to the peer is a relay that limits each connection (a public
+ * relay's default is 128 KiB and 2 minutes): it carries signalling, not files,
+ * so the request is not even tried there.
+ */
+export class RelayLimitedError extends Error {
+  static readonly code = 'ERR_RELAY_LIMITED'
+  readonly code = RelayLimitedError.code
+  constructor (peer: string, limits: { bytes?: bigint, seconds?: number }) {
+    const limit = [limits.bytes == null ? undefined : `${limits.bytes} bytes`, limits.seconds == null ? undefined : `${limits.seconds} s`].filter(part => part != null).join(' / ')
+    super(`peer ${peer} is reachable only through a relay that limits each connection${limit === '' ? '' : ` (${limit})`}, too little for a file; a PeerIT relay (relay_server) has no such limit`)
+    this.name = 'RelayLimitedError'
+  }
+}

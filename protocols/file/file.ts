@@ -38,6 +38,7 @@ export class PeeritFileService implements PeeritFile, Startable {
       uploadBytesPerSecond: init.uploadBytesPerSecond ?? defaults.UPLOAD_BYTES_PER_SECOND,
       uploadBytesPerSecondPerPeer: init.uploadBytesPerSecondPerPeer ?? defaults.UPLOAD_BYTES_PER_SECOND,
       onViolation: init.onViolation,
+      onUnavailable: init.onUnavailable,
       maxPiecesPerRequest,
       timeoutMs,
       readChunkSize: init.readChunkSize ?? defaults.READ_CHUNK_SIZE

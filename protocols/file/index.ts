@@ -19,7 +19,7 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export { PROTOCOL } from './constants.ts'
 export * from './manifest.ts'
-export { NotFoundError, FileUnavailableError, ProtocolError, BusyError, TimeoutError } from './errors.ts'
+export { NotFoundError, FileUnavailableError, ProtocolError, BusyError, TimeoutError, RelayLimitedError } from './errors.ts'
 
 /** What the server needs to know about a shared file. */
 export interface SharedFileSource {
@@ -50,6 +50,13 @@ export interface PeeritFileInit {
   uploadBytesPerSecond?: number
   /** Body bytes per second sent to any one peer (default 0 = unlimited). */
   uploadBytesPerSecondPerPeer?: number
+  /**
+   * Told when a shared file is gone or no longer what was indexed (deleted,
+   * replaced, changed or shrunk) as a request finds out, so the index can drop
+   * it at once instead of offering it until the next sync; must not throw.
+   * Not called for errors that may pass (too many open files, I/O errors).
+   */
+  onUnavailable?: (contentId: string, source: SharedFileSource) => void
   /** Told of every rule a peer breaks, so the node can count strikes against it; must not throw. */
   onViolation?: (peer: PeerId, kind: FileViolation) => void
   /**

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises'
 import { lpStream, RateLimiter } from '@libp2p/utils'
-import { sendBufferBelow } from './back-pressure.ts'
+import { sendBufferBelow } from '../shared/back-pressure.ts'
 import { MAX_REQUEST_LENGTH, RATE_WINDOWS_PER_MINUTE } from './constants.ts'
 import { IdleTimeout } from './idle-timeout.ts'
 import { decodeManifest, FileChangedError, pieceCount } from './manifest.ts'
@@ -28,6 +28,7 @@ export interface FileServerInit {
   /** Bytes per second to one peer; 0 = unlimited. */
   uploadBytesPerSecondPerPeer: number
   onViolation?: PeeritFileInit['onViolation']
+  onUnavailable?: PeeritFileInit['onUnavailable']
 }
 
 /** The chunk size of positional reads under the server's upload rates. */
@@ -186,17 +187,27 @@ export class FileServer {
       await this.refuse(stream, ResponseStatus.BAD_REQUEST, idle)
       return
     }
-    const handle = await openUnchanged(source)
-    if (handle == null) {
+    const opened = await openUnchanged(source)
+    if (opened.handle == null) {
+      if (opened.gone) {
+        this.unavailable(contentId, source)
+      }
       await this.refuse(stream, ResponseStatus.UNAVAILABLE, idle)
       return
     }
+    const handle = opened.handle
     try {
       stream.send(encodeResponse({ status: ResponseStatus.OK }))
       if (isPieces) {
         const start = request.first * manifest.pieceSize
         const end = Math.min(manifest.size, (request.first + request.count) * manifest.pieceSize)
         await this.sendRange(stream, handle, source.path, start, end, idle, this.uploadPerPeer.get(peer.toString()))
+          .catch((err: Error) => {
+            if (err instanceof FileChangedError) {
+              this.unavailable(contentId, source)
+            }
+            throw err
+          })
       } else {
         stream.send(encodeLength(source.manifestBytes.byteLength))
         stream.send(source.manifestBytes)
@@ -257,6 +268,16 @@ export class FileServer {
     }
   }
 
+  /** Tells the node a shared file is gone; its callback must not break serving. */
+  private unavailable (contentId: string, source: SharedFileSource): void {
+    this.init.log('%s is gone from %s: told the index', contentId, source.path)
+    try {
+      this.init.onUnavailable?.(contentId, source)
+    } catch (err) {
+      this.init.log.error('the unavailable callback threw - %e', err)
+    }
+  }
+
   /** Tells the node about a peer breaking a rule; its callback must not break serving. */
   private report (peer: PeerId, kind: FileViolation): void {
     try {
@@ -274,20 +295,29 @@ export class FileServer {
   }
 }
 
-/** Opens a shared file if it still has the size and mtime it was indexed with. */
-async function openUnchanged (source: SharedFileSource): Promise<FileHandle | undefined> {
+/** Errors of open() that say the file is not there any more (rather than that opening failed this time). */
+const GONE_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
+
+/**
+ * Opens a shared file if it still has the size and mtime it was indexed
+ * with; else no handle, and `gone` when it has vanished or changed for good.
+ */
+async function openUnchanged (source: SharedFileSource): Promise<{ handle?: FileHandle, gone: boolean }> {
   let handle: FileHandle | undefined
+  let gone: boolean
   try {
     handle = await open(source.path, 'r')
     const stat = await handle.stat()
     if (stat.isFile() && stat.size === source.size && stat.mtimeMs === source.mtimeMs) {
-      return handle
+      return { handle, gone: false }
     }
-  } catch {
-    // Vanished or unreadable: the same answer as changed.
+    gone = true
+  } catch (err) {
+    // Vanished, or unreadable (EMFILE, EACCES…): the same answer as changed, but only the first is for good.
+    gone = GONE_CODES.has((err as NodeJS.ErrnoException).code ?? '')
   }
   await handle?.close()
-  return undefined
+  return { gone }
 }
 
 /** Reads exactly `length` bytes at `position` into fresh memory; a file that shrank throws. */

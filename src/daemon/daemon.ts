@@ -1,14 +1,16 @@
 import { createWriteStream } from 'node:fs'
 import { defaultLogger } from '@libp2p/logger'
 import { loadConfig } from '../config.ts'
-import { AlreadyRunningError } from '../errors.ts'
+import { AlreadyRunningError, ListenError } from '../errors.ts'
 import { IpcServer } from '../ipc/server.ts'
 import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
 import { uiRpcMethods } from '../ui/rpc.ts'
 import { UiServer } from '../ui/server.ts'
+import { withConfigAdvice } from './listen-advice.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
+import { followConfig } from './config-watch.ts'
 import { finishedLogLine, statusLogLine } from './download-log.ts'
 import { saveLimits } from './save-limits.ts'
 import { stateFiles } from './state-files.ts'
@@ -59,9 +61,13 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     peers: config.peers.map(p => p.input),
     watch: options.watch ?? config.watch,
     providerMaxAgeMs: config.providerMaxAgeMs,
+    shareDownloads: config.shareDownloads,
     limits: config.limits,
+    reach: config.reach,
     logger: defaultLogger()
   })
+  // Before start: the first notices (a part switched off, no UPnP router) come while starting.
+  node.addEventListener('reach:notice', (event) => { log(event.detail.message) })
   // Before start(): downloads resumed at start are logged too.
   node.addEventListener('download:status', (event) => {
     const line = statusLogLine(event.detail)
@@ -70,12 +76,14 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     }
   })
   node.addEventListener('download:finished', (event) => { log(finishedLogLine(event.detail)) })
+  const configWatch = followConfig(node, config, log)
   let stopping: Promise<void> | undefined
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log('stopping')
+      configWatch.close()
       await ipc.close().catch(() => {})
       await ui?.close().catch(() => {})
       await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
@@ -107,11 +115,12 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await ui?.listen()
   } catch (err) {
     await ui?.close().catch(() => {})
+    configWatch.close()
     await ipc.close().catch(() => {})
     await node.stop().catch(() => {})
     await removePidFile(files.pid)
     logFile.end()
-    throw err
+    throw err instanceof ListenError ? withConfigAdvice(err, config.configPath) : err
   }
   process.once('SIGINT', () => { void stop() })
   process.once('SIGTERM', () => { void stop() })

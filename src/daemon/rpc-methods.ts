@@ -27,6 +27,9 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
     connect: async (params, { signal }) => node.connect(requiredString(params, 'url'), { signal }),
     disconnect: async (params) => node.disconnect(requiredString(params, 'target')),
     peers: async () => node.peers(),
+    block: async (params) => node.block(requiredString(params, 'peerId')),
+    unblock: async (params) => node.unblock(requiredString(params, 'peerId')),
+    blocked: async () => node.blocked(),
     sync: async (_params, { signal }) => node.sync({ signal }),
     share: async (params) => {
       const file = await node.share(requiredString(params, 'path'))
@@ -48,10 +51,11 @@ export function rpcMethods (node: PeerNode, daemon: DaemonInfo): Record<string, 
     download: async (params, { signal, progress }) => {
       const target = requiredString(params, 'target')
       const from = optionalStrings(params, 'from')
+      const byId = optionalBoolean(params, 'byId')
       if (optionalBoolean(params, 'detach') === true) {
-        return node.startDownload(target, { from })
+        return node.startDownload(target, { from, byId })
       }
-      return node.downloadFile(target, { from, signal, onProgress: progress })
+      return node.downloadFile(target, { from, byId, signal, onProgress: progress })
     },
     downloads: async (params) => optionalBoolean(params, 'clear') === true ? node.clearDownloads() : node.downloads(),
     pause: async (params) => node.pause(selector(params)),

@@ -41,7 +41,7 @@ export interface DownloadJobContext {
   /** A download's status changed. */
   onStatus: (entry: DownloadEntry) => void
   /** A download completed. */
-  onFinished: (result: DownloadResult) => void
+  onFinished: (result: DownloadResult, manifest: Manifest) => void
 }
 
 /** How a stop the node asked for ends a download. */
@@ -400,7 +400,7 @@ export class DownloadJob {
     await this.#finish('completed')
     log('download of %s (%s) finished: %d bytes from %d peers → %s', result.name, this.contentId.slice(0, 12), result.size, result.providers.length, path)
     try {
-      this.#ctx.onFinished(result)
+      this.#ctx.onFinished(result, manifest)
     } catch (err) {
       log.error('a finish listener threw - %e', err)
     }

@@ -29,7 +29,7 @@ export async function fetchManifest (init: FetchManifestInit, signal: AbortSigna
         if ((err as Error).name === 'InvalidManifestError') {
           pool.ban(provider.id)
         } else {
-          pool.strike(provider.id)
+          pool.strike(provider.id, err as Error)
         }
       }
     }

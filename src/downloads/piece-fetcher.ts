@@ -175,7 +175,11 @@ export class PieceFetcher {
     return undefined
   }
 
-  /** Pieces in a request under a download rate: about a second's worth, so pacing stays smooth. */
+  /**
+   * Pieces in a request under a download rate: about a second's worth. Shorter requests arrive more
+   * evenly but leave the lanes idle between them (a quarter second measured 0.84 of the rate on a busy
+   * machine, a second 1.02: docs/benchmarks.md).
+   */
   #pacedRun (): number {
     const { rate, manifest } = this.#init
     return rate.bytesPerSecond > 0 ? Math.max(1, Math.floor(rate.bytesPerSecond / manifest.pieceSize)) : Number.POSITIVE_INFINITY

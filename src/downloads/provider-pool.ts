@@ -36,6 +36,8 @@ export class ProviderPool {
   readonly #strikes = new Map<string, number>()
   #idleRounds = 0
   #started = false
+  /** The last failure a provider gave, so a download that gives up can say why. */
+  #lastFailure?: string
 
   constructor (init: ProviderPoolInit) {
     this.#init = init
@@ -46,9 +48,12 @@ export class ProviderPool {
     this.#banned.add(peer)
   }
 
-  /** Notes that a provider failed; later rounds offer it after the ones that failed less. */
-  strike (peer: string): void {
+  /** Notes that a provider failed (and why, when known); later rounds offer it after the ones that failed less. */
+  strike (peer: string, reason?: Error): void {
     this.#strikes.set(peer, (this.#strikes.get(peer) ?? 0) + 1)
+    if (reason != null) {
+      this.#lastFailure = reason.message
+    }
   }
 
   /**
@@ -61,7 +66,8 @@ export class ProviderPool {
     if (this.#started) {
       this.#idleRounds = progressed ? 0 : this.#idleRounds + 1
       if (this.#idleRounds >= maxProviderRounds) {
-        throw new NoProvidersError(`no provider could supply ${this.#init.contentId.slice(0, 12)} after ${maxProviderRounds} attempts: run \`peerit fetch\` to find providers, then \`peerit download --resume\``)
+        const why = this.#lastFailure == null ? '' : ` (last: ${this.#lastFailure})`
+        throw new NoProvidersError(`no provider could supply ${this.#init.contentId.slice(0, 12)} after ${maxProviderRounds} attempts${why}: run \`peerit fetch\` to find providers, then \`peerit download --resume\``)
       }
       if (this.#idleRounds > 0) {
         await sleep(backoff(this.#idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), undefined, { signal })

@@ -1,4 +1,4 @@
-import type { PeeritFile } from '../../protocols/file/index.ts'
+import type { Manifest, PeeritFile } from '../../protocols/file/index.ts'
 import type { Section } from '../store.ts'
 import type { ComponentLogger } from '@libp2p/interface'
 
@@ -150,8 +150,8 @@ export interface DownloadManagerInit extends Partial<DownloadTunables> {
   bytesPerSecond?: number
   /** Told whenever a download's status changes; must not throw. */
   onStatus?: (entry: DownloadEntry) => void
-  /** Told when a download completes, with the peers that supplied it; must not throw. */
-  onFinished?: (result: DownloadResult) => void
+  /** Told when a download completes, with the peers that supplied it and its verified manifest; must not throw. */
+  onFinished?: (result: DownloadResult, manifest: Manifest) => void
 }
 
 /** What {@link DownloadManager.resumeAll} did with every stored download. */

@@ -1,3 +1,4 @@
+import { LineSplitter } from './line-splitter.ts'
 import type { Socket } from 'node:net'
 
 /**
@@ -54,21 +55,15 @@ export const MAX_LINE_BYTES = 1024 * 1024
  * socket is read no more.
  */
 export function readLines (socket: Socket, onLine: (line: string) => void, maxLineBytes: number, onOverflow: () => void): void {
-  let buffered = ''
-  socket.setEncoding('utf8')
-  const onData = (chunk: string): void => {
-    buffered += chunk
-    let newline = buffered.indexOf('\n')
-    while (newline !== -1) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
+  const splitter = new LineSplitter()
+  const onData = (chunk: Buffer): void => {
+    for (const line of splitter.push(chunk)) {
       if (line.trim() !== '') {
         onLine(line)
       }
-      newline = buffered.indexOf('\n')
     }
-    if (Buffer.byteLength(buffered) > maxLineBytes) {
-      buffered = ''
+    if (splitter.pendingBytes > maxLineBytes) {
+      splitter.clear()
       socket.off('data', onData)
       onOverflow()
     }

@@ -34,3 +34,8 @@ export function fileKindOf (name: string): FileKind {
 export function isFileKind (value: string): value is FileKind {
   return (FILE_KINDS as readonly string[]).includes(value)
 }
+
+/** Whether an extension (lowercase, no dot) is in one of the kinds' tables. */
+export function isKnownExtension (extension: string): boolean {
+  return KIND_BY_EXTENSION.has(extension)
+}

@@ -16,8 +16,8 @@ export type TypeFilter = { kind: FileKind } | { extension: string }
 export class InvalidTypeFilterError extends Error {
   static readonly code = 'ERR_INVALID_TYPE'
   readonly code = InvalidTypeFilterError.code
-  constructor (type: string) {
-    super(`"${type.slice(0, 40)}" is not a file kind (music, video, document, image, archive, other) or an extension`)
+  constructor (type: string, message = `"${type.slice(0, 40)}" is not a file kind (music, video, document, image, archive, other) or an extension`) {
+    super(message)
     this.name = 'InvalidTypeFilterError'
   }
 }

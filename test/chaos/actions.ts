@@ -9,16 +9,16 @@ import type { Prng } from './prng.ts'
 const DOWNLOAD_TIMEOUT_MS = 180_000
 
 /** What a user of the network does, in proportion: mostly downloads, which are what crashes can corrupt. */
-const USER_ACTIONS = { fetch: 3, search: 3, download: 4 } as const
+export const USER_ACTIONS = { fetch: 3, search: 3, download: 4 } as const
 
 /** One thing a user does on a random peer that is up: a fetch, a search, or a download. */
-export async function userAction (ctx: ChaosContext, prng: Prng): Promise<void> {
+export async function userAction (ctx: ChaosContext, prng: Prng, chosen?: keyof typeof USER_ACTIONS): Promise<void> {
   const up = ctx.network.upPeers()
   if (up.length === 0) {
     return
   }
   const peer = prng.pick(up)
-  const action = prng.weighted(USER_ACTIONS)
+  const action = chosen ?? prng.weighted(USER_ACTIONS)
   if (action === 'fetch') {
     await fetchFrom(ctx, prng, peer)
   } else if (action === 'search') {

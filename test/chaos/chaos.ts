@@ -1,11 +1,12 @@
-import { userAction } from './actions.ts'
+import { USER_ACTIONS, userAction } from './actions.ts'
 import { DownloadFolderWatch, drainDownloads, finalChecks, probeStatus } from './checks.ts'
 import { pause, running } from './context.ts'
 import { disrupt, restart } from './disruptions.ts'
 import { Ledger } from './ledger.ts'
 import { ChaosNetwork } from './network.ts'
 import { Prng } from './prng.ts'
-import type { ChaosContext, ChaosOptions } from './context.ts'
+import type { ChaosContext, ChaosOptions, ChaosStep } from './context.ts'
+import type { DISRUPTIONS } from './disruptions.ts'
 import type { ChaosReport } from './ledger.ts'
 
 export type { ChaosOptions } from './context.ts'
@@ -46,14 +47,19 @@ export async function runChaos (options: ChaosOptions, onNetwork?: (network: Cha
   let report: ChaosReport | undefined
   try {
     const ctx: ChaosContext = { network, ledger, options, until: Date.now() + options.seconds * 1000 }
-    options.log(`network up: ${network.files.length} files; chaos for ${options.seconds} s`)
     const watch = new DownloadFolderWatch(ctx)
     const disruptions = new Set<Promise<void>>()
-    await Promise.all([
-      ...Array.from({ length: options.users }, async (_, i) => users(ctx, prng.fork(`user-${i}`))),
-      monkey(ctx, prng.fork('disruptions'), disruptions),
-      watcher(ctx, watch)
-    ])
+    if (options.script != null) {
+      options.log(`network up: ${network.files.length} files; ${options.script.length} scripted steps (at most ${options.seconds} s)`)
+      await scripted(ctx, options.script, prng.fork('script'), watch)
+    } else {
+      options.log(`network up: ${network.files.length} files; chaos for ${options.seconds} s`)
+      await Promise.all([
+        ...Array.from({ length: options.users }, async (_, i) => users(ctx, prng.fork(`user-${i}`))),
+        monkey(ctx, prng.fork('disruptions'), disruptions),
+        watcher(ctx, watch)
+      ])
+    }
     options.log('chaos over: waiting for restarts under way, then for downloads')
     await Promise.all(disruptions)
     for (const peer of network.peers.filter(p => !p.up)) {
@@ -113,6 +119,33 @@ async function monkey (ctx: ChaosContext, prng: Prng, underWay: Set<Promise<void
       void course.finally(() => { underWay.delete(course) })
     }
   }
+}
+
+/**
+ * Runs the script's steps one at a time, each to its end (a kill includes the
+ * restart and the survival checks), scanning the download folders and asking
+ * every peer for its status after each. `seconds` bounds the whole script.
+ */
+async function scripted (ctx: ChaosContext, script: ChaosStep[], prng: Prng, watch: DownloadFolderWatch): Promise<void> {
+  for (const step of script) {
+    if (!running(ctx)) {
+      ctx.options.log('the script ran out of time')
+      ctx.ledger.count('runnerErrors')
+      break
+    }
+    ctx.options.log(`step: ${step}`)
+    const course = step in USER_ACTIONS
+      ? userAction(ctx, prng, step as keyof typeof USER_ACTIONS)
+      : disrupt(ctx, prng, step as keyof typeof DISRUPTIONS)
+    await course?.catch((err: Error) => {
+      ctx.ledger.count('runnerErrors')
+      ctx.options.log(`runner error in step ${step}: ${err.stack ?? err.message}`)
+    })
+    await watch.scan()
+    await probeStatus(ctx)
+  }
+  // The disruptive phase is over: a link still cut stops retrying.
+  ctx.until = Date.now()
 }
 
 /** Scans the download folders every second and asks every peer for its status every third time. */

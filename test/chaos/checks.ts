@@ -84,7 +84,8 @@ export async function drainDownloads (ctx: ChaosContext): Promise<void> {
     while (Date.now() < deadline) {
       const result = await peer.cli(['downloads'], 30_000)
       listed = Array.isArray(result.json)
-      left = listed ? result.json : []
+      // Completed and cancelled downloads stay listed as history: only the others are left to drain.
+      left = listed ? result.json.filter((download: { status: string }) => download.status !== 'completed' && download.status !== 'cancelled') : []
       if (listed && left.length === 0) {
         break
       }

@@ -1,6 +1,11 @@
+import type { USER_ACTIONS } from './actions.ts'
+import type { DISRUPTIONS } from './disruptions.ts'
 import type { Ledger } from './ledger.ts'
 import type { ChaosNetwork } from './network.ts'
 import type { TimedCliResult } from '../fixtures/chaos.ts'
+
+/** One step of a scripted run: a user action or a disruption (run to its end). */
+export type ChaosStep = keyof typeof USER_ACTIONS | keyof typeof DISRUPTIONS
 
 /** Parameters of a chaos run; `npm run chaos -- --help` names the flags. */
 export interface ChaosOptions {
@@ -20,6 +25,12 @@ export interface ChaosOptions {
   statusBoundMs: number
   /** How long the end of the run waits for interrupted downloads to complete. */
   resumeTimeoutMs: number
+  /**
+   * A fixed sequence of steps run one after another instead of `seconds` of
+   * concurrent chaos: the order of events is then the script's, and only the
+   * choice of peers and files comes from the seed. Used by `npm test`.
+   */
+  script?: ChaosStep[]
   /** Keep the peers' folders (logs, databases, download folders) when an invariant is violated. */
   keepOnFailure?: boolean
   /** Progress lines (what is being done), for a human watching. */

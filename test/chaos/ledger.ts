@@ -5,7 +5,7 @@ export const INVARIANTS = {
   restartsSucceed: 'every daemon taken down starts again (`peerit start` after kill -9 or stop)',
   statusAnswers: 'every daemon that is up answers `status` within the bound',
   contactsSurvive: 'contacts never drop below their count before a restart (except after `disconnect`)',
-  sharedIndexSurvives: '`list shared` lists the same ids after every restart',
+  sharedIndexSurvives: '`list shared` still lists every indexed id after every restart',
   downloadsResume: 'interrupted downloads resume: `peerit downloads` empties by the end',
   searchMatches: 'search results match the words and the type asked for'
 } as const

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readdir } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import { createDownloadPeers, MiB, sha256, sha256File } from '../fixtures/download-peers.ts'
+import { DownloadRecords } from '../../src/downloads/records.ts'
 import type { DownloadPeers } from '../fixtures/download-peers.ts'
 import type { DownloadEntry } from '../../src/downloads/download-manager.ts'
 
@@ -139,6 +140,55 @@ describe('pausing, resuming and cancelling downloads', () => {
       assert.ok(seconds >= 1.6, `took ${seconds.toFixed(2)} s`)
       manager.setRate(0)
       assert.equal(manager.bytesPerSecond, 0)
+    })
+  })
+
+  it('a cancel racing the end of a download is all or nothing: completed, or cancelled with no file — never half-published', TIMEOUT, async () => {
+    await withPeers({ providers: 1, size: 3 * MiB }, async (peers) => {
+      const manager = peers.manager()
+      let cancelling: Promise<Array<{ status: string }>> | undefined
+      const downloading = manager.download({ contentId: peers.file.contentId, name: 'x.bin' }, {
+        onProgress: (progress) => {
+          // Every piece is verified: the publish is next, or under way.
+          if (progress.received === progress.size && cancelling == null) {
+            cancelling = manager.cancel({ targets: ['x.bin'] })
+          }
+        }
+      })
+      const [outcome] = await Promise.allSettled([downloading])
+      const [change] = await cancelling!
+      const names = await readdir(peers.downloadDir)
+      if (outcome.status === 'fulfilled') {
+        assert.equal(change.status, 'completed')
+        assert.equal(await sha256File(outcome.value.path), sha256(peers.file.bytes))
+        assert.deepEqual(names, ['x.bin'])
+      } else {
+        assert.equal(change.status, 'cancelled')
+        assert.equal(outcome.reason.name, 'DownloadCancelledError')
+        assert.deepEqual(names, [], 'neither a part file nor a final one')
+      }
+      assert.deepEqual(await manager.states(), [])
+    })
+  })
+
+  it('a cancel cut short by a crash is finished at the next start, not resumed', TIMEOUT, async () => {
+    await withPeers({ providers: 1, size: 4 * MiB }, async (peers) => {
+      const manager = peers.manager()
+      const frozen = peers.watched.freezeAfter(1)
+      manager.start({ contentId: peers.file.contentId, name: 'x.bin' })
+      await frozen
+      await manager.pause({ all: true })
+      peers.watched.thaw()
+      // What a kill -9 right after a cancel's first step leaves: the record says cancelled, the part is still there.
+      const records = new DownloadRecords(peers.store.section('downloads'))
+      const record = await records.get(peers.file.contentId)
+      assert.ok(record != null)
+      await records.put({ ...record, status: 'cancelled' })
+      const restarted = peers.manager()
+      assert.deepEqual(await restarted.resumeAll(), { completed: [], failed: [] })
+      assert.deepEqual(await partFiles(peers), [])
+      assert.equal(await records.get(peers.file.contentId), undefined)
+      assert.equal((await restarted.list())[0].status, 'cancelled')
     })
   })
 })

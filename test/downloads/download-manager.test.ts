@@ -2,11 +2,13 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
+import { lpStream } from '@libp2p/utils'
 import { verifyPiece } from '../../protocols/file/manifest.ts'
+import { decodeRequest, encodeLength, encodeResponse, RequestKind, ResponseStatus } from '../../protocols/file/messages.ts'
 import { recordPieces, DownloadRecords } from '../../src/downloads/records.ts'
 import { Store } from '../../src/store.ts'
 import { createDownloadPeers, lyingLookup, MiB, sha256, sha256File, spawnDownloader } from '../fixtures/download-peers.ts'
-import { createShareFolder } from '../fixtures/file-nodes.ts'
+import { createRogueNode, createShareFolder, introduce } from '../fixtures/file-nodes.ts'
 import type { DownloadPeers } from '../fixtures/download-peers.ts'
 import type { DownloadProgress } from '../../src/downloads/download-manager.ts'
 
@@ -198,6 +200,33 @@ describe('DownloadManager', () => {
         await assertNoPartFiles(peers)
       } finally {
         await store.close()
+      }
+    })
+  })
+
+  it('refuses a response with a byte after the last piece, as the spec says, and does not complete from it', TIMEOUT, async () => {
+    await withPeers({ providers: 0, size: 3000 }, async (peers) => {
+      const { file } = peers
+      const rogue = await createRogueNode(async (stream) => {
+        const lp = lpStream(stream, { maxDataLength: 64 })
+        const request = decodeRequest((await lp.read()).subarray())
+        const raw = lp.unwrap()
+        raw.send(encodeResponse({ status: ResponseStatus.OK }))
+        if (request.kind === RequestKind.MANIFEST) {
+          raw.send(encodeLength(file.manifestBytes.byteLength))
+          raw.send(file.manifestBytes)
+        } else {
+          raw.send(Buffer.concat([file.bytes, Uint8Array.of(0)]))
+        }
+        await raw.close().catch(() => {})
+      })
+      try {
+        await introduce(peers.node, rogue)
+        peers.providerIds.push(rogue.peerId.toString())
+        await assert.rejects(peers.manager().download({ contentId: file.contentId, name: 'x.bin' }), { name: 'NoProvidersError' })
+        assert.deepEqual((await readdir(peers.downloadDir)).filter(name => name === 'x.bin'), [])
+      } finally {
+        await rogue.stop()
       }
     })
   })

@@ -78,6 +78,10 @@ describe('downloads through the peerit CLI', () => {
     assert.equal(result.code, 4)
     assert.match(result.stderr, /-i <id>/)
     assert.equal(result.stderr.match(/report\.pdf/g)?.length, 4, result.stderr)
+    // Each copy says who holds it, in the short form `-p` accepts.
+    for (const id of providerIds) {
+      assert.ok(result.stderr.includes(`held by ${id.slice(0, 8)}…${id.slice(-6)}`), result.stderr)
+    }
   })
 
   it('-p downloads only from the chosen peer', async () => {

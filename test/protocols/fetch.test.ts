@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { FrameReader, encodeFrame } from '../../protocols/fetch/framing.ts'
+import { sendBufferBelow } from '../../protocols/shared/back-pressure.ts'
 import { encodeResponse } from '../../protocols/fetch/messages.ts'
 import { createFetchNetwork, hopDistances, lineEdges, randomGraphEdges, rawExchange, requestFrame, ringEdges, waitFor } from '../fixtures/fetch-network.ts'
 import type { FetchNetwork, FetchNode } from '../fixtures/fetch-network.ts'
@@ -135,7 +136,8 @@ describe('fetch with peers that misbehave', () => {
     } }))
     stream.send(encodeFrame(encodeResponse({ duplicate: false, record: { peerId: 'not-a-peer-id', addresses: [], files: [], hops: 2 } })))
     for (let n = 0; n < 50 && stream.status === 'open'; n++) {
-      if (!stream.send(fake(n))) await stream.onDrain({ signal: AbortSignal.timeout(10_000) })
+      stream.send(fake(n))
+      await sendBufferBelow(stream, 65_536, AbortSignal.timeout(10_000))
     }
     await stream.close().catch(() => {})
   }

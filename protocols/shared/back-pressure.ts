@@ -1,3 +1,7 @@
+/**
+ * Back-pressure shared by the PeerIT protocols: how a sender waits for a slow
+ * reader without buffering without bound.
+ */
 import { StreamStateError } from '@libp2p/interface'
 import type { Stream, StreamCloseEvent } from '@libp2p/interface'
 

@@ -1,0 +1,102 @@
+/**
+ * The reachability parts of a PeerIT libp2p node, from its config: the
+ * circuit relay transport (dial and be reached through relays), the relay
+ * server when `relay_server` is on, AutoNAT, DCUtR, UPnP and mDNS when they
+ * make sense, `announce` addresses, and the `peeritReach` service.
+ */
+import { autoNAT } from '@libp2p/autonat'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { mdns } from '@libp2p/mdns'
+import { uPnPNAT } from '@libp2p/upnp-nat'
+import { isLoopback } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { parsePublicNetworks } from '../public-networks.ts'
+import { peeritReach } from './reach-service.ts'
+import { peeritRelayServer } from './relay-server.ts'
+import type { ReachConfig } from './config.ts'
+import type { PeeritReach } from './reach-service.ts'
+import type { PeeritRelayService } from './relay-server.ts'
+import type { PeerLimits } from '../limits.ts'
+import type { PeerDiscovery, Transport } from '@libp2p/interface'
+
+/** The reachability settings of a node (peerConf.json's keys, docs/network.md). */
+export type ReachOptions = ReachConfig
+
+/** The defaults of {@link ReachOptions}, as peerConf.json's. */
+export const DEFAULT_REACH: Readonly<ReachOptions> = Object.freeze({
+  mdns: true,
+  relayServer: false,
+  upnp: true,
+  announce: [],
+  publicNetworks: []
+})
+
+/** mDNS service name: PeerIT peers find each other, not every libp2p node on the LAN. */
+export const MDNS_SERVICE_TAG = '_peerit._udp.local'
+
+/** The services this module may mount (absent ones are off). */
+export type ReachServices = {
+  peeritReach: PeeritReach
+  relay?: PeeritRelayService
+  mdns?: PeerDiscovery
+  autoNAT?: unknown
+  dcutr?: unknown
+  upnp?: unknown
+}
+
+/** What to merge into `createLibp2p`'s options. */
+export interface ReachLibp2pOptions {
+  transports: Array<(components: any) => Transport>
+  services: Record<string, (components: any) => unknown>
+  appendAnnounce: string[]
+  /** Set on a relay: a yamux receive window that a stream paused by the relay caps cannot overflow. */
+  maxStreamWindowSize?: number
+  /** Why a part is off, for the log. */
+  notes: string[]
+}
+
+/**
+ * A relay pauses streams to meter them; a paused stream's buffer is reset past
+ * 4 MiB (libp2p's default), so a relay's streams may not have more in flight.
+ */
+const RELAY_STREAM_WINDOW = 4 * 1024 * 1024
+
+/** Builds the reachability parts for a node listening on `listen`. */
+export function reachLibp2pOptions (reach: ReachOptions, limits: PeerLimits, listen: string[], onNotice?: (message: string) => void): ReachLibp2pOptions {
+  const networks = parsePublicNetworks(reach.publicNetworks)
+  // mDNS and UPnP speak multicast on the LAN: pointless (and not ours to send) while nobody on it can dial us.
+  const onLan = listen.some(address => !isLoopback(multiaddr(address)))
+  const notes: string[] = []
+  const services: ReachLibp2pOptions['services'] = {
+    peeritReach: peeritReach({ networks, onNotice, upnp: reach.upnp && onLan }),
+    autoNAT: autoNAT(),
+    dcutr: dcutr()
+  }
+  if (reach.relayServer) {
+    services.relay = peeritRelayServer({
+      maxReservations: limits.relayMaxReservations,
+      maxCircuits: limits.relayMaxCircuits,
+      bytesPerSecond: limits.relayBytesPerSecond,
+      bytesPerSecondPerPeer: limits.relayBytesPerSecondPerPeer,
+      onNotice
+    })
+  }
+  if (reach.mdns && onLan) {
+    services.mdns = mdns({ serviceTag: MDNS_SERVICE_TAG })
+  } else if (reach.mdns) {
+    notes.push('mdns: off while the node listens on loopback only (set listening_ip to a LAN address or 0.0.0.0)')
+  }
+  if (reach.upnp && onLan) {
+    services.upnp = uPnPNAT()
+  } else if (reach.upnp) {
+    notes.push('upnp: off while the node listens on loopback only')
+  }
+  return {
+    transports: [circuitRelayTransport()],
+    services,
+    appendAnnounce: reach.announce,
+    maxStreamWindowSize: reach.relayServer ? RELAY_STREAM_WINDOW : undefined,
+    notes
+  }
+}

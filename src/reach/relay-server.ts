@@ -1,0 +1,117 @@
+/**
+ * `relay_server`: js-libp2p's circuit relay v2 server without its default
+ * per-connection limit (128 KiB and 2 minutes, which kill any file transfer),
+ * under PeerIT's own caps instead: reservations (libp2p refuses the one over
+ * `maxReservations` with RESERVATION_REFUSED), circuits open at once, and
+ * relayed bytes per second in total and per peer (src/reach/relay-caps.ts).
+ *
+ * The server's class is not exported, so the caps hook into the instance the
+ * factory builds: its `handleConnect` (the dialer's leg of a new circuit) and
+ * its `stopHop` (the leg it opens to the reserving peer). Both are methods of
+ * @libp2p/circuit-relay-v2 4.2.x; test/reach/relay.test.ts measures the caps,
+ * so a release that renames them fails there, not silently.
+ */
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { RelayCaps } from './relay-caps.ts'
+import type { RelayCapsInit } from './relay-caps.ts'
+import type { CircuitRelayServerComponents, CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import type { AbortOptions, Connection, Stream } from '@libp2p/interface'
+
+/** Init of {@link peeritRelayServer}. */
+export interface PeeritRelayServerInit extends RelayCapsInit {
+  maxReservations: number
+  /** Told once per burst of refusals, for the daemon's log. */
+  onNotice?: (message: string) => void
+}
+
+/** The relay service with its caps, for status and tests. */
+export interface PeeritRelayService extends CircuitRelayService {
+  caps: RelayCaps
+}
+
+/** The parts of the server instance the caps hook into (see the module comment). */
+interface HookableServer extends CircuitRelayService {
+  onHop (stream: Stream, connection: Connection): Promise<void>
+  handleReserve (options: { connection: Connection }, abort: AbortOptions): Promise<void>
+  handleConnect (options: { request: { peer?: { id: Uint8Array } }, connection: Connection }, abort: AbortOptions): Promise<void>
+  stopHop (options: { connection: Connection, request: unknown }, abort: AbortOptions): Promise<Stream | undefined>
+}
+
+/** Refusal notices are at most this frequent, so a reservation flood cannot flood the log. */
+const NOTICE_INTERVAL_MS = 60_000
+
+/** The relay server factory, to mount as a libp2p service. */
+export function peeritRelayServer (init: PeeritRelayServerInit): (components: CircuitRelayServerComponents) => PeeritRelayService {
+  const factory = circuitRelayServer({
+    reservations: { maxReservations: init.maxReservations, applyDefaultLimit: false }
+  })
+  return (components) => {
+    const server = factory(components) as HookableServer
+    const caps = new RelayCaps(init)
+    let lastNoticeAt = 0
+    let refusedSinceNotice = 0
+    const notice = (message: string): void => {
+      refusedSinceNotice++
+      if (Date.now() - lastNoticeAt >= NOTICE_INTERVAL_MS) {
+        init.onNotice?.(`${message}${refusedSinceNotice > 1 ? ` (${refusedSinceNotice} refusals since the last notice)` : ''}`)
+        lastNoticeAt = Date.now()
+        refusedSinceNotice = 0
+      }
+    }
+
+    const handleReserve = server.handleReserve.bind(server)
+    server.handleReserve = async (options, abort) => {
+      if (server.reservations.size >= init.maxReservations && !server.reservations.has(options.connection.remotePeer)) {
+        notice(`relay: refused a reservation from ${options.connection.remotePeer.toString()}: all ${init.maxReservations} slots (limits.relay_max_reservations) are taken`)
+      }
+      await handleReserve(options, abort)
+    }
+
+    // The dialer's leg: what it sends towards the target is read from its hop stream. The
+    // stream is met raw in onHop; the target is known once handleConnect has the request.
+    const hopPeers = new WeakMap<Connection, string[]>()
+    const onHop = server.onHop.bind(server)
+    server.onHop = async (stream, connection) => {
+      const peers = [connection.remotePeer.toString()]
+      hopPeers.set(connection, peers)
+      caps.meter(stream, peers)
+      await onHop(stream, connection)
+    }
+    const handleConnect = server.handleConnect.bind(server)
+    server.handleConnect = async (options, abort) => {
+      const target = options.request.peer?.id == null ? undefined : uint8ArrayToString(options.request.peer.id, 'base58btc')
+      if (target != null) {
+        hopPeers.get(options.connection)?.push(target)
+      }
+      await handleConnect(options, abort)
+    }
+
+    const stopHop = server.stopHop.bind(server)
+    server.stopHop = async (options, abort) => {
+      const target = options.connection.remotePeer
+      const dialer = dialerOf(options.request)
+      if (caps.isFull()) {
+        notice(`relay: refused a circuit to ${target.toString()}: ${caps.openCircuits} circuits open (limits.relay_max_circuits)`)
+        return undefined
+      }
+      const stream = await stopHop(options, abort)
+      if (stream != null) {
+        const peers = dialer == null ? [target.toString()] : [target.toString(), dialer]
+        caps.openCircuit(stream, peers)
+        // The target's leg: what it sends back towards the dialer is read here.
+        caps.meter(stream, peers)
+      }
+      return stream
+    }
+
+    return Object.assign(server, { caps })
+  }
+}
+
+/** The dialing peer named in a STOP request (`peer.id`: its multihash), as a peer id string. */
+function dialerOf (request: unknown): string | undefined {
+  const id = (request as { peer?: { id?: Uint8Array } }).peer?.id
+  return id == null ? undefined : uint8ArrayToString(id, 'base58btc')
+}
+
