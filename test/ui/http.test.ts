@@ -96,7 +96,7 @@ describe('the web UI over HTTP: the real daemon, the real CLI', () => {
     assert.equal(missing.status, 404, missing.text)
     assert.equal(typeof missing.json.error.message, 'string')
     const cli = await b.run(['download', 'no-such-file.bin', '--json'])
-    assert.equal(missing.json.error.code, cli.json.error.code)
+    assert.equal(missing.json.error.code, cli.json[0].error.code)
     const bad = await httpRequest(ui.port, '/api/connect', { method: 'POST', headers: bearer(ui.token, true), body: '{"url": 5}' })
     assert.equal(bad.status, 400)
     assert.equal(bad.json.error.code, 'ERR_INVALID_PARAMS')
