@@ -154,6 +154,7 @@ describe('the web UI in headless Chromium', { skip }, () => {
     await page.locator('#peer-list tbody tr', { hasText: started.peerId.slice(-6) }).waitFor()
     assert.match(await page.locator('#peers-status').textContent() ?? '', /Connected/)
     if (SCREENSHOT_DIR != null) {
+      await page.evaluate('window.scrollTo(0, 0)')
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'ui-light.png'), fullPage: true })
       await page.emulateMedia({ colorScheme: 'dark' })
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'ui-dark.png'), fullPage: true })
