@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { resolveConfigPath, STATE_DIR_NAME } from '../src/config-path.ts'
+import { CONFIG_ENV_VARIABLE, resolveConfigPath, STATE_DIR_NAME } from '../src/config-path.ts'
 import { stateFiles } from '../src/daemon/state-files.ts'
 import { PeeritError } from '../src/errors.ts'
 import { IpcClient } from '../src/ipc/client.ts'
@@ -17,6 +17,8 @@ export interface GlobalOptions {
 export interface NodeLocation {
   configPath: string
   files: StateFiles
+  /** Whether the folders above were looked in too (no --config, no PEERIT_CONFIG). */
+  searchedUpwards?: boolean
 }
 
 /**
@@ -27,14 +29,15 @@ export interface NodeLocation {
  */
 export function locateNode (argv: GlobalOptions, options: { upwards?: boolean } = {}): NodeLocation {
   const configPath = resolveConfigPath({ config: argv.config, env: process.env, cwd: process.cwd(), upwards: options.upwards })
-  return { configPath, files: stateFiles(join(dirname(configPath), STATE_DIR_NAME)) }
+  const searchedUpwards = options.upwards !== false && [argv.config, process.env[CONFIG_ENV_VARIABLE]].every(given => given == null || given === '')
+  return { configPath, files: stateFiles(join(dirname(configPath), STATE_DIR_NAME)), searchedUpwards }
 }
 
 /** Throws the "create a config first" error when there is no config file. */
 export function requireConfig (location: NodeLocation): void {
   if (!existsSync(location.configPath)) {
     throw new PeeritError('ConfigError', 'ERR_CONFIG_MISSING',
-      `no config at ${location.configPath}: create one with \`peerit init\` (or pass --config PATH)`)
+      `no config at ${location.configPath}${location.searchedUpwards === true ? ' nor in a folder above' : ''}: create one with \`peerit init\` (or pass --config PATH)`)
   }
 }
 

@@ -175,7 +175,7 @@ export class Contacts {
       state.attempts++
       // Jitter keeps a whole network that lost one peer from redialling it in lockstep.
       const delay = backoff(state.attempts, BACKOFF_MIN_MS, BACKOFF_MAX_MS) * (0.75 + Math.random() * 0.5)
-      this.log('dial of contact %s failed (attempt %d, next in %d ms): %s', address, state.attempts, Math.round(delay), err.message)
+      this.log('dial of contact %s failed (attempt %d, next in %d ms) - %e', address, state.attempts, Math.round(delay), err)
       this.schedule(address, delay)
     }
   }

@@ -15,21 +15,21 @@ type RemoveOptions = Parameters<EventTarget['removeEventListener']>[2]
  */
 export class GuardedEventEmitter<EventMap extends Record<string, any>> extends TypedEventEmitter<EventMap> {
   // One guard per listener, so adding the same listener twice stays a no-op and removing it works.
-  readonly #guards = new WeakMap<Listener, Guard>()
+  private readonly guards = new WeakMap<Listener, Guard>()
 
   override addEventListener (type: any, listener: any, options?: AddOptions): void {
-    super.addEventListener(type, listener == null ? listener : this.#guardOf(listener), options)
+    super.addEventListener(type, listener == null ? listener : this.guardOf(listener), options)
   }
 
   override removeEventListener (type: any, listener?: any, options?: RemoveOptions): void {
-    super.removeEventListener(type, listener == null ? listener : (this.#guards.get(listener) ?? listener), options)
+    super.removeEventListener(type, listener == null ? listener : (this.guards.get(listener) ?? listener), options)
   }
 
   /** Called with whatever a listener threw or rejected with; subclasses log it. */
   protected listenerFailed (_type: string, _err: unknown): void {}
 
-  #guardOf (listener: Listener): Guard {
-    let guard = this.#guards.get(listener)
+  private guardOf (listener: Listener): Guard {
+    let guard = this.guards.get(listener)
     if (guard === undefined) {
       guard = (event: Event): void => {
         try {
@@ -41,7 +41,7 @@ export class GuardedEventEmitter<EventMap extends Record<string, any>> extends T
           this.listenerFailed(event.type, err)
         }
       }
-      this.#guards.set(listener, guard)
+      this.guards.set(listener, guard)
     }
     return guard
   }

@@ -163,7 +163,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     // A store of a million discovered files takes seconds to load: the node serves meanwhile,
     // and whatever needs the store waits for it.
     this.discoveredOpening = this.discoveredFiles.open()
-    this.discoveredOpening.catch((err: Error) => { this.log.error('opening the discovered-file store failed: %s', err.message) })
+    this.discoveredOpening.catch((err: Error) => { this.log.error('opening the discovered-file store failed - %e', err) })
     try {
       await this.libp2p.start()
     } catch (err: any) {
@@ -181,14 +181,14 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       if (this.options.watch === true) {
         this.sharedIndex.watch()
       }
-    }, (err) => { this.log.error('initial sync failed: %s', err.message) })
+    }, (err) => { this.log.error('initial sync failed - %e', err) })
     // A node is most useful once its contacts are dialled and its shared folder indexed, so
     // start() waits for both; but never long: a big folder goes on indexing while the node serves.
     await Promise.race([Promise.all([firstDials, initialSync]), sleep(STARTUP_GRACE_MS, undefined, { ref: false })])
     this.ageOutTimer = setInterval(() => { void this.ageOut() }, AGE_OUT_INTERVAL_MS)
     this.ageOutTimer.unref()
     void this.ageOut()
-    void this.downloadManager.resumeAll().catch((err) => { this.log.error('resuming downloads failed: %s', err.message) })
+    void this.downloadManager.resumeAll().catch((err) => { this.log.error('resuming downloads failed - %e', err) })
   }
 
   async stop (): Promise<void> {
@@ -533,7 +533,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
         this.log('aged out %d discovered files', dropped)
       }
     } catch (err: any) {
-      this.log.error('ageing out discovered files failed: %s', err.message)
+      this.log.error('ageing out discovered files failed - %e', err)
     }
   }
 
@@ -548,7 +548,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
           multiaddrs: record.addresses.map(a => multiaddr(a))
         })
       } catch (err: any) {
-        this.log('ignoring unusable addresses of %s: %s', record.peerId, err.message)
+        this.log('ignoring unusable addresses of %s - %e', record.peerId, err)
       }
     }
   }

@@ -2,10 +2,10 @@ import { watch } from 'node:fs'
 import type { FSWatcher } from 'node:fs'
 import { lstat, realpath, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { raceSignal } from 'race-signal'
 import { hashFile } from '../protocols/file/manifest.ts'
 import { sanitizeName } from '../protocols/fetch/index.ts'
 import type { FetchQuery, SharedFileEntry } from '../protocols/fetch/index.ts'
-import { untilAborted } from './timing.ts'
 import { compileQuery, fileKindOf } from './search/index.ts'
 import type { FileKind } from './search/index.ts'
 import { copyIntoFolder } from './shared-index/copy.ts'
@@ -134,7 +134,7 @@ export class SharedIndex {
    */
   async sync (options: { signal?: AbortSignal } = {}): Promise<SyncResult> {
     this.running ??= this.runSync().finally(() => { this.running = undefined })
-    return options.signal === undefined ? this.running : untilAborted(this.running, options.signal)
+    return options.signal === undefined ? this.running : raceSignal(this.running, options.signal)
   }
 
   /** Copies a file into the shared folder (renaming on collision) and indexes it; a file already in the folder is just indexed. */

@@ -6,18 +6,9 @@ import { contentIdOf, hashFile } from '../protocols/file/manifest.ts'
 import { SharedIndex } from '../src/shared-index.ts'
 import type { SharedFileRecord } from '../src/shared-index.ts'
 import type { Store } from '../src/store.ts'
+import { waitFor } from './fixtures/poll.ts'
 import { silentLogger, tempFolder, tempStore } from './fixtures/search.ts'
 
-/** Waits until `condition()` holds, failing after `ms`. */
-async function until (condition: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met before the deadline')
-    }
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
 
 describe('SharedIndex', () => {
   let store: Store
@@ -230,8 +221,8 @@ describe('SharedIndex', () => {
     index.watch()
     await mkdir(join(shared, 'new'))
     await writeFile(join(shared, 'new', 'arrived.txt'), 'hello')
-    await until(() => index.list().some(file => file.relativePath === 'new/arrived.txt'))
+    await waitFor(() => index.list().some(file => file.relativePath === 'new/arrived.txt'))
     await unlink(join(shared, 'new', 'arrived.txt'))
-    await until(() => index.size === 0)
+    await waitFor(() => index.size === 0)
   })
 })

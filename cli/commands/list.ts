@@ -1,5 +1,5 @@
 import { callDaemon } from '../context.ts'
-import { formatBytes, printJson, printTable, shortPeerId, style } from '../output.ts'
+import { formatBytes, printJson, printLines, printTable, shortPeerId, style } from '../output.ts'
 import { printDiscoveredFiles } from '../print-files.ts'
 import { peersJson, sharedJson } from '../../src/daemon/json-views.ts'
 import type { GlobalOptions } from '../context.ts'
@@ -25,6 +25,10 @@ const peers: CommandModule<GlobalOptions, GlobalOptions> = {
       p.contact ? 'yes' : 'no',
       p.addresses.join(' ')
     ]), 'No peers yet: add one with `peerit connect <host:port>`.')
+    if (list.some(p => p.peerId != null)) {
+      // The short ids are enough to name a peer (`download -p` takes them); the full ones are one flag away.
+      printLines(style.dim('Full peer ids: `peerit list peers --json`. `download -p` takes the short ones too.'))
+    }
   }
 }
 

@@ -1,3 +1,5 @@
+import type { PeeritFetchInit } from './index.ts'
+
 /** The protocol id peers negotiate for a flood fetch. */
 export const PROTOCOL = '/peerit/fetch/1.0'
 
@@ -41,11 +43,6 @@ export const MAX_CONCURRENT_TOTAL = 256
  * its own (src/limits.ts).
  */
 export const REQUESTS_PER_MINUTE = 0
-/**
- * The per-minute allowance is granted in this many equal windows, so a peer
- * can never spend a whole minute's requests in one burst.
- */
-export const RATE_WINDOWS_PER_MINUTE = 6
 
 /** Field bounds fixed by the wire format (see README.md): not configurable, peers rely on them. */
 export const WIRE_LIMITS = {
@@ -60,3 +57,22 @@ export const WIRE_LIMITS = {
   maxWordBytes: 64,
   maxHops: 255
 } as const
+
+/** The default of every option of {@link PeeritFetchInit} that has one. */
+export const defaultValues = {
+  defaultTtl: DEFAULT_TTL,
+  maxTtl: MAX_TTL,
+  seenTtlMs: SEEN_TTL_MS,
+  maxSeenEntries: MAX_SEEN_ENTRIES,
+  hopTimeoutMs: HOP_TIMEOUT_MS,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  maxFilesPerRecord: MAX_FILES_PER_RECORD,
+  maxRecordsPerStream: MAX_RECORDS_PER_STREAM,
+  maxRecordsPerFetch: MAX_RECORDS_PER_FETCH,
+  maxFilesPerFetch: MAX_FILES_PER_FETCH,
+  maxInboundStreams: MAX_INBOUND_STREAMS,
+  maxOutboundStreams: MAX_OUTBOUND_STREAMS,
+  maxConcurrentPerPeer: MAX_CONCURRENT_PER_PEER,
+  maxConcurrentTotal: MAX_CONCURRENT_TOTAL,
+  requestsPerMinute: REQUESTS_PER_MINUTE
+} satisfies Required<Omit<PeeritFetchInit, 'localFiles' | 'onRelayedRecord' | 'onViolation'>>

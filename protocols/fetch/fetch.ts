@@ -3,8 +3,10 @@
  * responder, and starts them as an originator. The wire rules it follows are
  * in README.md; the TTL and deadline arithmetic in deadlines.ts.
  */
-import { NotStartedError } from '@libp2p/interface'
-import { RateLimiter } from '@libp2p/utils'
+import { NotStartedError, serviceCapabilities } from '@libp2p/interface'
+import { raceSignal } from 'race-signal'
+import { Admission } from '../shared/admission.ts'
+import { withDefaults } from '../shared/defaults.ts'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import * as defaults from './constants.ts'
 import { PROTOCOL, WIRE_LIMITS } from './constants.ts'
@@ -14,7 +16,7 @@ import { FrameReader, encodeFrame, sendFrame } from './framing.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
 import { checkRecord, fromWireQuery, packRecords, toProviderRecord, toWireFiles, toWireQuery } from './records.ts'
 import { SeenCache } from './seen-cache.ts'
-import { anySignal, raceSignal, timeoutSignal } from './signals.ts'
+import { anySignal, timeoutSignal } from './signals.ts'
 import type { FetchOptions, FetchResult, FetchStats, FetchViolation, PeeritFetch, PeeritFetchComponents, PeeritFetchInit, ProviderRecord, SharedFileEntry } from './index.ts'
 import type { WireRecord, WireRequest } from './messages.ts'
 import type { Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
@@ -37,15 +39,15 @@ function violationOf (errorName: string): FetchViolation {
 
 /** The fetch service; see {@link PeeritFetch}. */
 export class PeeritFetchService implements PeeritFetch, Startable {
-  readonly [Symbol.toStringTag] = 'peerit:fetch'
+  readonly [Symbol.toStringTag] = '@peerit/fetch'
+  readonly [serviceCapabilities] = ['@peerit/fetch']
   private readonly components: PeeritFetchComponents
   private readonly log: Logger
   private readonly limits: Limits
   private readonly localFiles: NonNullable<PeeritFetchInit['localFiles']>
   private readonly onRelayedRecord?: PeeritFetchInit['onRelayedRecord']
-  private readonly onViolation?: PeeritFetchInit['onViolation']
-  /** Per-peer request allowance; undefined when requestsPerMinute is 0 (no limit). */
-  private readonly requestRate?: RateLimiter
+  /** The per-peer rate and the counts of inbound streams per peer and in total. */
+  private readonly admission: Admission<FetchViolation>
   private readonly seenCache: SeenCache
   private readonly counters: FetchStats = {
     fetchesStarted: 0,
@@ -63,10 +65,6 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     seenCacheSize: 0
   }
 
-  /** Inbound fetch streams open per remote peer. */
-  private readonly activePerPeer = new Map<string, number>()
-  /** Inbound fetch streams open from all peers. */
-  private activeTotal = 0
   /** Aborted by stop(): ends every stream and wait still in flight. */
   private lifetime?: AbortController
 
@@ -75,31 +73,8 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     this.log = components.logger.forComponent('peerit:fetch')
     this.localFiles = init.localFiles ?? (() => [])
     this.onRelayedRecord = init.onRelayedRecord
-    this.onViolation = init.onViolation
-    this.limits = {
-      defaultTtl: init.defaultTtl ?? defaults.DEFAULT_TTL,
-      maxTtl: init.maxTtl ?? defaults.MAX_TTL,
-      seenTtlMs: init.seenTtlMs ?? defaults.SEEN_TTL_MS,
-      maxSeenEntries: init.maxSeenEntries ?? defaults.MAX_SEEN_ENTRIES,
-      hopTimeoutMs: init.hopTimeoutMs ?? defaults.HOP_TIMEOUT_MS,
-      maxMessageBytes: init.maxMessageBytes ?? defaults.MAX_MESSAGE_BYTES,
-      maxFilesPerRecord: init.maxFilesPerRecord ?? defaults.MAX_FILES_PER_RECORD,
-      maxRecordsPerStream: init.maxRecordsPerStream ?? defaults.MAX_RECORDS_PER_STREAM,
-      maxRecordsPerFetch: init.maxRecordsPerFetch ?? defaults.MAX_RECORDS_PER_FETCH,
-      maxFilesPerFetch: init.maxFilesPerFetch ?? defaults.MAX_FILES_PER_FETCH,
-      maxInboundStreams: init.maxInboundStreams ?? defaults.MAX_INBOUND_STREAMS,
-      maxOutboundStreams: init.maxOutboundStreams ?? defaults.MAX_OUTBOUND_STREAMS,
-      maxConcurrentPerPeer: init.maxConcurrentPerPeer ?? defaults.MAX_CONCURRENT_PER_PEER,
-      maxConcurrentTotal: init.maxConcurrentTotal ?? defaults.MAX_CONCURRENT_TOTAL,
-      requestsPerMinute: init.requestsPerMinute ?? defaults.REQUESTS_PER_MINUTE
-    }
-    if (this.limits.requestsPerMinute > 0) {
-      // @libp2p/utils' limiter counts per fixed window and forgets idle peers on its own (unref'd timers)
-      this.requestRate = new RateLimiter({
-        points: Math.max(1, Math.ceil(this.limits.requestsPerMinute / defaults.RATE_WINDOWS_PER_MINUTE)),
-        duration: 60 / defaults.RATE_WINDOWS_PER_MINUTE
-      })
-    }
+    this.limits = withDefaults(defaults.defaultValues, init)
+    this.admission = new Admission({ ...this.limits, log: this.log, onViolation: init.onViolation })
     this.seenCache = new SeenCache({ ttlMs: this.limits.seenTtlMs, maxEntries: this.limits.maxSeenEntries })
     this.handleStream = this.handleStream.bind(this)
   }
@@ -126,7 +101,6 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     this.lifetime?.abort(new NotStartedError('the fetch service stopped'))
     this.lifetime = undefined
     this.seenCache.clear()
-    this.activePerPeer.clear()
   }
 
   /** True between start() and stop(). */
@@ -202,36 +176,30 @@ export class PeeritFetchService implements PeeritFetch, Startable {
    */
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const remote = connection.remotePeer.toString()
-    if (!this.withinRate(remote)) {
+    // Scoped to the stream, so one connection's story reads as one thread in DEBUG output.
+    const log = stream.log.newScope('peerit-fetch')
+    if (!this.admission.withinRate(remote)) {
       this.counters.rateLimited++
-      this.log.trace('refusing a fetch stream from %s: over %d requests per minute', remote, this.limits.requestsPerMinute)
+      log.trace('refusing a fetch stream from %s: over %d requests per minute', remote, this.limits.requestsPerMinute)
       this.report(connection.remotePeer, 'rate-limit')
       stream.abort(new RateLimitedError(`more than ${this.limits.requestsPerMinute} fetch requests per minute`))
       return
     }
-    const active = this.activePerPeer.get(remote) ?? 0
-    if (active >= this.limits.maxConcurrentPerPeer || this.activeTotal >= this.limits.maxConcurrentTotal || this.lifetime == null) {
+    if (this.lifetime == null || !this.admission.enter(remote)) {
+      const active = this.admission.activeOf(remote)
       this.counters.rejected++
-      this.log('refusing a fetch stream from %s: %d open from it, %d in all', remote, active, this.activeTotal)
-      stream.abort(new TooManyStreamsError(`${active} fetch streams from this peer (${this.activeTotal} in all) already open`))
+      log('refusing a fetch stream from %s: %d open from it, %d in all', remote, active, this.admission.active)
+      stream.abort(new TooManyStreamsError(`${active} fetch streams from this peer (${this.admission.active} in all) already open`))
       return
     }
-    this.activePerPeer.set(remote, active + 1)
-    this.activeTotal++
     try {
       await this.answer(stream, connection, this.lifetime.signal)
     } catch (err) {
       this.countFailure(err, connection.remotePeer)
-      this.log.error('fetch stream from %s failed - %e', remote, err)
+      log.error('fetch stream from %s failed - %e', remote, err)
       stream.abort(err as Error)
     } finally {
-      this.activeTotal--
-      const left = (this.activePerPeer.get(remote) ?? 1) - 1
-      if (left > 0) {
-        this.activePerPeer.set(remote, left)
-      } else {
-        this.activePerPeer.delete(remote)
-      }
+      this.admission.leave(remote)
     }
   }
 
@@ -436,22 +404,8 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     }
   }
 
-  /** Takes one request from the peer's allowance; false when it has none left in this window. */
-  private withinRate (peer: string): boolean {
-    try {
-      this.requestRate?.consume(peer)
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  /** The node's violation callback must not break the protocol either. */
+  /** Reports a peer breaking a rule to the node. */
   private report (peer: PeerId, kind: FetchViolation): void {
-    try {
-      this.onViolation?.(peer, kind)
-    } catch (err) {
-      this.log.error('the violation callback threw - %e', err)
-    }
+    this.admission.report(peer, kind)
   }
 }

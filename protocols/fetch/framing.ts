@@ -8,12 +8,12 @@
  * truncated frame).
  */
 import { StreamStateError } from '@libp2p/interface'
-import { writer } from 'protons-runtime'
+import { raceSignal } from 'race-signal'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { sendBufferBelow } from '../shared/back-pressure.ts'
+import { checkPrefixByte, lengthPrefixed } from '../shared/varint.ts'
 import { MAX_MESSAGE_BYTES } from './constants.ts'
 import { InvalidMessageError, MessageTooLargeError, TruncatedMessageError } from './errors.ts'
-import { raceSignal } from './signals.ts'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 
 /** A varint longer than this cannot be a frame length we would accept (2^35 > any configured maximum). */
@@ -23,7 +23,7 @@ const HIGH_WATER_FRAMES = 16
 
 /** The bytes of one frame: varint length, then `body`. */
 export function encodeFrame (body: Uint8Array): Uint8Array {
-  return writer().bytes(body).finish()
+  return lengthPrefixed(body)
 }
 
 /**
@@ -43,26 +43,22 @@ export async function sendFrame (stream: Stream, frame: Uint8Array, signal: Abor
  */
 function readLengthPrefix (buffer: Uint8ArrayList, maxLength: number): { length: number, prefixBytes: number } | undefined {
   let length = 0
-  for (let i = 0; i < MAX_PREFIX_BYTES; i++) {
-    if (i >= buffer.byteLength) {
-      return undefined
+  for (let i = 0; i < buffer.byteLength; i++) {
+    const step = checkPrefixByte(length, buffer.get(i), i, { maxValue: maxLength, maxBytes: MAX_PREFIX_BYTES })
+    length = step.value
+    if (step.state === 'fault') {
+      throw step.fault === 'too-large'
+        ? new MessageTooLargeError(`frame of ${length}+ bytes, the limit is ${maxLength}`)
+        : new InvalidMessageError(step.fault === 'too-long' ? `frame length prefix longer than ${MAX_PREFIX_BYTES} bytes` : 'frame length prefix is not minimally encoded')
     }
-    const byte = buffer.get(i)
-    length += (byte & 0x7f) * 2 ** (7 * i)
-    if (length > maxLength) {
-      throw new MessageTooLargeError(`frame of ${length}+ bytes, the limit is ${maxLength}`)
-    }
-    if ((byte & 0x80) === 0) {
-      if (i > 0 && byte === 0) {
-        throw new InvalidMessageError('frame length prefix is not minimally encoded')
-      }
+    if (step.state === 'done') {
       if (length === 0) {
         throw new InvalidMessageError('empty frame')
       }
       return { length, prefixBytes: i + 1 }
     }
   }
-  throw new InvalidMessageError(`frame length prefix longer than ${MAX_PREFIX_BYTES} bytes`)
+  return undefined
 }
 
 /**

@@ -115,41 +115,108 @@ export interface PeeritFetch {
   readonly stats: FetchStats
 }
 
-/** Options of {@link peeritFetch}; every limit defaults to the constant of the same name in constants.ts. */
+/** Options of {@link peeritFetch}; the defaults are `defaultValues` in constants.ts. */
 export interface PeeritFetchInit {
   /** The local answer: this peer's shared files that match `query` (all when no query). Called once per non-duplicate request. */
   localFiles?: (query: FetchQuery | undefined) => Promise<SharedFileEntry[]> | SharedFileEntry[]
   /** Sees every remote record frame that passes through this peer as a relay (the node may use it to learn addresses). */
   onRelayedRecord?: (record: ProviderRecord) => void
-  /** TTL of a fetch started without one. Default 7. */
+  /**
+   * TTL of a fetch started without one.
+   *
+   * @default 7
+   */
   defaultTtl?: number
-  /** Cap on TTL + hops; larger TTLs are clamped. Default 10. */
+  /**
+   * Cap on TTL + hops; larger TTLs are clamped.
+   *
+   * @default 10
+   */
   maxTtl?: number
-  /** Seen-cache entry lifetime. Default 30 s. */
+  /**
+   * Seen-cache entry lifetime.
+   *
+   * In ms.
+   *
+   * @default 30_000
+   */
   seenTtlMs?: number
-  /** Seen-cache size bound. Default 10,000. */
+  /**
+   * Seen-cache size bound.
+   *
+   * @default 10_000
+   */
   maxSeenEntries?: number
-  /** Time budget per hop of TTL. Default 2 s. */
+  /**
+   * Time budget per hop of TTL.
+   *
+   * In ms.
+   *
+   * @default 2000
+   */
   hopTimeoutMs?: number
-  /** Largest frame body. Default 64 KiB. */
+  /**
+   * Largest frame body.
+   *
+   * In bytes.
+   *
+   * @default 65_536 (64 KiB)
+   */
   maxMessageBytes?: number
-  /** Files per record frame. Default 128. */
+  /**
+   * Files per record frame.
+   *
+   * @default 128
+   */
   maxFilesPerRecord?: number
-  /** Record frames read from one neighbour per fetch. Default 4,096. */
+  /**
+   * Record frames read from one neighbour per fetch.
+   *
+   * @default 4096
+   */
   maxRecordsPerStream?: number
-  /** Record frames relayed (or kept, as originator) per fetch. Default 16,384. */
+  /**
+   * Record frames relayed (or kept, as originator) per fetch.
+   *
+   * @default 16_384
+   */
   maxRecordsPerFetch?: number
-  /** Files the originator keeps per fetch. Default 100,000. */
+  /**
+   * Files the originator keeps per fetch.
+   *
+   * @default 100_000
+   */
   maxFilesPerFetch?: number
-  /** Registrar limit per connection. Default 32. */
+  /**
+   * Registrar limit per connection.
+   *
+   * @default 32
+   */
   maxInboundStreams?: number
-  /** Registrar limit per connection. Default 64. */
+  /**
+   * Registrar limit per connection.
+   *
+   * @default 64
+   */
   maxOutboundStreams?: number
-  /** Inbound fetch streams at once from one peer. Default 8. */
+  /**
+   * Inbound fetch streams at once from one peer.
+   *
+   * @default 8
+   */
   maxConcurrentPerPeer?: number
-  /** Inbound fetch streams at once from all peers. Default 256. */
+  /**
+   * Inbound fetch streams at once from all peers.
+   *
+   * @default 256
+   */
   maxConcurrentTotal?: number
-  /** Inbound requests one peer may send per minute, granted in 10 s windows; over it the stream is aborted unread. 0 (default) = no limit. */
+  /**
+   * Inbound requests one peer may send per minute, granted in 10 s windows;
+   * over it the stream is aborted unread. 0 means no limit.
+   *
+   * @default 0
+   */
   requestsPerMinute?: number
   /** Told of every rule a peer breaks, so the node can count strikes against it; must not throw. */
   onViolation?: (peer: PeerId, kind: FetchViolation) => void

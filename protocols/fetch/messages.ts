@@ -6,6 +6,7 @@
  * fields are skipped so later versions can add some.
  */
 import { decodeMessage, encodeMessage, message } from 'protons-runtime'
+import { varintLength } from '../shared/varint.ts'
 import { WIRE_LIMITS } from './constants.ts'
 import { InvalidMessageError } from './errors.ts'
 import type { Codec, DecodeFunction, EncodeFunction, Reader } from 'protons-runtime'
@@ -314,15 +315,6 @@ export function encodedRecordOverhead (record: Omit<WireRecord, 'files'>): numbe
   const recordBody = encodeMessage({ ...record, files: [] }, encodingRecordCodec).byteLength
   // the response wraps the record in one more tag + length; 3 bytes of length covers any frame ≤ 2 MiB
   return 1 + 3 + recordBody
-}
-
-function varintLength (value: number): number {
-  let length = 1
-  while (value >= 0x80) {
-    value = Math.floor(value / 128)
-    length++
-  }
-  return length
 }
 
 /** UTF-8 byte length of a string, for the field bounds. */

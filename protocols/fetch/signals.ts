@@ -12,19 +12,6 @@ export function anySignal (signals: Array<AbortSignal | undefined>): AbortSignal
   return signal
 }
 
-/** Waits for `promise`, or rejects with the signal's reason as soon as it aborts. */
-export async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted()
-  const aborted = Promise.withResolvers<never>()
-  const onAbort = (): void => { aborted.reject(signal.reason) }
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    return await Promise.race([promise, aborted.promise])
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
-}
-
 /** `AbortSignal.timeout` for a computed remaining time: whole ms, never negative (a spent budget aborts at once). */
 export function timeoutSignal (ms: number): AbortSignal {
   return AbortSignal.timeout(Math.max(0, Math.floor(ms)))

@@ -1,4 +1,5 @@
 import { AbortError, InvalidParametersError } from '@libp2p/interface'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { CONTENT_ID_LENGTH, MAX_RESPONSE_HEADER_LENGTH, PROTOCOL } from './constants.ts'
 import { BusyError, FileUnavailableError, NotFoundError, ProtocolError, RelayLimitedError } from './errors.ts'
 import { decodeManifestFor, MAX_MANIFEST_LENGTH, pieceCount, pieceLength } from './manifest.ts'
@@ -119,7 +120,7 @@ export class FileClient {
 function throwUnlessOk (status: ResponseStatus): void {
   switch (status) {
     case ResponseStatus.OK: return
-    case ResponseStatus.NOT_FOUND: throw new NotFoundError()
+    case ResponseStatus.NOT_FOUND: throw new NotFoundError('the peer does not share this file')
     case ResponseStatus.BUSY: throw new BusyError()
     case ResponseStatus.UNAVAILABLE: throw new FileUnavailableError()
     case ResponseStatus.BAD_REQUEST: throw new ProtocolError('the peer answered BAD_REQUEST')
@@ -131,7 +132,7 @@ function contentIdBytes (contentId: string): Uint8Array {
   if (!CONTENT_ID_PATTERN.test(contentId)) {
     throw new InvalidParametersError(`content id must be ${CONTENT_ID_LENGTH * 2} lowercase hex digits`)
   }
-  return Uint8Array.from(Buffer.from(contentId, 'hex'))
+  return uint8ArrayFromString(contentId, 'base16')
 }
 
 /**

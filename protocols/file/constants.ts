@@ -1,3 +1,5 @@
+import type { PeeritFileInit } from './index.ts'
+
 /** The protocol id of PeerIT file transfer. */
 export const PROTOCOL = '/peerit/file/1.0'
 
@@ -17,8 +19,6 @@ export const MAX_CONCURRENT_TOTAL = 64
  * limit: off for a bare service, a PeerIT node sets its own (src/limits.ts).
  */
 export const REQUESTS_PER_MINUTE = 0
-/** The per-minute allowance is granted in this many equal windows, so it cannot be spent in one burst. */
-export const RATE_WINDOWS_PER_MINUTE = 6
 /** Upload bytes per second, all requests together and per peer; 0 means unlimited. */
 export const UPLOAD_BYTES_PER_SECOND = 0
 /** Most pieces one request may ask for (1 GiB of 1 MiB pieces); more are answered BAD_REQUEST. */
@@ -39,3 +39,18 @@ export const READ_CHUNK_SIZE = 256 * 1024
 export const HIGH_WATER_MARK = 8 * 1024 * 1024
 /** The length of a content id on the wire: a raw SHA-256 digest. */
 export const CONTENT_ID_LENGTH = 32
+
+/** The default of every option of {@link PeeritFileInit} that has one. */
+export const defaultValues = {
+  maxInboundStreams: MAX_INBOUND_STREAMS,
+  maxOutboundStreams: MAX_OUTBOUND_STREAMS,
+  maxConcurrentPerPeer: MAX_CONCURRENT_PER_PEER,
+  maxConcurrentTotal: MAX_CONCURRENT_TOTAL,
+  requestsPerMinute: REQUESTS_PER_MINUTE,
+  uploadBytesPerSecond: UPLOAD_BYTES_PER_SECOND,
+  uploadBytesPerSecondPerPeer: UPLOAD_BYTES_PER_SECOND,
+  maxPiecesPerRequest: MAX_PIECES_PER_REQUEST,
+  timeoutMs: TIMEOUT_MS,
+  readChunkSize: READ_CHUNK_SIZE,
+  highWaterMark: HIGH_WATER_MARK
+} satisfies Required<Omit<PeeritFileInit, 'lookup' | 'onViolation' | 'onUnavailable'>>

@@ -1,4 +1,5 @@
 import { NotStartedError, serviceCapabilities } from '@libp2p/interface'
+import { withDefaults } from '../shared/defaults.ts'
 import { FileClient } from './client.ts'
 import * as defaults from './constants.ts'
 import { FileServer } from './server.ts'
@@ -24,32 +25,18 @@ export class PeeritFileService implements PeeritFile, Startable {
   constructor (components: PeeritFileComponents, init: PeeritFileInit = {}) {
     this.components = components
     this.log = components.logger.forComponent('peerit:file')
-    this.maxInboundStreams = init.maxInboundStreams ?? defaults.MAX_INBOUND_STREAMS
-    this.maxOutboundStreams = init.maxOutboundStreams ?? defaults.MAX_OUTBOUND_STREAMS
-    const timeoutMs = init.timeoutMs ?? defaults.TIMEOUT_MS
-    const maxPiecesPerRequest = init.maxPiecesPerRequest ?? defaults.MAX_PIECES_PER_REQUEST
+    const settings = withDefaults(defaults.defaultValues, init)
+    this.maxInboundStreams = settings.maxInboundStreams
+    this.maxOutboundStreams = settings.maxOutboundStreams
     this.server = new FileServer({
+      ...settings,
       // Without a lookup nothing is shared: every id is answered NOT_FOUND.
       lookup: init.lookup ?? (() => undefined),
       log: this.log,
-      maxConcurrentPerPeer: init.maxConcurrentPerPeer ?? defaults.MAX_CONCURRENT_PER_PEER,
-      maxConcurrentTotal: init.maxConcurrentTotal ?? defaults.MAX_CONCURRENT_TOTAL,
-      requestsPerMinute: init.requestsPerMinute ?? defaults.REQUESTS_PER_MINUTE,
-      uploadBytesPerSecond: init.uploadBytesPerSecond ?? defaults.UPLOAD_BYTES_PER_SECOND,
-      uploadBytesPerSecondPerPeer: init.uploadBytesPerSecondPerPeer ?? defaults.UPLOAD_BYTES_PER_SECOND,
       onViolation: init.onViolation,
-      onUnavailable: init.onUnavailable,
-      maxPiecesPerRequest,
-      timeoutMs,
-      readChunkSize: init.readChunkSize ?? defaults.READ_CHUNK_SIZE
+      onUnavailable: init.onUnavailable
     })
-    this.client = new FileClient({
-      connectionManager: components.connectionManager,
-      log: this.log,
-      timeoutMs,
-      highWaterMark: init.highWaterMark ?? defaults.HIGH_WATER_MARK,
-      maxPiecesPerRequest
-    })
+    this.client = new FileClient({ ...settings, connectionManager: components.connectionManager, log: this.log })
   }
 
   /** A snapshot of the server's counters. */

@@ -13,7 +13,7 @@ export class IdleTimeout {
   constructor (ms: number) {
     this.controller = new AbortController()
     this.signal = this.controller.signal
-    this.timer = setTimeout(() => { this.controller.abort(new TimeoutError(ms)) }, ms)
+    this.timer = setTimeout(() => { this.controller.abort(new TimeoutError(`no data moved for ${ms} ms`)) }, ms)
     // A pending idle timer must not keep the process alive on its own.
     this.timer.unref()
   }

@@ -32,23 +32,57 @@ export interface SharedFileSource {
   mtimeMs: number
 }
 
-/** Options of the file service; every limit has a default in constants.ts. */
+/** Options of the file service; the defaults are `defaultValues` in constants.ts. */
 export interface PeeritFileInit {
   /** Looks a content id up in the shared index; undefined → not found. Only these files are ever served. */
   lookup?: (contentId: string) => Promise<SharedFileSource | undefined> | SharedFileSource | undefined
-  /** Inbound streams of this protocol per connection (default 32). */
+  /**
+   * Inbound streams of this protocol per connection
+   *
+   * @default 32
+   */
   maxInboundStreams?: number
-  /** Outbound streams of this protocol per connection (default 32). */
+  /**
+   * Outbound streams of this protocol per connection
+   *
+   * @default 32
+   */
   maxOutboundStreams?: number
-  /** Requests served to one peer at a time; more are answered BUSY (default 8). */
+  /**
+   * Requests served to one peer at a time; more are answered BUSY
+   *
+   * @default 8
+   */
   maxConcurrentPerPeer?: number
-  /** Requests served to all peers at a time; more are answered BUSY (default 64). */
+  /**
+   * Requests served to all peers at a time; more are answered BUSY
+   *
+   * @default 64
+   */
   maxConcurrentTotal?: number
-  /** Requests one peer may make per minute, granted in 10 s windows; more are answered BUSY (default 0 = no limit). */
+  /**
+   * Requests one peer may make per minute, granted in 10 s windows; more are answered BUSY
+   *
+   * 0 means no limit.
+   *
+   * @default 0
+   */
   requestsPerMinute?: number
-  /** Body bytes per second sent to all peers together; the send loop waits, it never buffers ahead (default 0 = unlimited). */
+  /**
+   * Body bytes per second sent to all peers together; the send loop waits, it never buffers ahead
+   *
+   * 0 means unlimited.
+   *
+   * @default 0
+   */
   uploadBytesPerSecond?: number
-  /** Body bytes per second sent to any one peer (default 0 = unlimited). */
+  /**
+   * Body bytes per second sent to any one peer
+   *
+   * 0 means unlimited.
+   *
+   * @default 0
+   */
   uploadBytesPerSecondPerPeer?: number
   /**
    * Told when a shared file is gone or no longer what was indexed (deleted,
@@ -61,14 +95,34 @@ export interface PeeritFileInit {
   onViolation?: (peer: PeerId, kind: FileViolation) => void
   /**
    * Most pieces in one request. The server answers BAD_REQUEST above it; the
-   * client splits a longer `getPieces` range into requests of this many (default 1024).
+   * client splits a longer `getPieces` range into requests of this many.
+   *
+   * @default 1024
    */
   maxPiecesPerRequest?: number
-  /** A request fails, on either side, when no byte moves for this long (default 30 000 ms). */
+  /**
+   * A request fails, on either side, when no byte moves for this long
+   *
+   * In ms.
+   *
+   * @default 30_000
+   */
   timeoutMs?: number
-  /** Size of the server's positional reads (default 256 KiB). */
+  /**
+   * Size of the server's positional reads
+   *
+   * In bytes.
+   *
+   * @default 262_144 (256 KiB)
+   */
   readChunkSize?: number
-  /** Received bytes the client buffers before it pauses the stream (default 8 MiB). */
+  /**
+   * Received bytes the client buffers before it pauses the stream
+   *
+   * In bytes.
+   *
+   * @default 8_388_608 (8 MiB)
+   */
   highWaterMark?: number
 }
 

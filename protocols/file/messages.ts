@@ -1,4 +1,5 @@
 import { reader, writer } from 'protons-runtime'
+import { encodeVarint, lengthPrefixed } from '../shared/varint.ts'
 import { CONTENT_ID_LENGTH } from './constants.ts'
 import { ProtocolError } from './errors.ts'
 
@@ -35,6 +36,8 @@ const TAG_FIRST = (3 << 3) | 0
 const TAG_COUNT = (4 << 3) | 0
 const TAG_STATUS = (1 << 3) | 0
 const KNOWN_STATUSES = new Set<number>(Object.values(ResponseStatus))
+const REQUEST_FIELDS = new Set([1, 2, 3, 4])
+const RESPONSE_FIELDS = new Set([1])
 
 /** A request, length-prefixed (unsigned varint) as it goes on the wire. */
 export function encodeRequest (request: FileRequest): Uint8Array {
@@ -44,13 +47,13 @@ export function encodeRequest (request: FileRequest): Uint8Array {
     .uint32(TAG_FIRST).uint32(request.first)
     .uint32(TAG_COUNT).uint32(request.count)
     .finish()
-  return writer().bytes(body).finish()
+  return lengthPrefixed(body)
 }
 
 /** Decodes a request message (without its length prefix); throws {@link ProtocolError} when malformed. */
 export function decodeRequest (bytes: Uint8Array): FileRequest {
   const request: FileRequest = { kind: 0, contentId: new Uint8Array(0), first: 0, count: 0 }
-  decodeFields(bytes, (tag, input) => {
+  decodeFields(bytes, REQUEST_FIELDS, (tag, input) => {
     switch (tag) {
       case TAG_KIND: request.kind = input.uint32(); return true
       case TAG_CONTENT_ID: request.contentId = input.bytes(); return true
@@ -67,19 +70,18 @@ export function decodeRequest (bytes: Uint8Array): FileRequest {
 
 /** A response header, length-prefixed (unsigned varint) as it goes on the wire. */
 export function encodeResponse (response: FileResponse): Uint8Array {
-  const body = writer().uint32(TAG_STATUS).uint32(response.status).finish()
-  return writer().bytes(body).finish()
+  return lengthPrefixed(writer().uint32(TAG_STATUS).uint32(response.status).finish())
 }
 
 /** An unsigned varint, as the manifest's length prefix. */
 export function encodeLength (length: number): Uint8Array {
-  return writer().uint32(length).finish()
+  return encodeVarint(length)
 }
 
 /** Decodes a response header (without its length prefix); throws {@link ProtocolError} when malformed. */
 export function decodeResponse (bytes: Uint8Array): FileResponse {
   let status = 0
-  decodeFields(bytes, (tag, input) => {
+  decodeFields(bytes, RESPONSE_FIELDS, (tag, input) => {
     if (tag !== TAG_STATUS) {
       return false
     }
@@ -97,14 +99,24 @@ type Reader = ReturnType<typeof reader>
 /**
  * Walks the fields of a protobuf message, skipping the ones `field` does not
  * know (returns false for), as proto3 requires. Truncated or otherwise
- * undecodable bytes become a {@link ProtocolError}.
+ * undecodable bytes, a known field (`known`: field numbers) that appears
+ * twice or with another wire type, become a {@link ProtocolError}.
  */
-function decodeFields (bytes: Uint8Array, field: (tag: number, input: Reader) => boolean): void {
+function decodeFields (bytes: Uint8Array, known: ReadonlySet<number>, field: (tag: number, input: Reader) => boolean): void {
   const input = reader(bytes)
+  // A known field twice is malformed, as in the fetch protocol: no "last one wins".
+  const seen = new Set<number>()
   try {
     while (input.pos < input.len) {
       const tag = input.uint32()
-      if (!field(tag, input)) {
+      if (seen.has(tag >>> 3)) {
+        throw new Error(`field ${tag >>> 3} appears twice`)
+      }
+      if (field(tag, input)) {
+        seen.add(tag >>> 3)
+      } else if (known.has(tag >>> 3)) {
+        throw new Error(`field ${tag >>> 3} has wire type ${tag & 7}`)
+      } else {
         input.skipType(tag & 7)
       }
     }

@@ -1,7 +1,9 @@
 import { open } from 'node:fs/promises'
-import { lpStream, RateLimiter } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { Admission } from '../shared/admission.ts'
 import { sendBufferBelow } from '../shared/back-pressure.ts'
-import { MAX_REQUEST_LENGTH, RATE_WINDOWS_PER_MINUTE } from './constants.ts'
+import { MAX_REQUEST_LENGTH } from './constants.ts'
 import { IdleTimeout } from './idle-timeout.ts'
 import { decodeManifest, FileChangedError, pieceCount } from './manifest.ts'
 import { decodeRequest, encodeLength, encodeResponse, RequestKind, ResponseStatus } from './messages.ts'
@@ -55,10 +57,8 @@ const REFUSAL_COUNTERS = {
 export class FileServer {
   readonly stats: FileStats = { requestsServed: 0, bytesServed: 0, notFound: 0, unavailable: 0, busy: 0, rateLimited: 0, rejected: 0, aborted: 0, active: 0 }
   private readonly init: FileServerInit
-  private readonly activePerPeer = new Map<string, number>()
   private readonly streams = new Set<Stream>()
-  /** Per-peer request allowance; undefined when there is no limit. */
-  private readonly requestRate?: RateLimiter
+  private readonly admission: Admission<FileViolation>
   /** The upload rate of all peers together; undefined when unlimited. */
   private uploadTotal?: UploadRate
   /** Per-peer upload rates of the peers being served (dropped with their last request: at most one burst is regained). */
@@ -68,12 +68,7 @@ export class FileServer {
 
   constructor (init: FileServerInit) {
     this.init = init
-    if (init.requestsPerMinute > 0) {
-      this.requestRate = new RateLimiter({
-        points: Math.max(1, Math.ceil(init.requestsPerMinute / RATE_WINDOWS_PER_MINUTE)),
-        duration: 60 / RATE_WINDOWS_PER_MINUTE
-      })
-    }
+    this.admission = new Admission(init)
     this.chunkSize = readChunkSize(init)
     this.setUploadBytesPerSecond(init.uploadBytesPerSecond)
   }
@@ -87,15 +82,17 @@ export class FileServer {
 
   /** The libp2p stream handler; never throws. */
   readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
+    // Scoped to the stream, so one connection's story reads as one thread in DEBUG output.
+    const log = stream.log.newScope('peerit-file')
     const idle = new IdleTimeout(this.init.timeoutMs)
     const onIdle = (): void => { stream.abort(idle.signal.reason) }
     idle.signal.addEventListener('abort', onIdle)
     this.streams.add(stream)
     try {
-      await this.serve(stream, connection.remotePeer, idle)
+      await this.serve(stream, connection.remotePeer, idle, log)
     } catch (err) {
       this.stats.aborted++
-      this.init.log.error('request from %p failed - %e', connection.remotePeer, err)
+      log.error('request from %p failed - %e', connection.remotePeer, err)
       stream.abort(err as Error)
     } finally {
       idle.clear()
@@ -111,7 +108,7 @@ export class FileServer {
     }
   }
 
-  private async serve (stream: Stream, peer: PeerId, idle: IdleTimeout): Promise<void> {
+  private async serve (stream: Stream, peer: PeerId, idle: IdleTimeout, log: Logger): Promise<void> {
     let request: FileRequest
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_LENGTH })
@@ -124,43 +121,37 @@ export class FileServer {
       }
       // Bytes that do not even parse get no answer: the stream is aborted.
       this.stats.rejected++
-      this.init.log('malformed request from %p - %e', peer, err)
+      log('malformed request from %p - %e', peer, err)
       this.report(peer, 'malformed')
       stream.abort(err as Error)
       return
     }
     const peerKey = peer.toString()
-    if (!this.withinRate(peerKey)) {
+    if (!this.admission.withinRate(peerKey)) {
       this.stats.rateLimited++
       this.report(peer, 'rate-limit')
       await this.refuse(stream, ResponseStatus.BUSY, idle)
       return
     }
-    const peerActive = this.activePerPeer.get(peerKey) ?? 0
-    if (this.stats.active >= this.init.maxConcurrentTotal || peerActive >= this.init.maxConcurrentPerPeer) {
+    if (!this.admission.enter(peerKey)) {
       await this.refuse(stream, ResponseStatus.BUSY, idle)
       return
     }
-    this.stats.active++
-    this.activePerPeer.set(peerKey, peerActive + 1)
+    this.stats.active = this.admission.active
     if (this.init.uploadBytesPerSecondPerPeer > 0 && !this.uploadPerPeer.has(peerKey)) {
       this.uploadPerPeer.set(peerKey, new UploadRate(this.init.uploadBytesPerSecondPerPeer, this.chunkSize))
     }
     try {
-      await this.answer(stream, peer, request, idle)
+      await this.answer(stream, peer, request, idle, log)
     } finally {
-      this.stats.active--
-      const left = (this.activePerPeer.get(peerKey) ?? 1) - 1
-      if (left === 0) {
-        this.activePerPeer.delete(peerKey)
+      if (this.admission.leave(peerKey) === 0) {
         this.uploadPerPeer.delete(peerKey)
-      } else {
-        this.activePerPeer.set(peerKey, left)
       }
+      this.stats.active = this.admission.active
     }
   }
 
-  private async answer (stream: Stream, peer: PeerId, request: FileRequest, idle: IdleTimeout): Promise<void> {
+  private async answer (stream: Stream, peer: PeerId, request: FileRequest, idle: IdleTimeout, log: Logger): Promise<void> {
     const isPieces = request.kind === RequestKind.PIECES
     if ((request.kind !== RequestKind.MANIFEST && !isPieces) ||
         (isPieces && (request.count < 1 || request.count > this.init.maxPiecesPerRequest))) {
@@ -168,7 +159,7 @@ export class FileServer {
       await this.refuse(stream, ResponseStatus.BAD_REQUEST, idle)
       return
     }
-    const contentId = Buffer.from(request.contentId).toString('hex')
+    const contentId = uint8ArrayToString(request.contentId, 'base16')
     const source = await this.find(contentId)
     if (source == null) {
       await this.refuse(stream, ResponseStatus.NOT_FOUND, idle)
@@ -178,7 +169,7 @@ export class FileServer {
     try {
       manifest = decodeManifest(source.manifestBytes)
     } catch (err) {
-      this.init.log.error('the shared index holds a bad manifest for %s - %e', contentId, err)
+      log.error('the shared index holds a bad manifest for %s - %e', contentId, err)
       await this.refuse(stream, ResponseStatus.UNAVAILABLE, idle)
       return
     }
@@ -258,16 +249,6 @@ export class FileServer {
     }
   }
 
-  /** Takes one request from the peer's allowance; false when none is left in this window. */
-  private withinRate (peer: string): boolean {
-    try {
-      this.requestRate?.consume(peer)
-      return true
-    } catch {
-      return false
-    }
-  }
-
   /** Tells the node a shared file is gone; its callback must not break serving. */
   private unavailable (contentId: string, source: SharedFileSource): void {
     this.init.log('%s is gone from %s: told the index', contentId, source.path)
@@ -278,13 +259,9 @@ export class FileServer {
     }
   }
 
-  /** Tells the node about a peer breaking a rule; its callback must not break serving. */
+  /** Tells the node about a peer breaking a rule. */
   private report (peer: PeerId, kind: FileViolation): void {
-    try {
-      this.init.onViolation?.(peer, kind)
-    } catch (err) {
-      this.init.log.error('the violation callback threw - %e', err)
-    }
+    this.admission.report(peer, kind)
   }
 
   /** Answers with a status other than OK, and counts it. */

@@ -1,3 +1,4 @@
+import { checkPrefixByte } from '../shared/varint.ts'
 import { ProtocolError, TimeoutError } from './errors.ts'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 
@@ -60,24 +61,23 @@ export class StreamReader {
     }
   }
 
-  /** Reads an unsigned varint (as protobuf and multiformats encode lengths). */
-  async readVarint (): Promise<number> {
-    let value = 0
-    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
-      const byte = await this.readByte()
-      value += (byte & 0x7f) * 2 ** (7 * i)
-      if ((byte & 0x80) === 0) {
-        return value
-      }
-    }
-    throw new ProtocolError('varint too long')
-  }
-
-  /** Reads a varint length prefix, checks it against `maxLength`, then reads that many bytes. */
+  /**
+   * Reads a varint length prefix (minimal, at most 8 bytes, as in the spec),
+   * refusing it as soon as it passes `maxLength`, then reads that many bytes.
+   */
   async readLengthPrefixed (maxLength: number): Promise<Uint8Array> {
-    const length = await this.readVarint()
-    if (length > maxLength) {
-      throw new ProtocolError(`message of ${length} bytes is over the limit of ${maxLength}`)
+    let length = 0
+    for (let i = 0; ; i++) {
+      const step = checkPrefixByte(length, await this.readByte(), i, { maxValue: maxLength, maxBytes: MAX_VARINT_BYTES })
+      length = step.value
+      if (step.state === 'fault') {
+        throw new ProtocolError(step.fault === 'too-large'
+          ? `message of ${length}+ bytes is over the limit of ${maxLength}`
+          : step.fault === 'too-long' ? 'varint too long' : 'varint not minimally encoded')
+      }
+      if (step.state === 'done') {
+        break
+      }
     }
     const bytes = new Uint8Array(length)
     await this.readInto(bytes)
@@ -228,7 +228,7 @@ export class StreamReader {
 
   private readonly onTimeout = (): void => {
     if (this.waiting) {
-      this.fail(new TimeoutError(this.timeoutMs))
+      this.fail(new TimeoutError(`no data moved for ${this.timeoutMs} ms`))
     }
   }
 

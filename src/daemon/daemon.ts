@@ -5,6 +5,7 @@ import { AlreadyRunningError, ListenError } from '../errors.ts'
 import { IpcServer } from '../ipc/server.ts'
 import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
+import { lockIdentity } from './identity-lock.ts'
 import { uiRpcMethods } from '../ui/rpc.ts'
 import { UiServer } from '../ui/server.ts'
 import { withConfigAdvice } from './listen-advice.ts'
@@ -14,6 +15,7 @@ import { followConfig } from './config-watch.ts'
 import { finishedLogLine, statusLogLine } from './download-log.ts'
 import { saveLimits } from './save-limits.ts'
 import { stateFiles } from './state-files.ts'
+import type { IdentityLock } from './identity-lock.ts'
 
 /** What a daemon started by `peerit start` tells its parent over the IPC channel. */
 export type DaemonReadyMessage =
@@ -66,6 +68,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     reach: config.reach,
     logger: defaultLogger()
   })
+  let identityLock: IdentityLock | undefined
   // Before start: the first notices (a part switched off, no UPnP router) come while starting.
   node.addEventListener('reach:notice', (event) => { log(event.detail.message) })
   // Before start(): downloads resumed at start are logged too.
@@ -88,6 +91,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
       await ui?.close().catch(() => {})
       await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
       await removePidFile(files.pid)
+      await identityLock?.release()
       log('stopped')
       await new Promise<void>((resolve) => { logFile.end(resolve) })
       resolveStopped()
@@ -109,6 +113,8 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
   })
 
   try {
+    // Before the node goes on the network: a copy of this folder may be running with the same identity.
+    identityLock = await lockIdentity(node.peerId, config.stateDir)
     await node.start()
     await writePidFile(files.pid)
     await ipc.listen()
@@ -119,6 +125,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await ipc.close().catch(() => {})
     await node.stop().catch(() => {})
     await removePidFile(files.pid)
+    await identityLock?.release()
     logFile.end()
     throw err instanceof ListenError ? withConfigAdvice(err, config.configPath) : err
   }

@@ -1,5 +1,6 @@
 import { mkdir, unlink } from 'node:fs/promises'
 import { basename } from 'node:path'
+import { raceSignal } from 'race-signal'
 import { pieceCount } from '../../protocols/file/manifest.ts'
 import { Bitfield } from './bitfield.ts'
 import { discardDownload } from './discard.ts'
@@ -14,7 +15,6 @@ import { ProviderPool } from './provider-pool.ts'
 import { RateWindow } from './rate-window.ts'
 import { piecesBytes, recordPieces } from './records.ts'
 import { publishedPath } from './recovery.ts'
-import { untilAborted } from '../timing.ts'
 import type { Budget } from './budget.ts'
 import type { DownloadRate } from './download-rate.ts'
 import type { DownloadHistory } from './history.ts'
@@ -101,7 +101,7 @@ export class DownloadJob {
       this.#listeners.add(onProgress)
     }
     try {
-      return signal == null ? await this.result : await untilAborted(this.result, signal)
+      return signal == null ? await this.result : await raceSignal(this.result, signal)
     } catch (err) {
       // Ctrl-C in `peerit download` pauses, never half-cancels; a detached download goes on without its watchers.
       if (signal?.aborted === true && --this.#participants === 0 && !this.#detached) {

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { raceSignal } from 'race-signal'
 import { pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
 import { BadPieceError, StallError } from './errors.ts'
-import { backoff, untilAborted } from '../timing.ts'
+import { backoff } from '../timing.ts'
 import type { Budget } from './budget.ts'
 import type { DownloadRate } from './download-rate.ts'
 import type { PartFile } from './part-file.ts'
@@ -138,7 +139,7 @@ export class PieceFetcher {
         if (verdict === 'ban') {
           this.#init.pool.ban(id)
           session.controller.abort()
-          log('banned %s from %s: %s', id, this.#init.contentId, err.message)
+          log('banned %s from %s - %e', id, this.#init.contentId, err)
           return
         }
         if (verdict === 'gone' || ++session.failures >= tunables.maxPeerFailures) {
@@ -170,7 +171,7 @@ export class PieceFetcher {
       }
       budget.release(most)
       // Every missing piece is in flight elsewhere: wait for one to land or come back, or for a request to go quiet.
-      await untilAborted(Promise.race([scheduler.changed(), sleep(tunables.endGameAfterMs, undefined, { ref: false })]), signal)
+      await raceSignal(Promise.race([scheduler.changed(), sleep(tunables.endGameAfterMs, undefined, { ref: false })]), signal)
     }
     return undefined
   }

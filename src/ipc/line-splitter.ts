@@ -7,12 +7,12 @@
  * chunks is never mangled.
  */
 export class LineSplitter {
-  readonly #pending: Uint8Array[] = []
-  #pendingBytes = 0
+  private readonly chunks: Uint8Array[] = []
+  private heldBytes = 0
 
   /** Bytes of the unfinished line held so far. */
   get pendingBytes (): number {
-    return this.#pendingBytes
+    return this.heldBytes
   }
 
   /** Takes the next chunk; returns the lines it completed, in order. */
@@ -21,23 +21,23 @@ export class LineSplitter {
     let start = 0
     let newline = chunk.indexOf(0x0a, start)
     while (newline !== -1) {
-      this.#pending.push(chunk.subarray(start, newline))
-      lines.push(Buffer.concat(this.#pending).toString('utf8'))
-      this.#pending.length = 0
-      this.#pendingBytes = 0
+      this.chunks.push(chunk.subarray(start, newline))
+      lines.push(Buffer.concat(this.chunks).toString('utf8'))
+      this.chunks.length = 0
+      this.heldBytes = 0
       start = newline + 1
       newline = chunk.indexOf(0x0a, start)
     }
     if (start < chunk.length) {
-      this.#pending.push(chunk.subarray(start))
-      this.#pendingBytes += chunk.length - start
+      this.chunks.push(chunk.subarray(start))
+      this.heldBytes += chunk.length - start
     }
     return lines
   }
 
   /** Forgets the unfinished line. */
   clear (): void {
-    this.#pending.length = 0
-    this.#pendingBytes = 0
+    this.chunks.length = 0
+    this.heldBytes = 0
   }
 }

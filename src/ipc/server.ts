@@ -93,7 +93,7 @@ export class IpcServer {
       // A client that sent that is broken or hostile: it is read no more and hung up on.
       socket.end(() => { socket.destroy() })
     })
-    socket.on('error', (err) => { this.log('ipc client error: %s', err.message) })
+    socket.on('error', (err) => { this.log('ipc client error - %e', err) })
     socket.on('close', () => {
       this.sockets.delete(socket)
       hangUp.abort()

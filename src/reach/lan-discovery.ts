@@ -88,7 +88,7 @@ export class LanDiscovery {
       const connection = await this.components.connectionManager.openConnection(addresses.map(a => a.encapsulate(`/p2p/${peer.toString()}`)), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
       this.init.onNotice(`mdns: found ${peer.toString()} on the LAN at ${connection.remoteAddr.decapsulateCode(P2P_CODE).toString()}`)
     } catch (err: any) {
-      this.log('dialling %p found by mDNS failed: %s', peer, err.message)
+      this.log('dialling %p found by mDNS failed - %e', peer, err)
     } finally {
       this.dials--
     }

@@ -68,7 +68,7 @@ export class ConnectionReversal {
         .filter(relayed => Circuit.matches(relayed.remoteAddr))
         .map(async relayed => relayed.close().catch((err: Error) => { relayed.abort(err) })))
     } catch (err: any) {
-      this.log('dialling %s back failed: %s', id, err.message)
+      this.log('dialling %s back failed - %e', id, err)
     } finally {
       this.dialling.delete(id)
     }

@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { copyFile, link, unlink } from 'node:fs/promises'
-import { extname, join } from 'node:path'
-
-/** "name.ext", then "name (1).ext", "name (2).ext", … */
-export function collisionName (name: string, attempt: number): string {
-  if (attempt === 0) {
-    return name
-  }
-  const extension = extname(name)
-  return `${name.slice(0, name.length - extension.length)} (${attempt})${extension}`
-}
+import { join } from 'node:path'
+import { collisionName } from '../downloads/file-names.ts'
 
 /**
  * Copies a file into `folder` under `name`, or the first free collision name,

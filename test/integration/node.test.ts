@@ -223,7 +223,7 @@ describe('peerit without a usable config or daemon', () => {
   it('every command has --help', async () => {
     const peer = network.peers[0]
     for (const command of ['init', 'start', 'daemon', 'stop', 'status', 'connect', 'disconnect', 'list', 'list peers', 'list files',
-      'list shared', 'sync', 'share', 'fetch', 'search', 'download', 'downloads']) {
+      'list shared', 'list blocked', 'block', 'unblock', 'sync', 'share', 'upload', 'fetch', 'search', 'download', 'downloads']) {
       const result = await peer.run([...command.split(' '), '--help'])
       assert.equal(result.code, 0, command)
       assert.match(result.stdout, /--json/, command)

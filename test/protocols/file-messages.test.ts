@@ -40,10 +40,17 @@ describe('file protocol messages', () => {
     assert.deepEqual(decodeResponse(Uint8Array.from([0x08, 0x01, 0x10, 0x07])), { status: ResponseStatus.OK })
   })
 
+  it('rejects a known field twice or with the wrong wire type, as the fetch protocol does', () => {
+    const body = unframe(encodeRequest({ kind: RequestKind.PIECES, contentId: new Uint8Array(32), first: 1, count: 1 }))
+    assert.throws(() => decodeRequest(Uint8Array.from([...body, 0x20, 0x05])), { name: 'ProtocolError', message: /field 4 appears twice/ })
+    assert.throws(() => decodeRequest(Uint8Array.from([0x0a, 0x00, ...body])), { name: 'ProtocolError', message: /field 1 has wire type 2/ })
+    assert.throws(() => decodeResponse(Uint8Array.from([0x08, 0x01, 0x08, 0x02])), { name: 'ProtocolError', message: /appears twice/ })
+  })
+
   it('rejects a content id that is not 32 bytes', () => {
     for (const length of [0, 31, 33]) {
       const body = Uint8Array.from([0x08, 0x01, 0x12, length, ...new Uint8Array(length)])
-      assert.throws(() => decodeRequest(body), { name: 'ProtocolError', code: 'ERR_PROTOCOL' })
+      assert.throws(() => decodeRequest(body), { name: 'ProtocolError' })
     }
   })
 

@@ -67,7 +67,7 @@ describe('/peerit/file/1.0', () => {
 
   it('answers an id it does not share with NotFoundError', async () => {
     const notFound = server.services.peeritFile.stats.notFound
-    await assert.rejects(client.services.peeritFile.getManifest(server.peerId, 'ab'.repeat(32)), { name: 'NotFoundError', code: 'ERR_NOT_FOUND' })
+    await assert.rejects(client.services.peeritFile.getManifest(server.peerId, 'ab'.repeat(32)), { name: 'NotFoundError', message: /does not share/ })
     assert.equal(server.services.peeritFile.stats.notFound, notFound + 1)
   })
 
@@ -240,7 +240,7 @@ describe('/peerit/file/1.0', () => {
       const patient = await createFileNode({ timeoutMs: 300 })
       after(async () => { await patient.stop() })
       await introduce(patient, staller)
-      await assert.rejects(collect(patient.services.peeritFile.getPieces(staller.peerId, file.contentId, file.manifest, 0, 1)), { name: 'TimeoutError', code: 'ERR_TIMEOUT' })
+      await assert.rejects(collect(patient.services.peeritFile.getPieces(staller.peerId, file.contentId, file.manifest, 0, 1)), { name: 'TimeoutError', message: /no data moved/ })
     })
   })
 })
