@@ -71,6 +71,8 @@ describe('loadConfig', () => {
       providerMaxAgeMs: 24 * 3_600_000,
       stateDir: join(folder, '.peerit'),
       limits: {},
+      webUi: true,
+      webUiPort: 0,
       reach: { mdns: true, relayServer: false, upnp: true, announce: [], publicNetworks: [] },
       dht: { enabled: true, mode: 'auto' }
     })
@@ -219,7 +221,10 @@ describe('loadConfig', () => {
     ['primary_peer_url', 4002, 'host:port, a multiaddr'],
     ['secondary_peer_url', true, 'host:port, a multiaddr'],
     ['watch', 'yes', 'true or false'],
-    ['watch', 1, 'true or false']
+    ['watch', 1, 'true or false'],
+    ['web_ui', 'no', 'true or false'],
+    ['web_ui_port', 65536, 'an integer from 0 to 65535'],
+    ['web_ui_port', '8080', 'an integer from 0 to 65535']
   ]
   for (const [key, value, expected] of wrongValues) {
     it(`rejects ${key} = ${JSON.stringify(value)}, naming the key`, async () => {
@@ -331,7 +336,9 @@ describe('writeInitialConfig', () => {
       secondary_peer_url: '',
       watch: false,
       share_downloads: true,
-      provider_max_age_hours: 24
+      provider_max_age_hours: 24,
+      web_ui: true,
+      web_ui_port: 0
     }
     assert.deepEqual(result, { path, raw: expected })
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), expected)
@@ -367,7 +374,9 @@ describe('writeInitialConfig', () => {
       secondary_peer_url: '/ip4/127.0.0.1/tcp/4003',
       watch: true,
       share_downloads: true,
-      provider_max_age_hours: 24
+      provider_max_age_hours: 24,
+      web_ui: true,
+      web_ui_port: 0
     })
     assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), raw)
   })

@@ -1,6 +1,7 @@
 import { withDaemon } from '../context.ts'
 import { EXIT_CODES, exitCodeFor, formatBytes, printJson, printLines, reportError, style, UsageError } from '../output.ts'
 import { DownloadBars } from '../progress.ts'
+import { downloadJson } from '../../src/daemon/json-views.ts'
 import type { CallOptions, IpcClient } from '../../src/ipc/client.ts'
 import type { DownloadEntryView } from '../downloads-view.ts'
 import type { GlobalOptions } from '../context.ts'
@@ -154,7 +155,7 @@ function collect<T> (settled: Array<PromiseSettledResult<T>>, targets: string[])
 function report (argv: DownloadArgs, { results, failures }: Outcome): void {
   if (argv.json === true) {
     printJson([
-      ...results.map(r => ({ id: r.contentId, name: r.name, path: r.path, size: r.size, providers: r.providers })),
+      ...results.map(downloadJson),
       ...failures.map(f => ({ target: f.target, error: f.error }))
     ])
   } else {

@@ -19,10 +19,11 @@ import * as start from './start.ts'
 import * as status from './status.ts'
 import * as stop from './stop.ts'
 import * as sync from './sync.ts'
+import * as ui from './ui.ts'
 import * as unblock from './unblock.ts'
 import type { CommandModule } from 'yargs'
 
 /** Every `peerit` command, in the order `--help` lists them. */
 export const commands = [
-  init, start, daemon, stop, status, connect, disconnect, block, unblock, list, sync, share, fetch, search, link, download, downloads, pause, resume, cancel, limits, demo
+  init, start, daemon, stop, status, connect, disconnect, block, unblock, list, sync, share, fetch, search, link, download, downloads, pause, resume, cancel, limits, ui, demo
 ] as unknown as Array<CommandModule<any, any>>

@@ -1,13 +1,13 @@
 import { callDaemon } from '../context.ts'
 import { formatBytes, printJson, printLines, printTable, shortPeerId, style } from '../output.ts'
 import { printDiscoveredFiles } from '../print-files.ts'
+import { peersJson, sharedJson } from '../../src/daemon/json-views.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { BlockedPeer } from '../../src/block-list.ts'
+import type { SharedFileRow } from '../../src/daemon/json-views.ts'
 import type { DiscoveredFile } from '../../src/discovered-files.ts'
 import type { PeerInfo } from '../../src/peer-node.ts'
 import type { Argv, CommandModule } from 'yargs'
-
-interface SharedRow { id: string, name: string, size: number, type: string, path: string }
 
 const peers: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'peers',
@@ -15,7 +15,7 @@ const peers: CommandModule<GlobalOptions, GlobalOptions> = {
   handler: async (argv) => {
     const list = await callDaemon<PeerInfo[]>(argv, 'peers')
     if (argv.json === true) {
-      printJson(list.map(p => ({ peerId: p.peerId, addresses: p.addresses, connected: p.connected, contact: p.contact, connectedSince: p.connectedSince ?? null, connection: p.connection, source: p.source })))
+      printJson(peersJson(list))
       return
     }
     printTable(['PEER ID', 'STATE', 'SINCE', 'CONTACT', 'SOURCE', 'ADDRESSES'], list.map(p => [
@@ -47,9 +47,9 @@ const shared: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'shared',
   describe: 'Files this node shares (its shared index)',
   handler: async (argv) => {
-    const list = await callDaemon<SharedRow[]>(argv, 'sharedFiles')
+    const list = await callDaemon<SharedFileRow[]>(argv, 'sharedFiles')
     if (argv.json === true) {
-      printJson(list.map(f => ({ id: f.id, name: f.name, size: f.size, type: f.type })))
+      printJson(sharedJson(list))
       return
     }
     printTable(['ID', 'SIZE', 'TYPE', 'PATH'], list.map(f => [f.id.slice(0, 12), formatBytes(f.size), f.type, f.path]),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { callDaemon } from '../context.ts'
 import { formatBytes, printJson, printLines, style } from '../output.ts'
+import { shareJson } from '../../src/daemon/json-views.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 
@@ -20,7 +21,7 @@ export async function handler (argv: ShareArgs): Promise<void> {
   // The daemon may run elsewhere in the tree: hand it an absolute path.
   const file = await callDaemon<{ id: string, name: string, size: number }>(argv, 'share', { path: resolve(argv.path) }, { timeoutMs: 3_600_000 })
   if (argv.json === true) {
-    printJson({ id: file.id, name: file.name, size: file.size })
+    printJson(shareJson(file))
     return
   }
   printLines(`${style.green('shared')} ${file.name} (${formatBytes(file.size)}) as ${file.id}`)

@@ -1,5 +1,6 @@
 import { callDaemon } from '../context.ts'
 import { printJson, printLines, style } from '../output.ts'
+import { syncJson } from '../../src/daemon/json-views.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 
@@ -16,7 +17,7 @@ export async function handler (argv: GlobalOptions): Promise<void> {
   // Hashing a large folder takes a while: no idle timeout short of an hour.
   const result = await callDaemon<SyncResult>(argv, 'sync', {}, { timeoutMs: 3_600_000 })
   if (argv.json === true) {
-    printJson({ added: result.added, updated: result.updated, removed: result.removed, total: result.total })
+    printJson(syncJson(result))
     return
   }
   printLines(`${style.green('synced')}: ${result.added} added, ${result.updated} updated, ${result.removed} removed, ${result.total} shared`)

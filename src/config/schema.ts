@@ -45,6 +45,10 @@ export interface PeerConfig {
   providerMaxAgeMs: number
   /** `share_downloads`: serve completed downloads to other peers like shared files, default true. */
   shareDownloads: boolean
+  /** `web_ui`: serve the web UI on 127.0.0.1, default true. */
+  webUi: boolean
+  /** `web_ui_port`: its TCP port; 0 (default) picks a free one, kept across restarts while it stays free. */
+  webUiPort: number
   /** `.peerit` beside the config file (mode 0700). */
   stateDir: string
   /** `limits`: rates, caps and ban rules the file sets (docs/security.md). */
@@ -137,6 +141,16 @@ const keyRules = {
     expected: 'a number of hours from 0.01 to 8760',
     parse: (value: unknown) => typeof value === 'number' && value >= 0.01 && value <= 8760 ? value : undefined
   },
+  web_ui: {
+    fallback: true,
+    expected: 'true or false',
+    parse: (value: unknown) => typeof value === 'boolean' ? value : undefined
+  },
+  web_ui_port: {
+    fallback: 0,
+    expected: 'an integer from 0 to 65535 (0 picks a free port)',
+    parse: (value: unknown) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? value as number : undefined
+  },
   ...reachKeyRules,
   ...dhtKeyRules
 } satisfies Record<string, KeyRule<unknown>>
@@ -212,6 +226,8 @@ export function parseConfig (raw: Record<string, unknown>, configPath: string): 
     peers: [values.primary_peer_url, values.secondary_peer_url].filter(url => url != null),
     watch: values.watch,
     shareDownloads: values.share_downloads,
+    webUi: values.web_ui,
+    webUiPort: values.web_ui_port,
     providerMaxAgeMs: Math.round(values.provider_max_age_hours * 3_600_000),
     stateDir: join(configDir, STATE_DIR_NAME),
     limits,
@@ -248,7 +264,9 @@ export function initialConfig (options: InitOptions, configPath: string): Record
     secondary_peer_url: peers[1] ?? keyRules.secondary_peer_url.fallback,
     watch: options.watch ?? keyRules.watch.fallback,
     share_downloads: keyRules.share_downloads.fallback,
-    provider_max_age_hours: keyRules.provider_max_age_hours.fallback
+    provider_max_age_hours: keyRules.provider_max_age_hours.fallback,
+    web_ui: keyRules.web_ui.fallback,
+    web_ui_port: keyRules.web_ui_port.fallback
   }
   validate(raw, configPath)
   return raw

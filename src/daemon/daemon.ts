@@ -6,6 +6,8 @@ import { IpcServer } from '../ipc/server.ts'
 import { listenAddress } from '../libp2p.ts'
 import { createPeerNode } from '../peer-node.ts'
 import { lockIdentity } from './identity-lock.ts'
+import { uiRpcMethods } from '../ui/rpc.ts'
+import { UiServer } from '../ui/server.ts'
 import { withConfigAdvice } from './listen-advice.ts'
 import { livePid, removePidFile, writePidFile } from './pid-file.ts'
 import { rpcMethods } from './rpc-methods.ts'
@@ -87,6 +89,7 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
       log('stopping')
       configWatch.close()
       await ipc.close().catch(() => {})
+      await ui?.close().catch(() => {})
       await node.stop().catch((err: Error) => { log(`error while stopping: ${err.message}`) })
       await removePidFile(files.pid)
       await identityLock?.release()
@@ -96,13 +99,17 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     })()
     return stopping
   }
+  const methods = rpcMethods(node, {
+    pid: process.pid,
+    requestStop: () => { void stop() },
+    saveLimits: async (limits) => { await saveLimits(config.configPath, limits) }
+  })
+  const ui = config.webUi
+    ? new UiServer({ port: config.webUiPort, tokenPath: files.uiToken, portPath: files.uiPort, sharedDir: config.sharedDir, methods, events: node, logger: defaultLogger() })
+    : undefined
   const ipc = new IpcServer({
     socketPath: files.socket,
-    methods: rpcMethods(node, {
-      pid: process.pid,
-      requestStop: () => { void stop() },
-      saveLimits: async (limits) => { await saveLimits(config.configPath, limits) }
-    }),
+    methods: { ...methods, ...uiRpcMethods(ui) },
     logger: defaultLogger()
   })
 
@@ -112,7 +119,9 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
     await node.start()
     await writePidFile(files.pid)
     await ipc.listen()
+    await ui?.listen()
   } catch (err) {
+    await ui?.close().catch(() => {})
     configWatch.close()
     await ipc.close().catch(() => {})
     await node.stop().catch(() => {})
@@ -126,6 +135,9 @@ export async function runDaemon (options: RunDaemonOptions): Promise<void> {
 
   const status = node.status()
   log(`started ${status.peerId} (pid ${process.pid}) listening on ${status.addresses.join(' ')}`)
+  if (ui != null) {
+    log(`web UI on http://127.0.0.1:${ui.port}/ (log in with \`peerit ui\`)`)
+  }
   node.addEventListener('peer:connected', (event) => { log(`peer connected ${event.detail.peerId}`) })
   node.addEventListener('peer:disconnected', (event) => { log(`peer disconnected ${event.detail.peerId}`) })
   tellParent({ type: 'ready', peerId: status.peerId, addresses: status.addresses, pid: process.pid, warnings })

@@ -7,6 +7,10 @@ export interface StateFiles {
   socket: string
   pid: string
   log: string
+  /** The web UI's access token (0600). */
+  uiToken: string
+  /** The web UI's last port, tried first at the next start. */
+  uiPort: string
 }
 
 /** Names the files of a state folder; the single place that layout is decided. */
@@ -15,6 +19,8 @@ export function stateFiles (stateDir: string): StateFiles {
     stateDir,
     socket: socketPathFor(stateDir),
     pid: join(stateDir, 'peerit.pid'),
-    log: join(stateDir, 'peerit.log')
+    log: join(stateDir, 'peerit.log'),
+    uiToken: join(stateDir, 'ui-token'),
+    uiPort: join(stateDir, 'ui-port')
   }
 }

@@ -10,8 +10,22 @@ import { collisionName } from '../downloads/file-names.ts'
  * sees a half-written file, and an existing file is never overwritten.
  */
 export async function copyIntoFolder (sourcePath: string, folder: string, name: string): Promise<string> {
-  const temporary = join(folder, `.${randomBytes(8).toString('hex')}.peerit-share`)
+  const temporary = hiddenTemporaryName(folder, 'peerit-share')
   await copyFile(sourcePath, temporary)
+  return linkIntoFolder(temporary, folder, name)
+}
+
+/** A hidden name in `folder` that no sync indexes, for a file still being written. */
+export function hiddenTemporaryName (folder: string, suffix: string): string {
+  return join(folder, `.${randomBytes(8).toString('hex')}.${suffix}`)
+}
+
+/**
+ * Moves a finished temporary file in `folder` to `name`, or the first free
+ * collision name, and returns the name used; the temporary name is gone
+ * afterwards, whatever happened. Linking (not renaming) never replaces a file.
+ */
+export async function linkIntoFolder (temporary: string, folder: string, name: string): Promise<string> {
   try {
     for (let attempt = 0; ; attempt++) {
       const candidate = collisionName(name, attempt)
