@@ -12,13 +12,13 @@ import { fork } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 import { PROTOCOL } from '../protocols/fetch/index.ts'
+import { DEFAULT_LIMITS } from '../src/limits.ts'
 import { requestFrame } from '../test/fixtures/fetch-network.ts'
 import { startLimitedNode } from '../test/fixtures/limits.ts'
-import { DEFAULT_LIMITS } from '../src/limits.ts'
-import type { ChildProcess } from 'node:child_process'
-import type { PeerLimits } from '../src/limits.ts'
 import type { PeeritFetch } from '../protocols/fetch/index.ts'
+import type { PeerLimits } from '../src/limits.ts'
 import type { Libp2p } from '@libp2p/interface'
+import type { ChildProcess } from 'node:child_process'
 
 /** What the victim reports at the end of the attack. */
 interface VictimReport {
@@ -120,6 +120,7 @@ async function runAttacker (target: string, rate: number, seconds: number): Prom
   while (performance.now() < endAt) {
     const tickStart = performance.now()
     // bounded in flight, so a slow victim makes us send less rather than exhaust our own memory
+    // eslint-disable-next-line no-unmodified-loop-condition -- sendOne() counts itself in before its first await
     for (let i = 0; i < perTick && inFlight < 4_000; i++) {
       void sendOne()
     }

@@ -9,14 +9,14 @@ import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
 import { DiscoveredFiles } from '../src/discovered-files.ts'
-import type { DiscoveredFileRecord } from '../src/discovered-files.ts'
-import type { SearchQuery } from '../src/search/index.ts'
 import { Store } from '../src/store.ts'
-import type { Section } from '../src/store.ts'
 import { silentLogger, tempStore } from '../test/fixtures/search.ts'
 import { FileNames } from './file-names.ts'
+import type { ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
+import type { DiscoveredFileRecord } from '../src/discovered-files.ts'
+import type { SearchQuery } from '../src/search/index.ts'
+import type { Section } from '../src/store.ts'
 
 const { values } = parseArgs({ options: { files: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '42' }, reopen: { type: 'string' } } })
 const fileCount = Number(values.files)

@@ -11,8 +11,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { hashFile } from '../protocols/file/manifest.ts'
 import { SharedIndex } from '../src/shared-index.ts'
-import type { SharedFileRecord } from '../src/shared-index.ts'
 import { silentLogger, tempFolder, tempStore } from '../test/fixtures/search.ts'
+import type { SharedFileRecord } from '../src/shared-index.ts'
 
 const { values } = parseArgs({ options: { files: { type: 'string', default: '10000' }, mib: { type: 'string', default: '512' } } })
 const fileCount = Number(values.files)

@@ -1,5 +1,6 @@
 // Runs in the page (bench/ui.ts evaluates it): 500 downloads in the real DownloadsView,
 // every row's progress updated every 250 ms (or, with update false, left still), frames measured.
+// eslint-disable-next-line no-unused-vars -- bench/ui.ts calls it inside the page
 async function measureDownloadsView (durationMs, update) {
   const { DownloadsView } = await import('/downloads.js')
   document.querySelector('#bench-downloads')?.remove()

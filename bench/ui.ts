@@ -14,12 +14,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
 import { mkdir, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { eventually, hostPort, PeerNetwork } from '../test/fixtures/daemons.ts'
 import { browserSkipReason, launchChromium } from '../test/fixtures/browser.ts'
+import { eventually, hostPort, PeerNetwork } from '../test/fixtures/daemons.ts'
 import { bearer, httpRequest, uiLogin } from '../test/fixtures/ui.ts'
 import type { AddressInfo } from 'node:net'
 

@@ -1,5 +1,5 @@
-import { formatBytes, printJson, printTable } from './output.ts'
 import { discoveredJson } from '../src/daemon/json-views.ts'
+import { formatBytes, printJson, printTable } from './output.ts'
 import type { DiscoveredFile } from '../src/discovered-files.ts'
 
 /** Prints discovered files: the `list files` / `search` JSON contract, or a table. */

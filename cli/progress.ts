@@ -1,5 +1,5 @@
-import type { MultiBar, SingleBar } from 'cli-progress'
 import { formatBytes, formatDuration, useColour } from './output.ts'
+import type { MultiBar, SingleBar } from 'cli-progress'
 
 /** The progress a download reports (see src/downloads). */
 export interface DownloadProgressView {

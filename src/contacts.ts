@@ -1,9 +1,9 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { ComponentLogger, Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import { backoff } from './timing.ts'
 import type { PeerUrl } from './peer-url.ts'
 import type { Section } from './store.ts'
+import type { ComponentLogger, Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
 /** The multicodec of `/p2p/<id>`. */
 export const P2P_CODE = 421

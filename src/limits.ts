@@ -4,9 +4,9 @@
  * services and the peer guard. docs/security.md says why each default is
  * what it is; `peerConf.json` sets them under `limits` (src/config/schema.ts).
  */
-import type { PeerGuardInit } from './peer-guard.ts'
 import type { PeeritFetchInit } from '../protocols/fetch/index.ts'
 import type { PeeritFileInit } from '../protocols/file/index.ts'
+import type { PeerGuardInit } from './peer-guard.ts'
 
 /** Every limit a node enforces; 0 means "no limit" where the docs say so. */
 export interface PeerLimits {

@@ -1,18 +1,18 @@
 import { watch } from 'node:fs'
-import type { FSWatcher } from 'node:fs'
 import { lstat, realpath, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { raceSignal } from 'race-signal'
-import { hashFile } from '../protocols/file/manifest.ts'
 import { sanitizeName } from '../protocols/fetch/index.ts'
-import type { FetchQuery, SharedFileEntry } from '../protocols/fetch/index.ts'
+import { hashFile } from '../protocols/file/manifest.ts'
 import { compileQuery, fileKindOf } from './search/index.ts'
-import type { FileKind } from './search/index.ts'
 import { copyIntoFolder } from './shared-index/copy.ts'
 import { isIgnoredName, scanSharedDir } from './shared-index/scan.ts'
+import type { FetchQuery, SharedFileEntry } from '../protocols/fetch/index.ts'
+import type { FileKind } from './search/index.ts'
 import type { ScannedFile } from './shared-index/scan.ts'
 import type { Section } from './store.ts'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
+import type { FSWatcher } from 'node:fs'
 
 /** A file in the shared folder, as indexed. */
 export interface SharedFile {

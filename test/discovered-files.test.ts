@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, before, beforeEach, describe, it } from 'node:test'
-import type { ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
 import { DiscoveredFiles } from '../src/discovered-files.ts'
-import type { DiscoveredFileRecord, DiscoveredFilesInit } from '../src/discovered-files.ts'
 import { Store } from '../src/store.ts'
 import { silentLogger, tempStore } from './fixtures/search.ts'
+import type { ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
+import type { DiscoveredFileRecord, DiscoveredFilesInit } from '../src/discovered-files.ts'
 
 const idOf = (text: string): string => createHash('sha256').update(text).digest('hex')
 const entry = (name: string, size = 10): SharedFileEntry => ({ id: idOf(name), name, size, type: 'other' })

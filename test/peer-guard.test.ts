@@ -5,8 +5,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerGuard } from '../src/peer-guard.ts'
 import { waitFor } from './fixtures/fetch-network.ts'
 import { sendFetchRequest, sendFetchRequests, startLimitedNode } from './fixtures/limits.ts'
-import type { PeerGuardInit } from '../src/peer-guard.ts'
 import type { PeeritLibp2p } from '../src/libp2p.ts'
+import type { PeerGuardInit } from '../src/peer-guard.ts'
 import type { PeerId } from '@libp2p/interface'
 
 async function somePeerId (): Promise<PeerId> {

@@ -4,11 +4,10 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { contentIdOf, hashFile } from '../protocols/file/manifest.ts'
 import { SharedIndex } from '../src/shared-index.ts'
-import type { SharedFileRecord } from '../src/shared-index.ts'
-import type { Store } from '../src/store.ts'
 import { waitFor } from './fixtures/poll.ts'
 import { silentLogger, tempFolder, tempStore } from './fixtures/search.ts'
-
+import type { SharedFileRecord } from '../src/shared-index.ts'
+import type { Store } from '../src/store.ts'
 
 describe('SharedIndex', () => {
   let store: Store

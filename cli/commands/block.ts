@@ -1,7 +1,7 @@
 import { callDaemon } from '../context.ts'
 import { printJson, printLines, style } from '../output.ts'
-import type { GlobalOptions } from '../context.ts'
 import type { BlockResult } from '../../src/peer-node.ts'
+import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 
 /** The arguments of `block` and `unblock`. */

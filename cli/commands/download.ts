@@ -1,10 +1,10 @@
+import { downloadJson } from '../../src/daemon/json-views.ts'
 import { withDaemon } from '../context.ts'
 import { EXIT_CODES, exitCodeFor, formatBytes, printJson, printLines, reportError, style, UsageError } from '../output.ts'
 import { DownloadBars } from '../progress.ts'
-import { downloadJson } from '../../src/daemon/json-views.ts'
 import type { CallOptions, IpcClient } from '../../src/ipc/client.ts'
-import type { DownloadEntryView } from '../downloads-view.ts'
 import type { GlobalOptions } from '../context.ts'
+import type { DownloadEntryView } from '../downloads-view.ts'
 import type { DownloadProgressView } from '../progress.ts'
 import type { Argv } from 'yargs'
 

@@ -1,8 +1,8 @@
 import { callDaemon } from '../context.ts'
-import { printJson, printLines, UsageError } from '../output.ts'
 import { downloadRows, watchDownloads } from '../downloads-view.ts'
-import type { DownloadEntryView } from '../downloads-view.ts'
+import { printJson, printLines, UsageError } from '../output.ts'
 import type { GlobalOptions } from '../context.ts'
+import type { DownloadEntryView } from '../downloads-view.ts'
 import type { Argv } from 'yargs'
 
 interface DownloadsArgs extends GlobalOptions {

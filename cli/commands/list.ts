@@ -1,12 +1,12 @@
+import { peersJson, sharedJson } from '../../src/daemon/json-views.ts'
 import { callDaemon } from '../context.ts'
 import { formatBytes, printJson, printLines, printTable, shortPeerId, style } from '../output.ts'
 import { printDiscoveredFiles } from '../print-files.ts'
-import { peersJson, sharedJson } from '../../src/daemon/json-views.ts'
-import type { GlobalOptions } from '../context.ts'
 import type { BlockedPeer } from '../../src/block-list.ts'
 import type { SharedFileRow } from '../../src/daemon/json-views.ts'
 import type { DiscoveredFile } from '../../src/discovered-files.ts'
 import type { PeerInfo } from '../../src/peer-node.ts'
+import type { GlobalOptions } from '../context.ts'
 import type { Argv, CommandModule } from 'yargs'
 
 const peers: CommandModule<GlobalOptions, GlobalOptions> = {

@@ -1,8 +1,8 @@
 import { callDaemon } from '../context.ts'
 import { printDiscoveredFiles } from '../print-files.ts'
 import { checkTtl, runFetch } from './fetch.ts'
-import type { GlobalOptions } from '../context.ts'
 import type { DiscoveredFile } from '../../src/discovered-files.ts'
+import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 
 interface SearchArgs extends GlobalOptions {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
+import { shareJson } from '../../src/daemon/json-views.ts'
 import { callDaemon } from '../context.ts'
 import { formatBytes, printJson, printLines, style } from '../output.ts'
-import { shareJson } from '../../src/daemon/json-views.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 

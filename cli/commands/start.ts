@@ -5,8 +5,8 @@ import { PeeritError } from '../../src/errors.ts'
 import { IpcClient } from '../../src/ipc/client.ts'
 import { locateNode, requireConfig } from '../context.ts'
 import { printJson, printLines, style, warn } from '../output.ts'
-import type { GlobalOptions, NodeLocation } from '../context.ts'
 import type { DaemonReadyMessage } from '../../src/daemon/daemon.ts'
+import type { GlobalOptions, NodeLocation } from '../context.ts'
 import type { Argv } from 'yargs'
 
 /** A daemon that is not ready by then has failed (a LevelDB repair can take a while). */

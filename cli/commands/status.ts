@@ -1,8 +1,8 @@
 import { callDaemon } from '../context.ts'
 import { EXIT_CODES, formatDuration, printJson, printLines, style } from '../output.ts'
 import { reachabilitySentence } from '../reachability.ts'
-import type { GlobalOptions } from '../context.ts'
 import type { NodeStatus } from '../../src/peer-node.ts'
+import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 
 type StatusResult = NodeStatus & { running: true, pid: number }

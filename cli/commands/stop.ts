@@ -31,4 +31,3 @@ export async function handler (argv: GlobalOptions): Promise<void> {
     printLines(`${style.green('stopped')} PeerIT (pid ${pid})`)
   }
 }
-

@@ -1,6 +1,6 @@
+import { syncJson } from '../../src/daemon/json-views.ts'
 import { callDaemon } from '../context.ts'
 import { printJson, printLines, style } from '../output.ts'
-import { syncJson } from '../../src/daemon/json-views.ts'
 import type { GlobalOptions } from '../context.ts'
 import type { Argv } from 'yargs'
 

@@ -18,6 +18,7 @@ import type { WireFile, WireQuery, WireRecord } from './messages.ts'
  * make a name display as something else: line/paragraph separators and the
  * bidirectional overrides ("gpj.exe" shown as "exe.jpg").
  */
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu
 const HEX_ID = /^[0-9a-f]{64}$/
 

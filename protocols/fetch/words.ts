@@ -12,6 +12,7 @@ const WORD_SEPARATORS = /[^\p{L}\p{N}]+/u
 // Most names are plain ASCII, which NFKD leaves as it is and whose letters and
 // digits are [a-z0-9] once lowercased: the Unicode-aware steps then cost a
 // million-file ingest seconds for nothing.
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
 const ASCII = /^[\x00-\x7f]*$/
 const ASCII_WORD_SEPARATORS = /[^a-z0-9]+/
 

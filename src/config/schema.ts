@@ -6,15 +6,15 @@
 import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { dhtKeyRules, parseDhtConfig } from '../dht/config.ts'
 import { InvalidPeerUrlError, parsePeerUrl, sameAddress } from '../peer-url.ts'
 import { InvalidReachSettingError, parseReachConfig, reachKeyRules } from '../reach/config.ts'
-import { dhtKeyRules, parseDhtConfig } from '../dht/config.ts'
 import { ConfigError, ConfigErrorCode, describeValue } from './errors.ts'
 import { STATE_DIR_NAME } from './find.ts'
+import type { DhtConfig } from '../dht/config.ts'
 import type { PeerLimits } from '../limits.ts'
 import type { PeerUrl } from '../peer-url.ts'
 import type { ReachConfig } from '../reach/config.ts'
-import type { DhtConfig } from '../dht/config.ts'
 
 /** `primary_peer_url` and `secondary_peer_url`: more contacts are added later with `peerit connect`. */
 export const MAX_CONFIG_PEERS = 2

@@ -83,4 +83,3 @@ export async function lockIdentity (peerId: string, stateDir: string, options: {
   }
   throw new IdentityInUseError(`could not take the identity lock ${path}: another node is starting with the same identity (peer id ${peerId})`)
 }
-

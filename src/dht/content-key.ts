@@ -39,4 +39,3 @@ export function contentIdToCid (contentId: string): CID {
 export function contentIdToDhtKey (contentId: string): Uint8Array {
   return contentIdToCid(contentId).multihash.bytes
 }
-

@@ -4,10 +4,10 @@
  * the caller's signal, whichever comes first, and keeps at most
  * {@link MAX_ADDRESSES_PER_PEER} addresses of any peer.
  */
-import { contentIdToCid } from './content-key.ts'
 import { MAX_ADDRESSES_PER_PEER } from './address-scope.ts'
-import type { KadDHT } from '@libp2p/kad-dht'
+import { contentIdToCid } from './content-key.ts'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 
 /** Providers considered per content id: kad-dht's K, so bogus ones cannot crowd out work. */
 export const MAX_PROVIDERS = 20

@@ -7,13 +7,13 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { UnknownPeerError } from '../errors.ts'
 import { withTimeout } from '../timing.ts'
-import { ContentProvider } from './provider.ts'
 import { findContentProviders, findPeerAddresses, MAX_PROVIDERS } from './lookup.ts'
+import { ContentProvider } from './provider.ts'
 import type { AddressScope, DhtMode } from './address-scope.ts'
 import type { FindProvidersOptions, LookupOptions } from './lookup.ts'
 import type { ProvidedFile, ProvideStats } from './provider.ts'
-import type { KadDHT } from '@libp2p/kad-dht'
 import type { ComponentLogger, Connection, Libp2p, Logger, PeerId, PeerInfo } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 
 /** Shared-index changes are gathered this long before the provide queue is brought up to date. */
 const RECONCILE_DELAY_MS = 200

@@ -9,8 +9,8 @@
  */
 import { backoff } from '../timing.ts'
 import { contentIdToCid } from './content-key.ts'
-import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 
 /** Provides running at once. */
 export const PROVIDE_CONCURRENCY = 16

@@ -1,5 +1,5 @@
-import type { ProviderRecord, SharedFileEntry } from '../../protocols/fetch/index.ts'
 import { extensionOf } from '../search/index.ts'
+import type { ProviderRecord, SharedFileEntry } from '../../protocols/fetch/index.ts'
 
 /** Bounds applied to what peers report; every field comes from the wire. */
 export interface IngestLimits {

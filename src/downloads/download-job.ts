@@ -15,12 +15,12 @@ import { ProviderPool } from './provider-pool.ts'
 import { RateWindow } from './rate-window.ts'
 import { piecesBytes, recordPieces } from './records.ts'
 import { publishedPath } from './recovery.ts'
+import type { Manifest, PeeritFile } from '../../protocols/file/index.ts'
 import type { Budget } from './budget.ts'
 import type { DownloadRate } from './download-rate.ts'
 import type { DownloadHistory } from './history.ts'
 import type { DownloadRecord, DownloadRecords } from './records.ts'
 import type { DownloadEntry, DownloadFigures, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadStatus, DownloadTunables } from './types.ts'
-import type { Manifest, PeeritFile } from '../../protocols/file/index.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What every download of a manager shares. */

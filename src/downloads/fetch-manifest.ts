@@ -1,5 +1,5 @@
-import type { ProviderPool } from './provider-pool.ts'
 import type { Manifest, PeeritFile } from '../../protocols/file/index.ts'
+import type { ProviderPool } from './provider-pool.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What {@link fetchManifest} needs. */

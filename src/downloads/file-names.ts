@@ -12,6 +12,7 @@ export const FALLBACK_NAME = 'download'
 
 // C0 and C1 controls and DEL; the bidi controls (U+202A–U+202E, U+2066–U+2069)
 // and zero-width marks, which can make `txt.exe` render as `exe.txt`.
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/gu
 // Path separators, and what Windows refuses in names, so a download can be
 // copied anywhere without surprises.

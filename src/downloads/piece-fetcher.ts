@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { raceSignal } from 'race-signal'
 import { pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
-import { BadPieceError, StallError } from './errors.ts'
 import { backoff } from '../timing.ts'
+import { BadPieceError, StallError } from './errors.ts'
+import type { Manifest, PeeritFile, PieceData } from '../../protocols/file/index.ts'
 import type { Budget } from './budget.ts'
 import type { DownloadRate } from './download-rate.ts'
 import type { PartFile } from './part-file.ts'
 import type { PieceRun, PieceScheduler } from './piece-scheduler.ts'
 import type { Provider, ProviderPool } from './provider-pool.ts'
 import type { DownloadTunables } from './types.ts'
-import type { Manifest, PeeritFile, PieceData } from '../../protocols/file/index.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What a {@link PieceFetcher} works with. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { NoProvidersError } from './errors.ts'
 import { backoff } from '../timing.ts'
+import { NoProvidersError } from './errors.ts'
 import type { DownloadTunables } from './types.ts'
 import type { Logger, PeerId } from '@libp2p/interface'
 

@@ -1,8 +1,8 @@
 import { unlink } from 'node:fs/promises'
 import { hashFile } from '../../protocols/file/manifest.ts'
 import { exists, sameFile } from './part-file.ts'
-import type { DownloadRecord } from './records.ts'
 import type { Manifest } from '../../protocols/file/manifest.ts'
+import type { DownloadRecord } from './records.ts'
 
 /**
  * The final path of a download already published before a crash, if it was. Publishing sets

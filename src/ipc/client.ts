@@ -1,8 +1,8 @@
 import { connect } from 'node:net'
-import type { Socket } from 'node:net'
 import { NotRunningError, PeeritError } from '../errors.ts'
 import { readLines } from './json-rpc.ts'
 import type { RpcErrorObject, RpcNotification, RpcResponse } from './json-rpc.ts'
+import type { Socket } from 'node:net'
 
 /** How long a request may go without an answer or a progress notification. */
 export const DEFAULT_RPC_TIMEOUT_MS = 15_000

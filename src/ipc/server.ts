@@ -1,11 +1,11 @@
 import { chmod, mkdir, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { dirname } from 'node:path'
-import type { Server, Socket } from 'node:net'
-import type { ComponentLogger, Logger } from '@libp2p/interface'
 import { MAX_LINE_BYTES, readLines, RPC_ERRORS } from './json-rpc.ts'
 import { shortSocketDir } from './socket-path.ts'
 import type { RpcErrorObject, RpcRequest, RpcResponse } from './json-rpc.ts'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
+import type { Server, Socket } from 'node:net'
 
 /** What a method handler gets besides its params. */
 export interface RpcContext {

@@ -3,8 +3,8 @@
  * `relay_server`, `upnp`, `announce` and `public_networks` (docs/network.md).
  * src/config/schema.ts mounts these rules beside its own.
  */
-import { multiaddr } from '@multiformats/multiaddr'
 import { tryGetNetConfig } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_PUBLIC_NETWORKS, InvalidNetworkError, MAX_PUBLIC_NETWORKS, parseCidr } from '../public-networks.ts'
 
 /** At most this many `announce` addresses: each is advertised to every peer. */

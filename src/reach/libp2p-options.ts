@@ -14,10 +14,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { parsePublicNetworks } from '../public-networks.ts'
 import { peeritReach } from './reach-service.ts'
 import { peeritRelayServer } from './relay-server.ts'
+import type { PeerLimits } from '../limits.ts'
 import type { ReachConfig } from './config.ts'
 import type { PeeritReach } from './reach-service.ts'
 import type { PeeritRelayService } from './relay-server.ts'
-import type { PeerLimits } from '../limits.ts'
 import type { PeerDiscovery, Transport } from '@libp2p/interface'
 
 /** The reachability settings of a node (peerConf.json's keys, docs/network.md). */

@@ -1,7 +1,7 @@
 /** How `list peers` describes a peer's connection and origin. */
 import { Circuit } from '@multiformats/multiaddr-matcher'
-import type { PeerSource } from './reach-service.ts'
 import type { Contact } from '../contacts.ts'
+import type { PeerSource } from './reach-service.ts'
 import type { Connection } from '@libp2p/interface'
 
 /** `direct` if any open connection is not through a relay, `relayed` if all are, null without one. */

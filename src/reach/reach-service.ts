@@ -4,12 +4,12 @@
  * where each peer came from (`list peers`' `source`).
  */
 import { serviceDependencies } from '@libp2p/interface'
-import { ConnectionReversal } from './reversal.ts'
 import { LanDiscovery } from './lan-discovery.ts'
 import { circuitAddresses, reachabilityOf } from './reachability.ts'
 import { RelayClient } from './relay-client.ts'
-import type { Reachability } from './reachability.ts'
+import { ConnectionReversal } from './reversal.ts'
 import type { PublicNetworks } from '../public-networks.ts'
+import type { Reachability } from './reachability.ts'
 import type { ComponentLogger, IdentifyResult, Libp2pEvents, PeerDiscovery, PeerId, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, TransportManager } from '@libp2p/interface-internal'
 

@@ -114,4 +114,3 @@ function dialerOf (request: unknown): string | undefined {
   const id = (request as { peer?: { id?: Uint8Array } }).peer?.id
   return id == null ? undefined : uint8ArrayToString(id, 'base58btc')
 }
-

@@ -1,7 +1,7 @@
-import type { FetchQuery } from '../../protocols/fetch/index.ts'
 import { extensionOf, fileKindOf, isFileKind } from './kinds.ts'
-import type { FileKind } from './kinds.ts'
 import { nameWords, normalizeText } from './normalize.ts'
+import type { FetchQuery } from '../../protocols/fetch/index.ts'
+import type { FileKind } from './kinds.ts'
 
 /** A local search: words to find in names, and/or a type (a kind, or an extension like "pdf" / ".pdf"). */
 export interface SearchQuery {

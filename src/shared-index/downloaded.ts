@@ -2,9 +2,9 @@ import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { encodeManifest } from '../../protocols/file/manifest.ts'
 import { fileKindOf } from '../search/index.ts'
+import type { Manifest } from '../../protocols/file/manifest.ts'
 import type { IndexedSharedFile } from '../shared-index.ts'
 import type { Section } from '../store.ts'
-import type { Manifest } from '../../protocols/file/manifest.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** A completed download as it is kept for seeding, keyed by its content id. */

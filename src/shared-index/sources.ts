@@ -1,7 +1,7 @@
 import { compileQuery } from '../search/index.ts'
-import type { DownloadedFiles } from './downloaded.ts'
-import type { IndexedSharedFile, SharedFile, SharedIndex } from '../shared-index.ts'
 import type { FetchQuery, SharedFileEntry } from '../../protocols/fetch/index.ts'
+import type { IndexedSharedFile, SharedFile, SharedIndex } from '../shared-index.ts'
+import type { DownloadedFiles } from './downloaded.ts'
 
 /**
  * What the node serves: the shared folder's index, and (with

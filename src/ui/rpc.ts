@@ -1,7 +1,7 @@
 import { InvalidParamsError } from '../errors.ts'
 import { UiDisabledError } from './errors.ts'
-import type { UiServer } from './server.ts'
 import type { RpcHandler } from '../ipc/server.ts'
+import type { UiServer } from './server.ts'
 
 /**
  * The `ui` RPC method behind `peerit ui`: params `{ newToken?: boolean }` →

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { sanitiseFileName } from '../downloads/file-names.ts'
 import { hiddenTemporaryName, linkIntoFolder } from '../shared-index/copy.ts'
 import { declaredLength } from './body.ts'
@@ -22,6 +22,7 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: 4 * 1024 ** 3, id
 
 // Anything that could make the name a path, or hide it, is refused rather
 // than mangled: the user should see that `../../x` was not what landed.
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
 const PATH_LIKE = /[/\\\u0000]|^\.|^\s*$/u
 
 /**

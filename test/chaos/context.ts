@@ -1,8 +1,8 @@
+import type { TimedCliResult } from '../fixtures/chaos.ts'
 import type { USER_ACTIONS } from './actions.ts'
 import type { DISRUPTIONS } from './disruptions.ts'
 import type { Ledger } from './ledger.ts'
 import type { ChaosNetwork } from './network.ts'
-import type { TimedCliResult } from '../fixtures/chaos.ts'
 
 /** One step of a scripted run: a user action or a disruption (run to its end). */
 export type ChaosStep = keyof typeof USER_ACTIONS | keyof typeof DISRUPTIONS

@@ -1,7 +1,7 @@
-import { hostPort } from '../fixtures/daemons.ts'
 import { runPeeritTimed, waitForExit } from '../fixtures/chaos.ts'
-import type { PeerDir } from '../fixtures/daemons.ts'
+import { hostPort } from '../fixtures/daemons.ts'
 import type { TimedCliResult } from '../fixtures/chaos.ts'
+import type { PeerDir } from '../fixtures/daemons.ts'
 
 /** How long a `peerit start` may take on a loaded machine (LevelDB recovery after a kill included). */
 const START_TIMEOUT_MS = 45_000

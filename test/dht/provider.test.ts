@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test'
 import { defaultLogger } from '@libp2p/logger'
 import { findContentProviders } from '../../src/dht/lookup.ts'
 import { ContentProvider } from '../../src/dht/provider.ts'
-import { addressOf, DhtNetwork } from '../fixtures/dht-nodes.ts'
 import { eventually } from '../fixtures/daemons.ts'
-import type { KadDHT } from '@libp2p/kad-dht'
+import { addressOf, DhtNetwork } from '../fixtures/dht-nodes.ts'
 import type { PeerNode } from '../../src/peer-node.ts'
+import type { KadDHT } from '@libp2p/kad-dht'
 
 const idOf = (n: number): string => n.toString(16).padStart(64, '0')
 

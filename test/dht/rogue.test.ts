@@ -13,8 +13,8 @@ import { findContentProviders, MAX_PROVIDERS } from '../../src/dht/lookup.ts'
 import { DHT_PROTOCOL } from '../../src/dht/service.ts'
 import { eventually } from '../fixtures/daemons.ts'
 import { DhtNetwork } from '../fixtures/dht-nodes.ts'
-import type { Libp2p } from '@libp2p/interface'
 import type { PeerNode } from '../../src/peer-node.ts'
+import type { Libp2p } from '@libp2p/interface'
 
 // The kad-dht wire format (libp2p kad-dht spec): Message { type = 1 (varint),
 // closerPeers = 8, providerPeers = 9 }, Peer { id = 1, addrs = 2 }. Written

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { readdir } from 'node:fs/promises'
 import { describe, it } from 'node:test'
-import { createDownloadPeers, MiB, sha256, sha256File } from '../fixtures/download-peers.ts'
 import { DownloadRecords } from '../../src/downloads/records.ts'
-import type { DownloadPeers } from '../fixtures/download-peers.ts'
+import { createDownloadPeers, MiB, sha256, sha256File } from '../fixtures/download-peers.ts'
 import type { DownloadEntry } from '../../src/downloads/download-manager.ts'
+import type { DownloadPeers } from '../fixtures/download-peers.ts'
 
 const TIMEOUT = { timeout: 120_000 }
 

@@ -9,8 +9,8 @@ import { recordPieces, DownloadRecords } from '../../src/downloads/records.ts'
 import { Store } from '../../src/store.ts'
 import { createDownloadPeers, lyingLookup, MiB, sha256, sha256File, spawnDownloader } from '../fixtures/download-peers.ts'
 import { createRogueNode, createShareFolder, introduce } from '../fixtures/file-nodes.ts'
-import type { DownloadPeers } from '../fixtures/download-peers.ts'
 import type { DownloadProgress } from '../../src/downloads/download-manager.ts'
+import type { DownloadPeers } from '../fixtures/download-peers.ts'
 
 const TIMEOUT = { timeout: 120_000 }
 

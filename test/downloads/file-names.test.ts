@@ -53,6 +53,7 @@ describe('sanitiseFileName', () => {
       const safe = sanitiseFileName(name)
       assert.ok(safe.length > 0)
       assert.ok(Buffer.byteLength(safe) <= MAX_NAME_BYTES)
+      // eslint-disable-next-line no-control-regex -- control characters are what this matches
       assert.ok(!/[/\\\u0000-\u001f\u007f]/u.test(safe), JSON.stringify(safe))
       assert.ok(!safe.startsWith('.'))
       assert.notEqual(safe, '..')

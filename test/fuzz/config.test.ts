@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict'
-import { isIP } from 'node:net'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire, syncBuiltinESMExports } from 'node:module'
+import { isIP } from 'node:net'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { loadConfig } from '../../src/config.ts'
-import type { PeerConfig } from '../../src/config.ts'
 import { HeapGuard, OutcomeTally, RejectionTrap, withDeadline } from './guards.ts'
 import { fuzzInput } from './mutate.ts'
 import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
+import type { PeerConfig } from '../../src/config.ts'
+import type * as FsPromises from 'node:fs/promises'
 
 /**
  * loadConfig creates the folders a config names, and the fuzzer names any
@@ -18,7 +19,7 @@ import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
  * file so that only paths inside the fuzz folder reach the disk; any other
  * path fails as a permission error would, which exercises that error path too.
  */
-const fsPromises = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises')
+const fsPromises = createRequire(import.meta.url)('node:fs/promises') as typeof FsPromises
 const realMkdir = fsPromises.mkdir
 const realChmod = fsPromises.chmod
 let root = ''

@@ -6,11 +6,11 @@ import { MAX_FILES_PER_RECORD, WIRE_LIMITS } from '../../protocols/fetch/constan
 import { FrameReader, encodeFrame } from '../../protocols/fetch/framing.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, utf8Length } from '../../protocols/fetch/messages.ts'
 import { checkRecord, toProviderRecord } from '../../protocols/fetch/records.ts'
-import type { WireRecord, WireRequest, WireResponse } from '../../protocols/fetch/messages.ts'
 import { PEER_IDS, requestBodyArbitrary, responseBodyArbitrary, wireRequestArbitrary, wireResponseArbitrary } from './fetch-arbitraries.ts'
 import { HeapGuard, OutcomeTally, RejectionTrap, outcomeOf, withDeadline } from './guards.ts'
 import { fuzzInput, mutated, varint } from './mutate.ts'
 import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
+import type { WireRecord, WireRequest, WireResponse } from '../../protocols/fetch/messages.ts'
 
 const limits = { maxFilesPerRecord: MAX_FILES_PER_RECORD }
 const DECODE_ERRORS = new Set(['InvalidMessageError'])

@@ -6,13 +6,13 @@ import { FrameReader, encodeFrame } from '../../protocols/fetch/framing.ts'
 import { decodeResponse } from '../../protocols/fetch/messages.ts'
 import { checkRecord } from '../../protocols/fetch/records.ts'
 import { createFetchNetwork, requestFrame } from '../fixtures/fetch-network.ts'
-import type { WireResponse } from '../../protocols/fetch/messages.ts'
-import type { FetchNetwork, FetchNode } from '../fixtures/fetch-network.ts'
-import type { Stream } from '@libp2p/interface'
 import { requestBodyArbitrary, responseBodyArbitrary } from './fetch-arbitraries.ts'
 import { HeapGuard, OutcomeTally, RejectionTrap, withDeadline } from './guards.ts'
 import { fuzzInput } from './mutate.ts'
 import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
+import type { WireResponse } from '../../protocols/fetch/messages.ts'
+import type { FetchNetwork, FetchNode } from '../fixtures/fetch-network.ts'
+import type { Stream } from '@libp2p/interface'
 
 /** Exchanges run at once per case: at the per-peer cap (8), so none is refused for concurrency. */
 const BATCH = 8

@@ -3,11 +3,11 @@ import { after, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { decodeMessage11, encodeMessage11 } from '../../protocols/fetch/messages.ts'
 import { RoutingTable, TABLE_BYTES } from '../../protocols/fetch/routing-table.ts'
-import type { WireMessage } from '../../protocols/fetch/messages.ts'
 import { wireRequestArbitrary } from './fetch-arbitraries.ts'
 import { OutcomeTally, RejectionTrap, outcomeOf } from './guards.ts'
 import { fuzzInput, varint } from './mutate.ts'
 import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
+import type { WireMessage } from '../../protocols/fetch/messages.ts'
 
 const DECODE_ERRORS = new Set(['InvalidMessageError'])
 

@@ -3,10 +3,10 @@ import { after, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { CONTENT_ID_LENGTH } from '../../protocols/file/constants.ts'
 import { ResponseStatus, decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../protocols/file/messages.ts'
-import type { FileRequest, FileResponse } from '../../protocols/file/messages.ts'
 import { HeapGuard, OutcomeTally, RejectionTrap, outcomeOf } from './guards.ts'
 import { fuzzInput } from './mutate.ts'
 import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
+import type { FileRequest, FileResponse } from '../../protocols/file/messages.ts'
 
 const DECODE_ERRORS = new Set(['ProtocolError'])
 

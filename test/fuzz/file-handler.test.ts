@@ -4,10 +4,10 @@ import fc from 'fast-check'
 import { CONTENT_ID_LENGTH, PROTOCOL } from '../../protocols/file/constants.ts'
 import { RequestKind, encodeRequest } from '../../protocols/file/messages.ts'
 import { createFileNode, createShareFolder, introduce } from '../fixtures/file-nodes.ts'
-import type { FileNode, ShareFolder, SharedFile } from '../fixtures/file-nodes.ts'
 import { HeapGuard, OutcomeTally, RejectionTrap, withDeadline } from './guards.ts'
 import { fuzzInput } from './mutate.ts'
 import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
+import type { FileNode, ShareFolder, SharedFile } from '../fixtures/file-nodes.ts'
 
 /** Requests sent at once per case: at the server's per-peer cap (8), so none is refused for concurrency. */
 const BATCH = 8

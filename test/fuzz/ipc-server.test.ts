@@ -9,10 +9,10 @@ import fc from 'fast-check'
 import { IpcClient } from '../../src/ipc/client.ts'
 import { MAX_LINE_BYTES } from '../../src/ipc/json-rpc.ts'
 import { IpcServer } from '../../src/ipc/server.ts'
-import type { RpcHandler } from '../../src/ipc/server.ts'
-import type { Socket } from 'node:net'
 import { HeapGuard, OutcomeTally, RejectionTrap, withDeadline } from './guards.ts'
 import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
+import type { RpcHandler } from '../../src/ipc/server.ts'
+import type { Socket } from 'node:net'
 
 const LINES_PER_CONNECTION = 10
 const utf8 = new TextEncoder()
@@ -131,6 +131,7 @@ async function rawConnection (socketPath: string): Promise<{ socket: Socket, lin
   socket.on('error', () => {})
   const closed = new Promise<void>(resolve => socket.once('close', () => { resolve() }))
   const waitForResponses = async (count: number): Promise<void> => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- the socket's data handler counts responses
     while (responses < count) {
       await Promise.race([new Promise<void>(resolve => { wake = resolve }), closed])
       if (socket.destroyed && responses < count) throw new Error(`connection closed after ${responses} of ${count} responses`)

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { HASH_LENGTH, MANIFEST_HEADER_LENGTH, PIECE_SIZE_BOUNDS, contentIdOf, decodeManifest, decodeManifestFor, encodeManifest, pieceCount, pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
-import type { Manifest } from '../../protocols/file/manifest.ts'
 import { HeapGuard, OutcomeTally, RejectionTrap, outcomeOf } from './guards.ts'
 import { fuzzInput } from './mutate.ts'
 import { FUZZ_RUNS, LONG_RUN, fuzzParameters } from './runs.ts'
+import type { Manifest } from '../../protocols/file/manifest.ts'
 
 const MANIFEST_ERRORS = new Set(['InvalidManifestError'])
 const pieceSizeExponents = { min: Math.log2(PIECE_SIZE_BOUNDS.min), max: Math.log2(PIECE_SIZE_BOUNDS.max) }

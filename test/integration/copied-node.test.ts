@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 import { PeerDir, PeerNetwork } from '../fixtures/daemons.ts'
 
 /** A user copies a node's folder while its daemon runs (`cp -r`), pid file, identity key and all. */

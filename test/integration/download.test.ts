@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
 import { eventually, hostPort, PeerNetwork } from '../fixtures/daemons.ts'
 import type { PeerDir } from '../fixtures/daemons.ts'
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
-import { after, before, describe, it } from 'node:test'
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
 import { eventually, hostPort, PeerDir, PeerNetwork } from '../fixtures/daemons.ts'
 
 /** `list peers --json` of a peer, as a map from peer id to entry. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
 import { eventually, hostPort, PeerNetwork } from '../fixtures/daemons.ts'
 import type { PeerDir } from '../fixtures/daemons.ts'
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { FrameReader, encodeFrame } from '../../protocols/fetch/framing.ts'
-import { sendBufferBelow } from '../../protocols/shared/back-pressure.ts'
 import { encodeResponse } from '../../protocols/fetch/messages.ts'
+import { sendBufferBelow } from '../../protocols/shared/back-pressure.ts'
 import { createFetchNetwork, hopDistances, lineEdges, randomGraphEdges, rawExchange, requestFrame, ringEdges, waitFor } from '../fixtures/fetch-network.ts'
 import type { FetchNetwork, FetchNode } from '../fixtures/fetch-network.ts'
 import type { Stream } from '@libp2p/interface'
@@ -128,12 +128,15 @@ describe('fetch with peers that misbehave', () => {
   const flooder = async (stream: Stream): Promise<void> => {
     const reader = new FrameReader(stream, 65_536)
     await reader.next(AbortSignal.timeout(10_000))
-    const fake = (n: number): Uint8Array => encodeFrame(encodeResponse({ duplicate: false, record: {
-      peerId: network.nodes[6].peerId,
-      addresses: [],
-      files: Array.from({ length: 128 }, (_, i) => ({ id: new Uint8Array(32).fill(1), name: `fake-${n}-${i}`, size: 1, type: 'other' })),
-      hops: 1
-    } }))
+    const fake = (n: number): Uint8Array => encodeFrame(encodeResponse({
+      duplicate: false,
+      record: {
+        peerId: network.nodes[6].peerId,
+        addresses: [],
+        files: Array.from({ length: 128 }, (_, i) => ({ id: new Uint8Array(32).fill(1), name: `fake-${n}-${i}`, size: 1, type: 'other' })),
+        hops: 1
+      }
+    }))
     stream.send(encodeFrame(encodeResponse({ duplicate: false, record: { peerId: 'not-a-peer-id', addresses: [], files: [], hops: 2 } })))
     for (let n = 0; n < 50 && stream.status === 'open'; n++) {
       stream.send(fake(n))

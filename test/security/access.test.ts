@@ -2,13 +2,13 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { chmod, copyFile, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { after, before, describe, it } from 'node:test'
 import { dirname, join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { hashFile } from '../../protocols/file/index.ts'
 import { createPeerNode } from '../../src/index.ts'
-import { createFileNode, introduce } from '../fixtures/file-nodes.ts'
 import { PeerNetwork } from '../fixtures/daemons.ts'
+import { createFileNode, introduce } from '../fixtures/file-nodes.ts'
 import { tempFolder } from '../fixtures/search.ts'
 import type { PeerNode } from '../../src/index.ts'
 import type { FileNode } from '../fixtures/file-nodes.ts'
@@ -74,7 +74,9 @@ describe('a remote peer reads only what is in the shared index', () => {
     const manifest = await client.services.peeritFile.getManifest(remote(), ids.removed)
     await rm(join(root.path, 'shared', 'removed.txt'))
     const pieces = async (): Promise<void> => {
-      for await (const _ of client.services.peeritFile.getPieces(remote(), ids.removed, manifest, 0, 1)) {}
+      for await (const _ of client.services.peeritFile.getPieces(remote(), ids.removed, manifest, 0, 1)) {
+        // a piece of a removed file must never arrive
+      }
     }
     await assert.rejects(pieces(), { name: 'FileUnavailableError' })
     await node.sync()

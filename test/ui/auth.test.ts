@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { after, describe, it } from 'node:test'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
 import { cookieValue, MAX_SESSIONS, UiAuth } from '../../src/ui/auth.ts'
 import type { IncomingMessage } from 'node:http'
 

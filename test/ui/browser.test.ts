@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { createServer } from 'node:http'
-import { after, before, describe, it } from 'node:test'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { eventually, hostPort, PeerNetwork } from '../fixtures/daemons.ts'
 import { browserSkipReason, launchChromium } from '../fixtures/browser.ts'
+import { eventually, hostPort, PeerNetwork } from '../fixtures/daemons.ts'
 import { bearer, httpRequest, uiLogin } from '../fixtures/ui.ts'
 import type { PeerDir } from '../fixtures/daemons.ts'
 import type { UiLogin } from '../fixtures/ui.ts'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 
 // Set PEERIT_SCREENSHOTS=1 to refresh the screenshots in docs/ (not done on every run: they are committed).
 const SCREENSHOT_DIR = process.env.PEERIT_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/', import.meta.url)) : undefined

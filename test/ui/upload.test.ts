@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import { after, before, describe, it } from 'node:test'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HttpError, sendError, sendJson } from '../../src/ui/respond.ts'
+import { after, before, describe, it } from 'node:test'
+import { sendError, sendJson } from '../../src/ui/respond.ts'
 import { receiveUpload, uploadName } from '../../src/ui/upload.ts'
 import { httpRequest } from '../fixtures/ui.ts'
-import type { AddressInfo } from 'node:net'
+import type { HttpError } from '../../src/ui/respond.ts'
 import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 describe('uploadName', () => {
   it('refuses folders, hidden names and empty names; keeps plain names', () => {
