@@ -6,6 +6,9 @@ import { after, before, describe, it } from 'node:test'
 import { eventually, hostPort, PeerNetwork } from '../fixtures/daemons.ts'
 import type { PeerDir } from '../fixtures/daemons.ts'
 
+// P ← D ← E and no more: the DHT would connect E to P, which also holds the file.
+const LINE = { dht: false }
+
 /**
  * A line P — D — E: only P shares `song.ogg`. Once D has downloaded it, D
  * serves it too (share_downloads), so E, which reaches only D, gets it from D.
@@ -19,18 +22,18 @@ describe('seeding completed downloads (share_downloads)', () => {
   const song = randomBytes(3 * 1024 * 1024 + 5)
 
   before(async () => {
-    p = await network.peer()
+    p = await network.peer(LINE)
     await mkdir(p.sharedDir, { recursive: true })
     await writeFile(join(p.sharedDir, 'song.ogg'), song)
     const startedP = await p.start()
     await p.json(['sync'])
-    d = await network.peer({ primary_peer_url: hostPort(startedP.addresses[0]) })
+    d = await network.peer({ ...LINE, primary_peer_url: hostPort(startedP.addresses[0]) })
     const startedD = await d.start()
     dId = startedD.peerId
     await eventually(async () => (await d.json(['status'])).connectedPeers === 1, { what: 'D connected to P' })
     await d.json(['fetch', '--ttl', '1'])
     await d.json(['download', 'song.ogg'])
-    e = await network.peer({ primary_peer_url: hostPort(startedD.addresses[0]) })
+    e = await network.peer({ ...LINE, primary_peer_url: hostPort(startedD.addresses[0]) })
     await e.start()
     await eventually(async () => (await e.json(['status'])).connectedPeers === 1, { what: 'E connected to D' })
   })

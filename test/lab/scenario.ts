@@ -71,6 +71,8 @@ class LabNode {
       shared_dir: './shared',
       download_dir: './downloads',
       public_networks: [PUBLIC_NETWORK],
+      // Each check is about one path; the DHT's lookups would open others (and take relay slots first).
+      dht: false,
       ...extra
     }, null, 2))
   }
