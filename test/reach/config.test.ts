@@ -38,7 +38,7 @@ describe('reachability config keys', () => {
       mdns: false,
       relay_server: true,
       upnp: false,
-      announce: ['/ip4/203.0.113.7/tcp/4001', '/dns4/peer.example.com/tcp/4001'],
+      announce: ['/ip4/192.0.2.7/tcp/4001', '/dns4/peer.example.com/tcp/4001'],
       public_networks: ['10.0.0.0/8', 'fd00::/8']
     })
     // only the created-folder notes: no key is unknown or questioned
@@ -47,7 +47,7 @@ describe('reachability config keys', () => {
       mdns: false,
       relayServer: true,
       upnp: false,
-      announce: ['/ip4/203.0.113.7/tcp/4001', '/dns4/peer.example.com/tcp/4001'],
+      announce: ['/ip4/192.0.2.7/tcp/4001', '/dns4/peer.example.com/tcp/4001'],
       publicNetworks: ['10.0.0.0/8', 'fd00::/8']
     })
   })
@@ -58,11 +58,11 @@ describe('reachability config keys', () => {
   })
 
   it('refuses an announce entry that is not a TCP multiaddr, saying which', async () => {
-    await rejects({ announce: ['1.2.3.4:4001'] }, 'announce', '"1.2.3.4:4001" is not a multiaddr')
-    await rejects({ announce: ['/ip4/203.0.113.7/udp/4001'] }, 'announce', 'a TCP port')
-    await rejects({ announce: ['/ip4/203.0.113.7/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'] }, 'announce', 'without /p2p')
-    await rejects({ announce: '/ip4/203.0.113.7/tcp/4001' }, 'announce', 'must be an array')
-    await rejects({ announce: Array.from({ length: 17 }, (_, i) => `/ip4/203.0.113.7/tcp/${4000 + i}`) }, 'announce', 'at most 16')
+    await rejects({ announce: ['192.0.2.4:4001'] }, 'announce', '"192.0.2.4:4001" is not a multiaddr')
+    await rejects({ announce: ['/ip4/192.0.2.7/udp/4001'] }, 'announce', 'a TCP port')
+    await rejects({ announce: ['/ip4/192.0.2.7/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'] }, 'announce', 'without /p2p')
+    await rejects({ announce: '/ip4/192.0.2.7/tcp/4001' }, 'announce', 'must be an array')
+    await rejects({ announce: Array.from({ length: 17 }, (_, i) => `/ip4/192.0.2.7/tcp/${4000 + i}`) }, 'announce', 'at most 16')
   })
 
   it('refuses a public_networks entry that is not a CIDR network', async () => {
