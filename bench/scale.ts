@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util'
 import { DynamicQueryPlan } from '../protocols/fetch/dynamic-query.ts'
 import { gramsOf, slotOf } from '../protocols/fetch/routing-table.ts'
 import { nameWords } from '../protocols/fetch/words.ts'
+import { mulberry32 } from '../test/chaos/prng.ts'
 
 const { values } = parseArgs({
   options: {
@@ -41,18 +42,6 @@ const RARE_PER_10K = 10
 const POPULAR_LIMIT = 100
 const K = 20
 const ALPHA = 3
-
-/** mulberry32: a small integer PRNG (Math.imul keeps every step in 32 bits), so a run is the same everywhere. */
-function mulberry32 (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 /** An undirected graph in compressed rows: the neighbours of v are `edges[offsets[v] .. offsets[v + 1])`. */
 interface Graph {

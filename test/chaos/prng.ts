@@ -93,3 +93,15 @@ export class Prng {
     return new Prng(hash >>> 0)
   }
 }
+
+/** mulberry32: a small integer PRNG (Math.imul keeps every step in 32 bits), so a run is the same everywhere. */
+export function mulberry32 (seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
