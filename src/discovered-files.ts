@@ -1,5 +1,7 @@
 import { FileTable } from './discovered-files/file-table.ts'
+import { loadIndex, saveIndex } from './discovered-files/index-snapshot.ts'
 import { DEFAULT_INGEST_LIMITS, checkFile, checkProvider, filesOf } from './discovered-files/sanitize.ts'
+import { snapshotToken } from './discovered-files/snapshot.ts'
 import { WordIndex } from './discovered-files/word-index.ts'
 import { compileQuery, extensionOf, fileKindOf, normalizeText, wordsOf } from './search/index.ts'
 import type { ProviderRecord } from '../protocols/fetch/index.ts'
@@ -8,6 +10,7 @@ import type { IngestLimits } from './discovered-files/sanitize.ts'
 import type { FileKind, SearchQuery, TypeFilter } from './search/index.ts'
 import type { Section } from './store.ts'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
+import type { BatchOptions } from 'level'
 
 export { DEFAULT_INGEST_LIMITS } from './discovered-files/sanitize.ts'
 export type { IngestLimits } from './discovered-files/sanitize.ts'
@@ -47,19 +50,33 @@ export interface DiscoveredFilesInit extends Partial<IngestLimits> {
   maxProvidersPerFile?: number
   /** Files kept in all; new ones past this are ignored until others age out (default 2,000,000). */
   maxFiles?: number
+  /**
+   * A file (beside the LevelDB store) for snapshots of the in-memory index,
+   * so a reopen reads it in one go instead of every record; none when unset.
+   */
+  snapshotPath?: string
 }
 
 /** Default of {@link DiscoveredFilesInit.providerMaxAgeMs}. */
 export const PROVIDER_MAX_AGE_MS = 24 * 60 * 60 * 1000
 
+// The section's key for the token of the snapshot that matches the records; not a content id, so never a file.
+const SNAPSHOT_TOKEN_KEY = '~snapshot'
+// classic-level's fsync'ed write (sublevels pass it on): the token's put and delete must outlast a power cut.
+const DURABLE: BatchOptions<string, unknown> = { sync: true }
 // Puts per LevelDB batch while ingesting: large enough to amortise, small enough to bound memory.
 const WRITE_BATCH = 10_000
 const DEFAULT_SEARCH_LIMIT = 1000
 
 /**
  * What fetches brought back: every discovered file with its providers. The
- * files live in LevelDB; an in-memory word index over their names, rebuilt at
- * `open()`, answers searches (word and substring) without reading the disk.
+ * files live in LevelDB; an in-memory word index over their names answers
+ * searches (word and substring) without reading the disk. `open()` loads that
+ * index from a snapshot file when LevelDB holds the snapshot's token, and
+ * otherwise rebuilds it from the records. The first change after a snapshot
+ * deletes the token in the same LevelDB batch, so a snapshot is never used
+ * once the records moved on: a crash at any point costs a rebuild, never a
+ * file lost or invented.
  */
 export class DiscoveredFiles {
   private readonly section: Section<DiscoveredFileRecord>
@@ -68,9 +85,18 @@ export class DiscoveredFiles {
   private readonly providerMaxAgeMs: number
   private readonly maxProvidersPerFile: number
   private readonly maxFiles: number
+  private readonly snapshotPath?: string
   /** The files by ordinal (see FileTable); a removed file leaves a hole until the next compaction. */
-  private readonly table = new FileTable()
-  private readonly words = new WordIndex()
+  private table = new FileTable()
+  private words = new WordIndex()
+  /** The token LevelDB holds while the latest snapshot matches the records; undefined once they changed. */
+  private savedToken?: string
+  /** The table's version when that snapshot was taken. */
+  private savedVersion = 0
+  /** LevelDB writes, one at a time in call order, so the token's put and delete never overtake a batch. */
+  private writes: Promise<unknown> = Promise.resolve()
+  private saving?: Promise<boolean>
+  private opened: 'snapshot' | 'records' = 'records'
 
   constructor (init: DiscoveredFilesInit) {
     this.section = init.files
@@ -83,6 +109,12 @@ export class DiscoveredFiles {
     this.providerMaxAgeMs = init.providerMaxAgeMs ?? PROVIDER_MAX_AGE_MS
     this.maxProvidersPerFile = init.maxProvidersPerFile ?? 64
     this.maxFiles = init.maxFiles ?? 2_000_000
+    this.snapshotPath = init.snapshotPath
+  }
+
+  /** Where the last `open()` found the index: the snapshot, or the records (a rebuild). */
+  get openedFrom (): 'snapshot' | 'records' {
+    return this.opened
   }
 
   /** How many files are known. */
@@ -90,10 +122,102 @@ export class DiscoveredFiles {
     return this.table.size
   }
 
-  /** Loads the persisted files and builds the word index. */
+  /** Loads the index from the snapshot when it matches the records, or else rebuilds it from them. */
   async open (): Promise<void> {
     const started = Date.now()
+    const token = await this.tokens().get(SNAPSHOT_TOKEN_KEY)
+    if (this.snapshotPath !== undefined && typeof token === 'string') {
+      try {
+        ({ table: this.table, words: this.words } = await loadIndex(this.snapshotPath, token))
+        this.savedToken = token
+        this.savedVersion = this.table.version
+        this.opened = 'snapshot'
+        this.log('opened %d discovered files from the snapshot in %d ms', this.table.size, Date.now() - started)
+        return
+      } catch (err: any) {
+        this.log('rebuilding the index from the records: %s', err.message)
+      }
+    }
+    if (token !== undefined) {
+      // Whatever kept the snapshot from loading, it must never load once the records move on.
+      await this.tokens().del(SNAPSHOT_TOKEN_KEY)
+    }
+    await this.rebuild()
+    this.opened = 'records'
+    this.log('opened %d discovered files in %d ms', this.table.size, Date.now() - started)
+  }
+
+  /**
+   * Writes a snapshot of the index if it changed since the last one, and
+   * resolves with whether one now matches the records (not when the index
+   * changed while it was written: the next call tries again). Without a
+   * `snapshotPath` it does nothing and resolves false.
+   */
+  async saveSnapshot (): Promise<boolean> {
+    if (this.snapshotPath === undefined) {
+      return false
+    }
+    if (this.savedToken !== undefined && this.savedVersion === this.table.version) {
+      return true
+    }
+    this.saving ??= this.writeSnapshot(this.snapshotPath).finally(() => { this.saving = undefined })
+    return this.saving
+  }
+
+  /** Waits for pending writes and saves a snapshot, so the next open is quick. */
+  async close (): Promise<void> {
+    await this.writes
+    await this.saveSnapshot()
+  }
+
+  private async writeSnapshot (path: string): Promise<boolean> {
+    const version = this.table.version
+    const token = snapshotToken()
+    await saveIndex(path, token, { table: this.table, words: this.words })
+    return this.serially(async () => {
+      // A change while the file was written may have torn it: leave the token out, try again later.
+      if (this.table.version !== version) {
+        return false
+      }
+      await this.tokens().put(SNAPSHOT_TOKEN_KEY, token, DURABLE)
+      this.savedToken = token
+      this.savedVersion = version
+      return true
+    })
+  }
+
+  /** Writes a batch after those before it; the first change after a snapshot deletes its token in the same batch. */
+  private async write (operations: Array<{ type: 'put', key: string, value: DiscoveredFileRecord } | { type: 'del', key: string }>): Promise<void> {
+    if (operations.length === 0) {
+      return
+    }
+    await this.serially(async () => {
+      if (this.savedToken === undefined) {
+        await this.section.batch(operations)
+        return
+      }
+      this.savedToken = undefined
+      await this.section.batch([{ type: 'del', key: SNAPSHOT_TOKEN_KEY }, ...operations], DURABLE)
+    })
+  }
+
+  /** Runs a LevelDB write after the ones before it. */
+  private async serially<T> (task: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(task)
+    this.writes = run.catch(() => {})
+    return run
+  }
+
+  /** The section as the token's key sees it: a string value, not a record. */
+  private tokens (): Section<string> {
+    return this.section as unknown as Section<string>
+  }
+
+  /** Reads every record into a fresh index. */
+  private async rebuild (): Promise<void> {
     // nextv() reads entries a thousand at a time: a promise per entry would double the time.
+    this.table = new FileTable()
+    this.words = new WordIndex()
     const iterator = this.section.iterator()
     try {
       for (let entries = await iterator.nextv(1000); entries.length > 0; entries = await iterator.nextv(1000)) {
@@ -104,8 +228,7 @@ export class DiscoveredFiles {
     } finally {
       await iterator.close()
     }
-    this.words.prepare()
-    this.log('opened %d discovered files in %d ms', this.table.size, Date.now() - started)
+    this.words.freeze()
   }
 
   /**
@@ -142,12 +265,12 @@ export class DiscoveredFiles {
         writes.push({ type: 'put', key: file.id, value: this.recordOf(ordinal) })
         accepted++
         if (writes.length >= WRITE_BATCH) {
-          await this.section.batch(writes)
+          await this.write(writes)
           writes = []
         }
       }
     }
-    await this.section.batch(writes)
+    await this.write(writes)
     this.words.prepare()
     return { files: accepted }
   }
@@ -155,7 +278,8 @@ export class DiscoveredFiles {
   /**
    * Files whose names hold every query word (as a word or a substring) and
    * pass the type filter, at most `limit` (default 1000), in index order:
-   * the order of discovery, which a reopen turns into content id order.
+   * the order of discovery (kept by a snapshot; a rebuild from the records
+   * turns it into content id order).
    * Throws InvalidTypeFilterError on a junk type.
    */
   async search (query: SearchQuery, options: { limit?: number } = {}): Promise<DiscoveredFile[]> {
@@ -173,7 +297,7 @@ export class DiscoveredFiles {
       }
       return found.length < limit
     }
-    for (const ordinal of this.words.candidates(compiled.words, table.ordinals) ?? everyOrdinal(table.ordinals)) {
+    for (const ordinal of this.words.candidates(compiled.words, table.ordinals) ?? this.scan(compiled.words)) {
       if (!visit(ordinal)) {
         break
       }
@@ -221,7 +345,8 @@ export class DiscoveredFiles {
   async byName (name: string): Promise<DiscoveredFile[]> {
     const wanted = normalizeText(name)
     const found: DiscoveredFile[] = []
-    for (const ordinal of this.words.candidates(wordsOf(wanted), this.table.ordinals) ?? everyOrdinal(this.table.ordinals)) {
+    const words = wordsOf(wanted)
+    for (const ordinal of this.words.candidates(words, this.table.ordinals) ?? this.scan(words)) {
       if (this.table.has(ordinal) && this.table.normalizedName(ordinal) === wanted) {
         found.push(this.view(ordinal))
       }
@@ -253,13 +378,19 @@ export class DiscoveredFiles {
     }
     table.dropPeersBefore(cutoff)
     for (let start = 0; start < writes.length; start += WRITE_BATCH) {
-      await this.section.batch(writes.slice(start, start + WRITE_BATCH))
+      await this.write(writes.slice(start, start + WRITE_BATCH))
     }
     if (table.ordinals > 2 * table.size + 1000) {
       this.compact()
     }
     this.log('aged out %d files', dropped)
     return dropped
+  }
+
+  /** Every file that may match when the word index does not narrow it down: those whose name holds the longest query word, found by scanning the names' bytes. */
+  private scan (queryWords: string[]): Iterable<number> {
+    const longest = queryWords.reduce((best, word) => word.length > best.length ? word : best, '')
+    return longest === '' ? everyOrdinal(this.table.ordinals) : this.table.normalizedContaining(longest)
   }
 
   private load (id: string, record: DiscoveredFileRecord | undefined): void {
@@ -327,7 +458,7 @@ export class DiscoveredFiles {
     for (const file of live) {
       table.setProviders(this.addFile(file.id, file.name, file.size), file.providers)
     }
-    this.words.prepare()
+    this.words.freeze()
   }
 }
 

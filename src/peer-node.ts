@@ -188,7 +188,8 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     this.discoveredFiles = new DiscoveredFiles({
       files: parts.store.section('discoveredFiles'),
       logger: parts.logger,
-      providerMaxAgeMs: options.providerMaxAgeMs
+      providerMaxAgeMs: options.providerMaxAgeMs,
+      snapshotPath: join(options.stateDir, 'discovered.snapshot')
     })
     this.downloadManager = new DownloadManager({
       file: parts.libp2p.services.peeritFile,
@@ -255,7 +256,9 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     await this.sharedIndex.close()
     await this.libp2p.stop()
     await this.dht?.close()
-    await this.discoveredOpening.catch(() => {})
+    await this.discoveredOpening.then(async () => { await this.discoveredFiles.close() }).catch((err: Error) => {
+      this.log.error('saving the discovered-file snapshot failed - %e', err)
+    })
     await this.store.close()
   }
 
@@ -739,10 +742,13 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   /** Forgets providers not seen for `providerMaxAgeMs`, and files left with none. */
   private async ageOut (): Promise<void> {
     try {
-      const dropped = await (await this.discovered()).ageOut()
+      const discovered = await this.discovered()
+      const dropped = await discovered.ageOut()
       if (dropped > 0) {
         this.log('aged out %d discovered files', dropped)
       }
+      // Every pass (when files changed), so a daemon that crashes after a quiet spell still reopens quickly.
+      await discovered.saveSnapshot()
     } catch (err: any) {
       this.log.error('ageing out discovered files failed - %e', err)
     }

@@ -1,6 +1,9 @@
 import { FILE_KINDS } from '../search/index.ts'
 import { IdTable } from './id-table.ts'
+import { blocksUnder, blockView, SnapshotUnusableError } from './snapshot.ts'
+import { TextColumn } from './text-column.ts'
 import type { FileKind } from '../search/index.ts'
+import type { IdTableMeta } from './id-table.ts'
 
 /** One provider of one file: a peer number (see {@link FileTable.peerNumber}) and when it was last seen with the file. */
 export interface ProviderLink {
@@ -15,20 +18,32 @@ export interface TablePeer {
   lastSeen: number
 }
 
+/** The scalar part of a {@link FileTable} snapshot. */
+export interface FileTableMeta {
+  ids: IdTableMeta
+  extensions: string[]
+  peers: Array<[peerId: string, addresses: string[], lastSeen: number] | null>
+}
+
 const NO_PEER = -1
+// The kind of a deleted file's ordinal (FILE_KINDS has far fewer entries).
+const DELETED = 255
+// What a deleted file's normalised name is overwritten with: never part of a query word.
+const BLANK = 0x0a
 
 /**
  * Discovered files as columns, numbered by ordinal: ids in an {@link IdTable},
- * sizes, kinds and extensions in typed arrays, names as two string arrays
- * (as given, and normalised for search), and the first provider of each file
- * in typed arrays — most files have one — with further providers in a map.
- * An object per file cost ~400 bytes with its provider objects; this costs
- * ~150, most of it the two name strings.
+ * sizes, kinds and extensions in typed arrays, names in two UTF-8
+ * {@link TextColumn}s (as given, and normalised for search), and the first
+ * provider of each file in typed arrays — most files have one — with further
+ * providers in a map. An object per file cost ~400 bytes with its provider
+ * objects; this costs ~160, most of it the two names' bytes, and none of it
+ * is objects the garbage collector must walk.
  */
 export class FileTable {
-  readonly ids = new IdTable()
-  private names: Array<string | undefined> = []
-  private normalized: string[] = []
+  private idTable = new IdTable()
+  private names = new TextColumn()
+  private normalized = new TextColumn()
   private sizes = new Float64Array(1024)
   private kinds = new Uint8Array(1024)
   private extensions = new Int32Array(1024)
@@ -39,6 +54,95 @@ export class FileTable {
   private readonly extensionIds = new Map<string, number>()
   private readonly peers: Array<TablePeer | undefined> = []
   private readonly peerNumbers = new Map<string, number>()
+  private changes = 0
+
+  /** A table from the blocks and meta of {@link snapshot}; throws when they do not fit together. */
+  static fromSnapshot (meta: FileTableMeta, blocks: Map<string, Buffer>): FileTable {
+    const table = new FileTable()
+    table.idTable = IdTable.fromSnapshot(meta.ids, blocksUnder(blocks, 'ids.'))
+    table.names = TextColumn.fromBlocks(blocks.get('names') ?? Buffer.alloc(0), blockView(blocks.get('nameEnds'), Uint32Array))
+    table.normalized = TextColumn.fromBlocks(blocks.get('normalized') ?? Buffer.alloc(0), blockView(blocks.get('normalizedEnds'), Uint32Array))
+    table.sizes = blockView(blocks.get('sizes'), Float64Array)
+    table.kinds = blockView(blocks.get('kinds'), Uint8Array)
+    table.extensions = blockView(blocks.get('extensions'), Int32Array)
+    table.firstPeer = blockView(blocks.get('firstPeer'), Int32Array)
+    table.firstSeen = blockView(blocks.get('firstSeen'), Float64Array)
+    const count = table.ordinals
+    if ([table.names.length, table.normalized.length, table.sizes.length, table.kinds.length, table.extensions.length,
+      table.firstPeer.length, table.firstSeen.length].some(length => length !== count) || !Array.isArray(meta.extensions) || !Array.isArray(meta.peers)) {
+      throw new SnapshotUnusableError('file table blocks do not fit together')
+    }
+    for (const extension of meta.extensions) {
+      table.extensionIds.set(extension, table.extensionNames.push(extension) - 1)
+    }
+    meta.peers.forEach((peer, number) => {
+      table.peers.push(peer === null ? undefined : { peerId: peer[0], addresses: peer[1], lastSeen: peer[2] })
+      if (peer !== null) {
+        table.peerNumbers.set(peer[0], number)
+      }
+    })
+    const more = blockView(blocks.get('moreProviders'), Float64Array)
+    for (let at = 0; at < more.length; at += 2 + 2 * more[at + 1]) {
+      const links: ProviderLink[] = []
+      for (let link = 0; link < more[at + 1]; link++) {
+        links.push({ peer: more[at + 2 + 2 * link], lastSeen: more[at + 3 + 2 * link] })
+      }
+      table.more.set(more[at], links)
+    }
+    return table
+  }
+
+  /** Bumped by every change: a snapshot written while it moved may be torn. */
+  get version (): number {
+    return this.changes
+  }
+
+  /** The ids of the files, by ordinal. */
+  get ids (): IdTable {
+    return this.idTable
+  }
+
+  /** What a snapshot keeps of the table: every column as a block, peers and extensions as meta. */
+  snapshot (): { meta: FileTableMeta, blocks: Record<string, ArrayBufferView> } {
+    const count = this.ordinals
+    const ids = this.idTable.snapshot()
+    let moreLength = 0
+    for (const links of this.more.values()) {
+      moreLength += 2 + 2 * links.length
+    }
+    const more = new Float64Array(moreLength)
+    let at = 0
+    for (const [ordinal, links] of this.more) {
+      more[at++] = ordinal
+      more[at++] = links.length
+      for (const link of links) {
+        more[at++] = link.peer
+        more[at++] = link.lastSeen
+      }
+    }
+    const names = this.names.blocks()
+    const normalized = this.normalized.blocks()
+    return {
+      meta: {
+        ids: ids.meta,
+        extensions: this.extensionNames,
+        peers: this.peers.map(peer => peer === undefined ? null : [peer.peerId, peer.addresses, peer.lastSeen])
+      },
+      blocks: {
+        ...Object.fromEntries(Object.entries(ids.blocks).map(([name, block]) => [`ids.${name}`, block])),
+        names: names.bytes,
+        nameEnds: names.ends,
+        normalized: normalized.bytes,
+        normalizedEnds: normalized.ends,
+        sizes: this.sizes.subarray(0, count),
+        kinds: this.kinds.subarray(0, count),
+        extensions: this.extensions.subarray(0, count),
+        firstPeer: this.firstPeer.subarray(0, count),
+        firstSeen: this.firstSeen.subarray(0, count),
+        moreProviders: more
+      }
+    }
+  }
 
   /** Ordinals handed out (deleted ones included): iterate `0 … ordinals - 1`. */
   get ordinals (): number {
@@ -54,7 +158,7 @@ export class FileTable {
   add (id: string, name: string, normalized: string, size: number, kind: FileKind, extension: string): number {
     const ordinal = this.ids.add(id)
     if (ordinal === this.sizes.length) {
-      const length = this.sizes.length * 2
+      const length = Math.max(1024, this.sizes.length * 2)
       this.sizes = grow(this.sizes, new Float64Array(length))
       this.kinds = grow(this.kinds, new Uint8Array(length))
       this.extensions = grow(this.extensions, new Int32Array(length))
@@ -63,6 +167,7 @@ export class FileTable {
     }
     this.names.push(name)
     this.normalized.push(normalized)
+    this.changes++
     this.sizes[ordinal] = size
     this.kinds[ordinal] = FILE_KINDS.indexOf(kind)
     let extensionId = this.extensionIds.get(extension)
@@ -77,16 +182,25 @@ export class FileTable {
 
   /** Whether an ordinal holds a live file. */
   has (ordinal: number): boolean {
-    return this.names[ordinal] !== undefined
+    return ordinal < this.ordinals && this.kinds[ordinal] !== DELETED
   }
 
   name (ordinal: number): string {
-    return this.names[ordinal] ?? ''
+    return this.has(ordinal) ? this.names.at(ordinal) : ''
   }
 
   /** The name as search sees it (see normalizeText). */
   normalizedName (ordinal: number): string {
-    return this.normalized[ordinal]
+    return this.has(ordinal) ? this.normalized.at(ordinal) : ''
+  }
+
+  /** The ordinals of live files whose normalised name contains `part` (non-empty), in increasing order, lazily. */
+  * normalizedContaining (part: string): Generator<number> {
+    for (const ordinal of this.normalized.containing(Buffer.from(part))) {
+      if (this.has(ordinal)) {
+        yield ordinal
+      }
+    }
   }
 
   fileSize (ordinal: number): number {
@@ -113,6 +227,7 @@ export class FileTable {
 
   /** Replaces a file's providers. */
   setProviders (ordinal: number, providers: ProviderLink[]): void {
+    this.changes++
     this.firstPeer[ordinal] = providers[0]?.peer ?? NO_PEER
     this.firstSeen[ordinal] = providers[0]?.lastSeen ?? 0
     if (providers.length > 1) {
@@ -124,15 +239,17 @@ export class FileTable {
 
   /** Deletes a file; its ordinal stays a hole until the table is rebuilt. */
   delete (ordinal: number): void {
-    this.ids.delete(ordinal)
-    this.names[ordinal] = undefined
-    this.normalized[ordinal] = ''
+    this.changes++
+    this.idTable.delete(ordinal)
+    this.kinds[ordinal] = DELETED
+    this.normalized.blank(ordinal, BLANK)
     this.more.delete(ordinal)
     this.firstPeer[ordinal] = NO_PEER
   }
 
   /** The number of a peer, added when new; `fresh` addresses replace older ones, else the newest win. */
   peerNumber (peerId: string, addresses: string[], lastSeen: number, fresh: boolean): number {
+    this.changes++
     let number = this.peerNumbers.get(peerId)
     const peer = number === undefined ? undefined : this.peers[number]
     if (number === undefined || peer === undefined) {
@@ -151,6 +268,7 @@ export class FileTable {
 
   /** Forgets the peers not seen since `cutoff` (their files' links must be gone already). */
   dropPeersBefore (cutoff: number): void {
+    this.changes++
     for (const [peerId, number] of this.peerNumbers) {
       const peer = this.peers[number]
       if (peer === undefined || peer.lastSeen < cutoff) {
@@ -162,9 +280,10 @@ export class FileTable {
 
   /** Forgets every file (peers are kept). */
   clearFiles (): void {
-    this.ids.clear()
-    this.names = []
-    this.normalized = []
+    this.changes++
+    this.idTable.clear()
+    this.names = new TextColumn()
+    this.normalized = new TextColumn()
     this.more.clear()
   }
 }

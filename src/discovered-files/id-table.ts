@@ -6,13 +6,21 @@
  * ids sharing their first bytes to make a plain prefix hash degrade to a scan.
  * A JS Map of hex strings cost ~130 bytes per file; this costs ~40.
  */
+import { blockView, SnapshotUnusableError } from './snapshot.ts'
+
 const ID_BYTES = 32
 const EMPTY = -1
 const CONTENT_ID = /^[0-9a-f]{64}$/
 
+/** The scalar part of an {@link IdTable} snapshot. */
+export interface IdTableMeta {
+  count: number
+  seed: number
+}
+
 /** Content ids (64 lowercase hex digits) numbered 0, 1, 2, … in the order they were added. */
 export class IdTable {
-  private ids = Buffer.alloc(0)
+  private ids: Buffer = Buffer.alloc(0)
   private slots = new Int32Array(0)
   private mask = 0
   private count = 0
@@ -20,7 +28,35 @@ export class IdTable {
   /** Ordinals whose id was deleted: they stay in the table until the next rebuild. */
   private readonly dead = new Set<number>()
   private readonly scratch = Buffer.alloc(ID_BYTES)
-  private readonly seed = (Math.random() * 2 ** 32) >>> 0
+  private seed = (Math.random() * 2 ** 32) >>> 0
+
+  /** A table from the blocks and meta of {@link snapshot}; throws when they do not fit together. */
+  static fromSnapshot (meta: IdTableMeta, blocks: Map<string, Buffer>): IdTable {
+    const table = new IdTable()
+    const ids = blocks.get('ids')
+    table.slots = blockView(blocks.get('slots'), Int32Array)
+    if (ids === undefined || !Number.isSafeInteger(meta?.count) || ids.byteLength !== meta.count * ID_BYTES ||
+      table.slots.length < 2 * meta.count || (table.slots.length & (table.slots.length - 1)) !== 0) {
+      throw new SnapshotUnusableError('id table blocks do not fit together')
+    }
+    table.ids = ids
+    table.count = meta.count
+    table.seed = meta.seed >>> 0
+    table.mask = table.slots.length - 1
+    for (const ordinal of blockView(blocks.get('dead'), Int32Array)) {
+      table.dead.add(ordinal)
+    }
+    table.live = table.count - table.dead.size
+    return table
+  }
+
+  /** What a snapshot keeps of the table (the hash slots too, so a reopen need not rehash a million ids). */
+  snapshot (): { meta: IdTableMeta, blocks: Record<string, ArrayBufferView> } {
+    return {
+      meta: { count: this.count, seed: this.seed },
+      blocks: { ids: this.ids.subarray(0, this.count * ID_BYTES), slots: this.slots, dead: Int32Array.from(this.dead) }
+    }
+  }
 
   /** Ordinals handed out so far (deleted ones included). */
   get ordinals (): number {

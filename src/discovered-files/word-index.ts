@@ -1,36 +1,68 @@
+import { blockView, SnapshotUnusableError } from './snapshot.ts'
+
 /**
  * An in-memory inverted index from name words to file ordinals, with
  * substring lookup: a query word is looked for in the vocabulary (the
  * distinct words, far fewer than the files), so "beat" finds every file with
  * "beatles" without reading a single file name.
  *
- * Compact for millions of files: a word's postings are a linked list in
- * typed arrays (8 bytes a posting, appended in O(1)), not an array object per
- * word — with unique words such as camera numbers, most words have one file.
+ * Compact for millions of files: a word's postings are packed in one
+ * typed array (4 bytes a posting, see {@link WordIndex.freeze}), and those
+ * added since as a linked list in typed arrays (8 bytes a posting, appended
+ * in O(1)) — never an array object per word: with unique words such as
+ * camera numbers, most words have one file.
  */
 export class WordIndex {
-  private readonly wordIds = new Map<string, number>()
+  /** Word → id, built on the first add() after a snapshot load (searches never need it). */
+  private wordIds?: Map<string, number>
   private readonly chunks: VocabularyChunk[] = []
-  /** Per word: its first and last posting, and how many it has. */
+  private wordCount = 0
+  /** Postings frozen by {@link freeze}, packed per word (CSR): word w's are `frozenOrdinals[frozenStarts[w] … frozenStarts[w + 1]]`. */
+  private frozenStarts = new Uint32Array(1)
+  private frozenOrdinals = new Uint32Array(0)
+  /** Per word: its first and last posting added since the freeze, and how many. */
   private heads = new Int32Array(1024)
   private tails = new Int32Array(1024)
   private counts = new Int32Array(1024)
-  /** Per posting: the file ordinal and the next posting of the same word (-1 at the end). */
+  /** Per posting added since the freeze: the file ordinal and the next posting of the same word (-1 at the end). */
   private ordinals = new Int32Array(4096)
   private next = new Int32Array(4096)
   private postings = 0
 
+  /** An index from the blocks of {@link snapshot}; throws when they do not fit together. */
+  static fromSnapshot (blocks: Map<string, Buffer>): WordIndex {
+    const index = new WordIndex()
+    index.frozenStarts = blockView(blocks.get('starts'), Uint32Array)
+    index.frozenOrdinals = blockView(blocks.get('ordinals'), Uint32Array)
+    const text = blocks.get('vocabulary')?.toString('utf8') ?? ''
+    let from = 0
+    while (from < text.length) {
+      const chunk = VocabularyChunk.fromText(index.wordCount, text, from)
+      index.chunks.push(chunk)
+      index.wordCount += chunk.size
+      from = chunk.textEnd + 1
+    }
+    if (index.frozenStarts.length !== index.wordCount + 1 || index.frozenStarts[index.wordCount] !== index.frozenOrdinals.length) {
+      throw new SnapshotUnusableError('word index blocks do not fit together')
+    }
+    index.heads = new Int32Array(Math.max(1024, index.wordCount))
+    index.tails = new Int32Array(index.heads.length)
+    index.counts = new Int32Array(index.heads.length)
+    return index
+  }
+
   /** How many distinct words are indexed. */
   get vocabularySize (): number {
-    return this.wordIds.size
+    return this.wordCount
   }
 
   /** Indexes a file's distinct words under its ordinal; ordinals must be added in increasing order. */
   add (ordinal: number, words: string[]): void {
+    const wordIds = this.wordIds ?? this.buildWordIds()
     for (const word of words) {
-      let id = this.wordIds.get(word)
+      let id = wordIds.get(word)
       if (id === undefined) {
-        id = this.newWord(word)
+        id = this.newWord(word, wordIds)
       }
       const posting = this.newPosting(ordinal)
       if (this.counts[id]++ === 0) {
@@ -66,41 +98,43 @@ export class WordIndex {
     return best.length <= MERGE_WORDS ? this.merged(best) : this.bitmapped(best, fileCount)
   }
 
-  /** The postings of a few words merged in order (each list is already sorted). */
-  private * merged (ids: number[]): Generator<number> {
-    const heads = ids.map(id => this.counts[id] === 0 ? -1 : this.heads[id])
-    let last = -1
-    while (true) {
-      let lowest = -1
-      for (let index = 0; index < heads.length; index++) {
-        if (heads[index] !== -1 && (lowest === -1 || this.ordinals[heads[index]] < this.ordinals[heads[lowest]])) {
-          lowest = index
-        }
-      }
-      if (lowest === -1) {
-        return
-      }
-      const ordinal = this.ordinals[heads[lowest]]
-      heads[lowest] = this.next[heads[lowest]]
-      if (ordinal !== last) {
-        last = ordinal
-        yield ordinal
+  /**
+   * Packs every posting into the frozen lists (4 bytes a posting instead of
+   * 8, no slack), so a snapshot can write them as one block. Frozen ordinals
+   * are all below the ones added later, so a word's list stays sorted as
+   * frozen part, then linked part.
+   */
+  freeze (): void {
+    this.prepare()
+    if (this.postings === 0) {
+      return
+    }
+    const starts = new Uint32Array(this.wordCount + 1)
+    for (let id = 0; id < this.wordCount; id++) {
+      starts[id + 1] = starts[id] + this.frozenCount(id) + this.counts[id]
+    }
+    const ordinals = new Uint32Array(starts[this.wordCount])
+    for (let id = 0; id < this.wordCount; id++) {
+      let at = starts[id]
+      for (const ordinal of this.postingsOf(id)) {
+        ordinals[at++] = ordinal
       }
     }
+    this.frozenStarts = starts
+    this.frozenOrdinals = ordinals
+    this.counts.fill(0)
+    this.postings = 0
+    this.ordinals = new Int32Array(4096)
+    this.next = new Int32Array(4096)
   }
 
-  /** The postings of many words, through a bitmap over ordinals. */
-  private * bitmapped (ids: number[], fileCount: number): Generator<number> {
-    const bitmap = new Uint8Array(fileCount)
-    for (const id of ids) {
-      for (let posting = this.counts[id] === 0 ? -1 : this.heads[id]; posting !== -1; posting = this.next[posting]) {
-        bitmap[this.ordinals[posting]] = 1
-      }
-    }
-    for (let ordinal = 0; ordinal < fileCount; ordinal++) {
-      if (bitmap[ordinal] === 1) {
-        yield ordinal
-      }
+  /** What a snapshot keeps (after {@link freeze}): the vocabulary as "\n"-joined UTF-8 and the packed postings. */
+  snapshot (): Record<string, ArrayBufferView> {
+    this.freeze()
+    return {
+      vocabulary: Buffer.from(this.chunks.map(chunk => chunk.text()).join('\n')),
+      starts: this.frozenStarts,
+      ordinals: this.frozenOrdinals
     }
   }
 
@@ -113,26 +147,93 @@ export class WordIndex {
 
   /** Forgets everything (before a rebuild). */
   clear (): void {
-    this.wordIds.clear()
+    this.wordIds = new Map()
     this.chunks.length = 0
+    this.wordCount = 0
+    this.frozenStarts = new Uint32Array(1)
+    this.frozenOrdinals = new Uint32Array(0)
     this.counts.fill(0)
     this.postings = 0
   }
 
-  private newWord (word: string): number {
-    const id = this.wordIds.size
-    this.wordIds.set(word, id)
+  private frozenCount (id: number): number {
+    return id + 1 < this.frozenStarts.length ? this.frozenStarts[id + 1] - this.frozenStarts[id] : 0
+  }
+
+  /** A word's postings in increasing ordinal order: the frozen ones, then those linked since. */
+  private * postingsOf (id: number): Generator<number> {
+    if (id + 1 < this.frozenStarts.length) {
+      for (let at = this.frozenStarts[id]; at < this.frozenStarts[id + 1]; at++) {
+        yield this.frozenOrdinals[at]
+      }
+    }
+    for (let posting = this.counts[id] === 0 ? -1 : this.heads[id]; posting !== -1; posting = this.next[posting]) {
+      yield this.ordinals[posting]
+    }
+  }
+
+  /** The postings of a few words merged in order (each list is already sorted). */
+  private * merged (ids: number[]): Generator<number> {
+    const lists = ids.map(id => this.postingsOf(id))
+    const heads = lists.map(list => list.next())
+    let last = -1
+    while (true) {
+      let lowest = -1
+      for (let index = 0; index < heads.length; index++) {
+        if (heads[index].done !== true && (lowest === -1 || heads[index].value < heads[lowest].value)) {
+          lowest = index
+        }
+      }
+      if (lowest === -1) {
+        return
+      }
+      const ordinal = heads[lowest].value as number
+      heads[lowest] = lists[lowest].next()
+      if (ordinal !== last) {
+        last = ordinal
+        yield ordinal
+      }
+    }
+  }
+
+  /** The postings of many words, through a bitmap over ordinals. */
+  private * bitmapped (ids: number[], fileCount: number): Generator<number> {
+    const bitmap = new Uint8Array(fileCount)
+    for (const id of ids) {
+      for (const ordinal of this.postingsOf(id)) {
+        bitmap[ordinal] = 1
+      }
+    }
+    for (let ordinal = 0; ordinal < fileCount; ordinal++) {
+      if (bitmap[ordinal] === 1) {
+        yield ordinal
+      }
+    }
+  }
+
+  private buildWordIds (): Map<string, number> {
+    const wordIds = new Map<string, number>()
+    for (const chunk of this.chunks) {
+      chunk.forEachWord((word, index) => { wordIds.set(word, chunk.firstId + index) })
+    }
+    this.wordIds = wordIds
+    return wordIds
+  }
+
+  private newWord (word: string, wordIds: Map<string, number>): number {
+    const id = this.wordCount++
+    wordIds.set(word, id)
     if (id === this.heads.length) {
       this.heads = grown(this.heads)
       this.tails = grown(this.tails)
       this.counts = grown(this.counts)
     }
     let chunk = this.chunks.at(-1)
-    if (chunk === undefined || chunk.words.length === CHUNK_WORDS) {
+    if (chunk === undefined || chunk.size === CHUNK_WORDS) {
       chunk = new VocabularyChunk(id)
       this.chunks.push(chunk)
     }
-    chunk.words.push(word)
+    chunk.add(word)
     return id
   }
 
@@ -159,7 +260,7 @@ export class WordIndex {
       const from = ids.length
       chunk.find(part, ids)
       for (let index = from; index < ids.length; index++) {
-        count += this.counts[ids[index]]
+        count += this.frozenCount(ids[index]) + this.counts[ids[index]]
       }
       if (count > maxCount) {
         return undefined
@@ -185,19 +286,61 @@ const SCAN_SHARE = 4
 const MERGE_WORDS = 16
 
 /**
- * A run of vocabulary words kept also as one "\n"-joined string, so finding
- * the words that contain a substring is one native `indexOf` loop instead of
- * thousands of small `includes` calls.
+ * A run of vocabulary words kept as one "\n"-joined string, so finding the
+ * words that contain a substring is one native `indexOf` loop instead of
+ * thousands of small `includes` calls. Words arrive in `pending` and are
+ * joined in at the next search or `prepare()`.
  */
 class VocabularyChunk {
   readonly firstId: number
-  readonly words: string[] = []
-  private text = ''
+  private pending: string[] = []
+  private joined = ''
+  /** Where each joined word starts in `joined`. */
   private starts = new Int32Array(0)
-  private joinedCount = 0
+  /** Where the chunk ended in the text it was read from (see fromText). */
+  textEnd = 0
 
   constructor (firstId: number) {
     this.firstId = firstId
+  }
+
+  /** The chunk of up to CHUNK_WORDS words of `text` ("\n"-separated) that starts at `from`. */
+  static fromText (firstId: number, text: string, from: number): VocabularyChunk {
+    const chunk = new VocabularyChunk(firstId)
+    const starts: number[] = []
+    let at = from
+    while (starts.length < CHUNK_WORDS && at <= text.length) {
+      starts.push(at - from)
+      const end = text.indexOf('\n', at)
+      at = end === -1 ? text.length + 1 : end + 1
+    }
+    chunk.joined = text.slice(from, at - 1)
+    chunk.textEnd = at - 1
+    chunk.starts = Int32Array.from(starts)
+    return chunk
+  }
+
+  /** Words in the chunk. */
+  get size (): number {
+    return this.starts.length + this.pending.length
+  }
+
+  add (word: string): void {
+    this.pending.push(word)
+  }
+
+  /** The joined words. */
+  text (): string {
+    this.join()
+    return this.joined
+  }
+
+  /** Calls `visit` with each word and its index in the chunk. */
+  forEachWord (visit: (word: string, index: number) => void): void {
+    this.join()
+    for (let index = 0; index < this.starts.length; index++) {
+      visit(this.joined.slice(this.starts[index], this.wordEnd(index)), index)
+    }
   }
 
   /** Appends to `ids` the ids of this chunk's words containing `part` (which has no "\n"). */
@@ -205,30 +348,36 @@ class VocabularyChunk {
     this.join()
     let from = 0
     while (true) {
-      const at = this.text.indexOf(part, from)
+      const at = this.joined.indexOf(part, from)
       if (at === -1) {
         return
       }
       const index = this.wordAt(at)
       ids.push(this.firstId + index)
       // Skip the rest of this word: each word is reported once.
-      from = this.starts[index] + this.words[index].length + 1
+      from = this.wordEnd(index) + 1
     }
   }
 
-  /** Builds the joined text and word starts, when words arrived since the last time. */
+  /** Joins the pending words in. */
   join (): void {
-    if (this.joinedCount === this.words.length) {
+    if (this.pending.length === 0) {
       return
     }
-    this.text = this.words.join('\n')
-    this.starts = new Int32Array(this.words.length)
-    let at = 0
-    this.words.forEach((word, index) => {
-      this.starts[index] = at
+    const starts = new Int32Array(this.starts.length + this.pending.length)
+    starts.set(this.starts)
+    let at = this.starts.length === 0 ? 0 : this.joined.length + 1
+    this.pending.forEach((word, index) => {
+      starts[this.starts.length + index] = at
       at += word.length + 1
     })
-    this.joinedCount = this.words.length
+    this.joined = this.starts.length === 0 ? this.pending.join('\n') : `${this.joined}\n${this.pending.join('\n')}`
+    this.starts = starts
+    this.pending = []
+  }
+
+  private wordEnd (index: number): number {
+    return index + 1 < this.starts.length ? this.starts[index + 1] - 1 : this.joined.length
   }
 
   /** The index of the word that spans text position `at` (binary search over word starts). */
