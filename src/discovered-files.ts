@@ -1,16 +1,15 @@
 import { FileTable } from './discovered-files/file-table.ts'
-import { loadIndex, saveIndex } from './discovered-files/index-snapshot.ts'
+import { IndexPersistence } from './discovered-files/persistence.ts'
 import { DEFAULT_INGEST_LIMITS, checkFile, checkProvider, filesOf } from './discovered-files/sanitize.ts'
-import { snapshotToken } from './discovered-files/snapshot.ts'
 import { WordIndex } from './discovered-files/word-index.ts'
 import { compileQuery, extensionOf, fileKindOf, normalizeText, wordsOf } from './search/index.ts'
 import type { ProviderRecord } from '../protocols/fetch/index.ts'
 import type { ProviderLink } from './discovered-files/file-table.ts'
+import type { RecordWrite } from './discovered-files/persistence.ts'
 import type { IngestLimits } from './discovered-files/sanitize.ts'
 import type { FileKind, SearchQuery, TypeFilter } from './search/index.ts'
 import type { Section } from './store.ts'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
-import type { BatchOptions } from 'level'
 
 export { DEFAULT_INGEST_LIMITS } from './discovered-files/sanitize.ts'
 export type { IngestLimits } from './discovered-files/sanitize.ts'
@@ -60,10 +59,6 @@ export interface DiscoveredFilesInit extends Partial<IngestLimits> {
 /** Default of {@link DiscoveredFilesInit.providerMaxAgeMs}. */
 export const PROVIDER_MAX_AGE_MS = 24 * 60 * 60 * 1000
 
-// The section's key for the token of the snapshot that matches the records; not a content id, so never a file.
-const SNAPSHOT_TOKEN_KEY = '~snapshot'
-// classic-level's fsync'ed write (sublevels pass it on): the token's put and delete must outlast a power cut.
-const DURABLE: BatchOptions<string, unknown> = { sync: true }
 // Puts per LevelDB batch while ingesting: large enough to amortise, small enough to bound memory.
 const WRITE_BATCH = 10_000
 const DEFAULT_SEARCH_LIMIT = 1000
@@ -72,11 +67,8 @@ const DEFAULT_SEARCH_LIMIT = 1000
  * What fetches brought back: every discovered file with its providers. The
  * files live in LevelDB; an in-memory word index over their names answers
  * searches (word and substring) without reading the disk. `open()` loads that
- * index from a snapshot file when LevelDB holds the snapshot's token, and
- * otherwise rebuilds it from the records. The first change after a snapshot
- * deletes the token in the same LevelDB batch, so a snapshot is never used
- * once the records moved on: a crash at any point costs a rebuild, never a
- * file lost or invented.
+ * index from a snapshot file when LevelDB vouches for it (see
+ * IndexPersistence), and otherwise rebuilds it from the records.
  */
 export class DiscoveredFiles {
   private readonly section: Section<DiscoveredFileRecord>
@@ -85,17 +77,10 @@ export class DiscoveredFiles {
   private readonly providerMaxAgeMs: number
   private readonly maxProvidersPerFile: number
   private readonly maxFiles: number
-  private readonly snapshotPath?: string
+  private readonly persistence: IndexPersistence
   /** The files by ordinal (see FileTable); a removed file leaves a hole until the next compaction. */
   private table = new FileTable()
   private words = new WordIndex()
-  /** The token LevelDB holds while the latest snapshot matches the records; undefined once they changed. */
-  private savedToken?: string
-  /** The table's version when that snapshot was taken. */
-  private savedVersion = 0
-  /** LevelDB writes, one at a time in call order, so the token's put and delete never overtake a batch. */
-  private writes: Promise<unknown> = Promise.resolve()
-  private saving?: Promise<boolean>
   private opened: 'snapshot' | 'records' = 'records'
 
   constructor (init: DiscoveredFilesInit) {
@@ -109,7 +94,7 @@ export class DiscoveredFiles {
     this.providerMaxAgeMs = init.providerMaxAgeMs ?? PROVIDER_MAX_AGE_MS
     this.maxProvidersPerFile = init.maxProvidersPerFile ?? 64
     this.maxFiles = init.maxFiles ?? 2_000_000
-    this.snapshotPath = init.snapshotPath
+    this.persistence = new IndexPersistence(init.files, init.snapshotPath)
   }
 
   /** Where the last `open()` found the index: the snapshot, or the records (a rebuild). */
@@ -125,23 +110,14 @@ export class DiscoveredFiles {
   /** Loads the index from the snapshot when it matches the records, or else rebuilds it from them. */
   async open (): Promise<void> {
     const started = Date.now()
-    const token = await this.tokens().get(SNAPSHOT_TOKEN_KEY)
-    if (this.snapshotPath !== undefined && typeof token === 'string') {
-      try {
-        ({ table: this.table, words: this.words } = await loadIndex(this.snapshotPath, token))
-        this.savedToken = token
-        this.savedVersion = this.table.version
-        this.opened = 'snapshot'
-        this.log('opened %d discovered files from the snapshot in %d ms', this.table.size, Date.now() - started)
-        return
-      } catch (err: any) {
-        this.log('rebuilding the index from the records: %s', err.message)
-      }
+    const { index, reason } = await this.persistence.load()
+    if (index !== undefined) {
+      ({ table: this.table, words: this.words } = index)
+      this.opened = 'snapshot'
+      this.log('opened %d discovered files from the snapshot in %d ms', this.table.size, Date.now() - started)
+      return
     }
-    if (token !== undefined) {
-      // Whatever kept the snapshot from loading, it must never load once the records move on.
-      await this.tokens().del(SNAPSHOT_TOKEN_KEY)
-    }
+    this.log('rebuilding the index from the records: %s', reason)
     await this.rebuild()
     this.opened = 'records'
     this.log('opened %d discovered files in %d ms', this.table.size, Date.now() - started)
@@ -154,63 +130,13 @@ export class DiscoveredFiles {
    * `snapshotPath` it does nothing and resolves false.
    */
   async saveSnapshot (): Promise<boolean> {
-    if (this.snapshotPath === undefined) {
-      return false
-    }
-    if (this.savedToken !== undefined && this.savedVersion === this.table.version) {
-      return true
-    }
-    this.saving ??= this.writeSnapshot(this.snapshotPath).finally(() => { this.saving = undefined })
-    return this.saving
+    return this.persistence.save({ table: this.table, words: this.words })
   }
 
   /** Waits for pending writes and saves a snapshot, so the next open is quick. */
   async close (): Promise<void> {
-    await this.writes
+    await this.persistence.settled()
     await this.saveSnapshot()
-  }
-
-  private async writeSnapshot (path: string): Promise<boolean> {
-    const version = this.table.version
-    const token = snapshotToken()
-    await saveIndex(path, token, { table: this.table, words: this.words })
-    return this.serially(async () => {
-      // A change while the file was written may have torn it: leave the token out, try again later.
-      if (this.table.version !== version) {
-        return false
-      }
-      await this.tokens().put(SNAPSHOT_TOKEN_KEY, token, DURABLE)
-      this.savedToken = token
-      this.savedVersion = version
-      return true
-    })
-  }
-
-  /** Writes a batch after those before it; the first change after a snapshot deletes its token in the same batch. */
-  private async write (operations: Array<{ type: 'put', key: string, value: DiscoveredFileRecord } | { type: 'del', key: string }>): Promise<void> {
-    if (operations.length === 0) {
-      return
-    }
-    await this.serially(async () => {
-      if (this.savedToken === undefined) {
-        await this.section.batch(operations)
-        return
-      }
-      this.savedToken = undefined
-      await this.section.batch([{ type: 'del', key: SNAPSHOT_TOKEN_KEY }, ...operations], DURABLE)
-    })
-  }
-
-  /** Runs a LevelDB write after the ones before it. */
-  private async serially<T> (task: () => Promise<T>): Promise<T> {
-    const run = this.writes.then(task)
-    this.writes = run.catch(() => {})
-    return run
-  }
-
-  /** The section as the token's key sees it: a string value, not a record. */
-  private tokens (): Section<string> {
-    return this.section as unknown as Section<string>
   }
 
   /** Reads every record into a fresh index. */
@@ -265,12 +191,12 @@ export class DiscoveredFiles {
         writes.push({ type: 'put', key: file.id, value: this.recordOf(ordinal) })
         accepted++
         if (writes.length >= WRITE_BATCH) {
-          await this.write(writes)
+          await this.persistence.write(writes)
           writes = []
         }
       }
     }
-    await this.write(writes)
+    await this.persistence.write(writes)
     this.words.prepare()
     return { files: accepted }
   }
@@ -357,7 +283,7 @@ export class DiscoveredFiles {
   /** Drops providers not seen for `providerMaxAgeMs`, and files left with none; resolves with the number of files dropped. */
   async ageOut (now: number = Date.now()): Promise<number> {
     const cutoff = now - this.providerMaxAgeMs
-    const writes: Array<{ type: 'put', key: string, value: DiscoveredFileRecord } | { type: 'del', key: string }> = []
+    const writes: RecordWrite[] = []
     let dropped = 0
     const { table } = this
     for (let ordinal = 0; ordinal < table.ordinals; ordinal++) {
@@ -378,7 +304,7 @@ export class DiscoveredFiles {
     }
     table.dropPeersBefore(cutoff)
     for (let start = 0; start < writes.length; start += WRITE_BATCH) {
-      await this.write(writes.slice(start, start + WRITE_BATCH))
+      await this.persistence.write(writes.slice(start, start + WRITE_BATCH))
     }
     if (table.ordinals > 2 * table.size + 1000) {
       this.compact()
