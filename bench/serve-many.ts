@@ -7,7 +7,10 @@
  * The daemon's resident memory is sampled from /proc while they download;
  * its peak (VmHWM) is the figure.
  *
- *   npx node bench/serve-many.ts [--peers 32] [--size 64MiB]
+ *   npx node bench/serve-many.ts [--peers 32] [--size 64MiB] [--daemon-node-options=--max-semi-space-size=8]
+ *
+ * `--daemon-node-options` is the daemon's NODE_OPTIONS (V8 heap flags), to
+ * compare settings on the same workload.
  */
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -27,14 +30,17 @@ import { DEFAULT_TUNABLES } from '../src/downloads/constants.ts'
 import type { PeeritFile } from '../protocols/file/index.ts'
 import type { Connection } from '@libp2p/interface'
 
-const { values } = parseArgs({ options: { peers: { type: 'string', default: '32' }, size: { type: 'string', default: '64' } } })
+const { values } = parseArgs({
+  options: { peers: { type: 'string', default: '32' }, size: { type: 'string', default: '64' }, 'daemon-node-options': { type: 'string', default: '' } }
+})
 const peers = Number(values.peers)
 const sizeMiB = Number.parseInt(values.size, 10)
 const bin = fileURLToPath(new URL('../bin/peerit.js', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'peerit-bench-serve-'))
 
 function peerit (args: string[]): any {
-  const result = spawnSync(process.execPath, [bin, ...args, '--json'], { cwd: dir, encoding: 'utf8', timeout: 120_000 })
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${values['daemon-node-options']}`.trim() }
+  const result = spawnSync(process.execPath, [bin, ...args, '--json'], { cwd: dir, encoding: 'utf8', timeout: 120_000, env })
   if (result.status !== 0) {
     throw new Error(`peerit ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
   }
@@ -105,7 +111,7 @@ try {
   }
   const seconds = (performance.now() - started) / 1000
   const after = await memoryOf(daemon.pid)
-  console.log(`${peers} peers × ${sizeMiB} MiB (manifest ${manifestBytes.byteLength} bytes), all at once, node ${process.version}`)
+  console.log(`${peers} peers × ${sizeMiB} MiB (manifest ${manifestBytes.byteLength} bytes), all at once, node ${process.version}, daemon NODE_OPTIONS '${values['daemon-node-options']}'`)
   console.log(`served ${(peers * sizeMiB).toFixed(0)} MiB in ${seconds.toFixed(1)} s (${(peers * sizeMiB * 2 ** 20 / 1e6 / seconds).toFixed(0)} MB/s in all)`)
   console.log(`daemon RSS: idle ${idle.rss.toFixed(0)} MiB, ${peers} peers connected ${connected.rss.toFixed(0)} MiB, sampled peak ${peak.toFixed(0)} MiB, VmHWM ${after.peak.toFixed(0)} MiB (goal ≤ 300 MiB)`)
   await Promise.all(nodes.map(async node => node.stop()))
