@@ -223,7 +223,7 @@ export class DiscoveredFiles {
       }
       return found.length < limit
     }
-    for (const ordinal of this.words.candidates(compiled.words, table.ordinals) ?? this.scan(compiled.words)) {
+    for (const ordinal of this.words.candidates(compiled.words, table.ordinals) ?? this.scan(compiled.words, compiled.filter)) {
       if (!visit(ordinal)) {
         break
       }
@@ -313,8 +313,16 @@ export class DiscoveredFiles {
     return dropped
   }
 
-  /** Every file that may match when the word index does not narrow it down: those whose name holds the longest query word, found by scanning the names' bytes. */
-  private scan (queryWords: string[]): Iterable<number> {
+  /**
+   * Every file that may match when the word index does not narrow it down:
+   * those of the wanted type (a typed-array loop; the query words, too
+   * common for the index, then match most of them), else those whose name
+   * holds the longest query word (a scan of the names' bytes).
+   */
+  private scan (queryWords: string[], filter?: TypeFilter): Iterable<number> {
+    if (filter !== undefined) {
+      return this.table.ofType(filter)
+    }
     const longest = queryWords.reduce((best, word) => word.length > best.length ? word : best, '')
     return longest === '' ? everyOrdinal(this.table.ordinals) : this.table.normalizedContaining(longest)
   }

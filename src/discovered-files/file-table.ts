@@ -194,6 +194,20 @@ export class FileTable {
     return this.has(ordinal) ? this.normalized.at(ordinal) : ''
   }
 
+  /** The ordinals of live files of a kind (or with an extension), in increasing order, lazily: a loop over one typed array. */
+  * ofType (filter: { kind: FileKind } | { extension: string }): Generator<number> {
+    const wanted = 'kind' in filter ? FILE_KINDS.indexOf(filter.kind) : this.extensionIds.get(filter.extension)
+    if (wanted === undefined || wanted === -1) {
+      return
+    }
+    const column = 'kind' in filter ? this.kinds : this.extensions
+    for (let ordinal = 0, count = this.ordinals; ordinal < count; ordinal++) {
+      if (column[ordinal] === wanted && this.kinds[ordinal] !== DELETED) {
+        yield ordinal
+      }
+    }
+  }
+
   /** The ordinals of live files whose normalised name contains `part` (non-empty), in increasing order, lazily. */
   * normalizedContaining (part: string): Generator<number> {
     for (const ordinal of this.normalized.containing(Buffer.from(part))) {

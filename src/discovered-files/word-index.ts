@@ -172,6 +172,18 @@ export class WordIndex {
     }
   }
 
+  /** Sets a word's files in `bitmap`: a plain loop over its postings, a generator per posting costs 10× as much. */
+  private mark (id: number, bitmap: Uint8Array): void {
+    if (id + 1 < this.frozenStarts.length) {
+      for (let at = this.frozenStarts[id], end = this.frozenStarts[id + 1]; at < end; at++) {
+        bitmap[this.frozenOrdinals[at]] = 1
+      }
+    }
+    for (let posting = this.counts[id] === 0 ? -1 : this.heads[id]; posting !== -1; posting = this.next[posting]) {
+      bitmap[this.ordinals[posting]] = 1
+    }
+  }
+
   /** The postings of a few words merged in order (each list is already sorted). */
   private * merged (ids: number[]): Generator<number> {
     const lists = ids.map(id => this.postingsOf(id))
@@ -200,9 +212,7 @@ export class WordIndex {
   private * bitmapped (ids: number[], fileCount: number): Generator<number> {
     const bitmap = new Uint8Array(fileCount)
     for (const id of ids) {
-      for (const ordinal of this.postingsOf(id)) {
-        bitmap[ordinal] = 1
-      }
+      this.mark(id, bitmap)
     }
     for (let ordinal = 0; ordinal < fileCount; ordinal++) {
       if (bitmap[ordinal] === 1) {

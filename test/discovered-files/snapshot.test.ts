@@ -93,6 +93,11 @@ describe('DiscoveredFiles snapshot', () => {
     assert.deepEqual((await reopened.search({ text: 'zebra' })).map(file => file.name), ['zebra crossing.jpg'])
     assert.equal(await reopened.ageOut(2.5 * HOUR), 1, 'only Alice had the old report')
     assert.deepEqual(await reopened.search({ text: 'report' }), [])
+    // Scans (a type alone; a letter in most names) skip the aged-out file too.
+    assert.deepEqual(await reopened.search({ type: 'document' }), [])
+    assert.deepEqual(await reopened.search({ type: 'pdf' }), [])
+    assert.deepEqual((await reopened.search({ text: 'r' })).map(file => file.name).sort(), ['Beatles - Yesterday.mp3', 'zebra crossing.jpg'])
+    assert.deepEqual((await reopened.search({ type: 'jpg' })).map(file => file.name), ['zebra crossing.jpg'])
     assert.deepEqual((await reopened.get(idOf('Beatles - Help.mp3')))?.providers.map(provider => provider.peerId), [BOB])
     const expected = await contentsOf(reopened)
     await reopened.close()
