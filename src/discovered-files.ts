@@ -362,11 +362,16 @@ export class DiscoveredFiles {
     return 'kind' in filter ? this.table.kind(ordinal) === filter.kind : this.table.extension(ordinal) === filter.extension
   }
 
-  private providersOf (ordinal: number): Provider[] {
-    return this.table.providers(ordinal).flatMap(({ peer, lastSeen }: ProviderLink) => {
+  /** A file's providers; `shared` hands out the table's address arrays (for a record about to be encoded), else copies. */
+  private providersOf (ordinal: number, shared = false): Provider[] {
+    const providers: Provider[] = []
+    for (const { peer, lastSeen } of this.table.providers(ordinal)) {
       const known = this.table.peer(peer)
-      return known === undefined ? [] : [{ peerId: known.peerId, addresses: [...known.addresses], lastSeen }]
-    })
+      if (known !== undefined) {
+        providers.push({ peerId: known.peerId, addresses: shared ? known.addresses : [...known.addresses], lastSeen })
+      }
+    }
+    return providers
   }
 
   private view (ordinal: number): DiscoveredFile {
@@ -375,7 +380,8 @@ export class DiscoveredFiles {
   }
 
   private recordOf (ordinal: number): DiscoveredFileRecord {
-    return { name: this.table.name(ordinal), size: this.table.fileSize(ordinal), providers: this.providersOf(ordinal) }
+    // The table replaces a peer's address array, never changes one: sharing it with a record is safe.
+    return { name: this.table.name(ordinal), size: this.table.fileSize(ordinal), providers: this.providersOf(ordinal, true) }
   }
 
   /** Renumbers the live files so holes left by ageOut stop costing memory and search time. */

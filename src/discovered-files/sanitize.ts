@@ -33,6 +33,7 @@ const ADDRESS = /^[\x21-\x7e]{1,512}$/
 const SHORT_EXTENSION = /^[a-z0-9]{1,16}$/
 // Control characters, and the bidirectional overrides that make "gpj.exe" look like "exe.jpg".
 const UNSAFE_NAME_CHARACTERS = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
 
 /** The provider of a record, or undefined when its peer id is junk; addresses are filtered and capped. */
 export function checkProvider (record: ProviderRecord, limits: IngestLimits): CheckedProvider | undefined {
@@ -60,7 +61,8 @@ export function sanitizeName (name: unknown, maxLength: number): string | undefi
   if (typeof name !== 'string') {
     return undefined
   }
-  let clean = name.replace(UNSAFE_NAME_CHARACTERS, '').trim()
+  // Most names are printable ASCII, where there is nothing to remove: skip the Unicode regex.
+  let clean = (PRINTABLE_ASCII.test(name) ? name : name.replace(UNSAFE_NAME_CHARACTERS, '')).trim()
   if (clean.length > maxLength) {
     const extension = extensionOf(clean)
     const keep = SHORT_EXTENSION.test(extension) ? `.${extension}` : ''
