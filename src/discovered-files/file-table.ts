@@ -83,6 +83,9 @@ export class FileTable {
     })
     const more = blockView(blocks.get('moreProviders'), Float64Array)
     for (let at = 0; at < more.length; at += 2 + 2 * more[at + 1]) {
+      if (!Number.isSafeInteger(more[at + 1]) || more[at + 1] < 1 || at + 2 + 2 * more[at + 1] > more.length) {
+        throw new SnapshotUnusableError('extra providers block malformed')
+      }
       const links: ProviderLink[] = []
       for (let link = 0; link < more[at + 1]; link++) {
         links.push({ peer: more[at + 2 + 2 * link], lastSeen: more[at + 3 + 2 * link] })

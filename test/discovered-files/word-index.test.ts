@@ -48,4 +48,22 @@ describe('WordIndex', () => {
     assert.deepEqual(ordinalsOf(index.candidates(['beatles'], 10)), [])
     assert.deepEqual(ordinalsOf(index.candidates(['help'], 10)), [0])
   })
+
+  it('keeps postings in order across a freeze and a snapshot round trip', () => {
+    const index = new WordIndex()
+    index.add(0, ['beatles', 'help'])
+    index.add(1, ['beatles', 'yesterday'])
+    index.freeze()
+    index.add(2, ['beatles', 'zebra'])
+    const loaded = WordIndex.fromSnapshot(new Map(Object.entries(index.snapshot()).map(([name, block]) =>
+      [name, Buffer.from(new Uint8Array(block.buffer, block.byteOffset, block.byteLength))])))
+    loaded.add(3, ['beatlemania', 'help'])
+    for (const words of [index, loaded]) {
+      assert.deepEqual(ordinalsOf(words.candidates(['zebra'], 100)), [2])
+    }
+    assert.equal(loaded.vocabularySize, 5)
+    assert.deepEqual(ordinalsOf(loaded.candidates(['beatle'], 100)), [0, 1, 2, 3])
+    assert.deepEqual(ordinalsOf(loaded.candidates(['help'], 100)), [0, 3])
+    assert.throws(() => WordIndex.fromSnapshot(new Map()), { name: 'SnapshotUnusableError' })
+  })
 })
