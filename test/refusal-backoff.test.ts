@@ -28,14 +28,16 @@ async function refusingNode (refused: () => string | undefined): Promise<PeeritL
   return node
 }
 
-/** The times at which `node` opened connections to `peer`. */
-function openings (node: PeeritLibp2p, peer: PeerId): number[] {
-  const times: number[] = []
-  node.libp2p.addEventListener('connection:open', (event: CustomEvent<Connection>) => {
+/** The times at which `node` opened, and saw closed, connections to `peer`. */
+function connectionTimes (node: PeeritLibp2p, peer: PeerId): { opened: number[], closed: number[] } {
+  const times = { opened: [] as number[], closed: [] as number[] }
+  const track = (list: number[]) => (event: CustomEvent<Connection>) => {
     if (event.detail.remotePeer.equals(peer)) {
-      times.push(Date.now())
+      list.push(Date.now())
     }
-  })
+  }
+  node.libp2p.addEventListener('connection:open', track(times.opened))
+  node.libp2p.addEventListener('connection:close', track(times.closed))
   return times
 }
 
@@ -49,12 +51,13 @@ test('a peer that hangs up at once is redialled with backoff, not in a loop, and
   stops.push(async () => b.libp2p.stop())
   // kad-dht tags its closest peers like this: libp2p's reconnect queue redials them on every disconnect.
   await b.libp2p.peerStore.merge(a.libp2p.peerId, { multiaddrs: a.libp2p.getMultiaddrs(), tags: { [`${KEEP_ALIVE}-test`]: { value: 1 } } })
-  const opened = openings(b, a.libp2p.peerId)
+  const { opened, closed } = connectionTimes(b, a.libp2p.peerId)
 
   // B's side of the handshake completes before A's gater refuses it: the dial "succeeds".
   await b.libp2p.dial(a.libp2p.peerId)
   await eventually(() => b.refusals.isBackingOff(a.libp2p.peerId), { what: 'B to count the hang-up as a refusal' })
-  await eventually(() => opened.length >= 3, { timeoutMs: 30_000, what: 'two automatic redials' })
+  // Until A has refused the third connection too: unblocking while it is being set up would let it in.
+  await eventually(() => closed.length >= 3, { timeoutMs: 30_000, what: 'two automatic redials, refused' })
   // Without the backoff the reconnect queue redialled within milliseconds; now 1 s, then 2 s.
   assert.ok(opened[1] - opened[0] >= 900, `second dial after ${opened[1] - opened[0]} ms`)
   assert.ok(opened[2] - opened[1] >= 1900, `third dial after ${opened[2] - opened[1]} ms`)
