@@ -120,6 +120,20 @@ describe('DiscoveredFiles snapshot', () => {
     assert.deepEqual((await reopened.list()).map(file => file.name).sort(), ['first.txt', 'second.txt'])
   })
 
+  it('a snapshot the index changed under while it was written gets no token', async () => {
+    const files = await open()
+    await files.ingest([record(ALICE, [entry('before.txt')])], 1000)
+    const saving = files.saveSnapshot()
+    // The ingest changes the index before the snapshot file is on disk.
+    await files.ingest([record(BOB, [entry('during.txt')])], 2000)
+    assert.equal(await saving, false)
+    await restart()
+    const reopened = await open()
+    assert.equal(reopened.openedFrom, 'records')
+    assert.deepEqual((await reopened.list()).map(file => file.name).sort(), ['before.txt', 'during.txt'])
+    assert.equal(await reopened.saveSnapshot(), true)
+  })
+
   it('rebuilds from the records when the snapshot is damaged, foreign or missing', async () => {
     const files = await open()
     await files.ingest([record(ALICE, NAMES.map(name => entry(name)))], 1000)
