@@ -71,8 +71,6 @@ class LabNode {
       shared_dir: './shared',
       download_dir: './downloads',
       public_networks: [PUBLIC_NETWORK],
-      // Each check is about one path; the DHT's lookups would open others (and take relay slots first).
-      dht: false,
       ...extra
     }, null, 2))
   }
@@ -143,13 +141,21 @@ export async function runScenario (ns: Namespaces, sizes: LabSizes, onCheck: (ch
   }
   try {
     await nodes.relay.writeConfig({ relay_server: true, limits: { relay_max_reservations: 2, relay_bytes_per_second: sizes.relayRate } })
-    await nodes.public.writeConfig({ primary_peer_url: nodes.relay.address })
+    // Every node runs the DHT (the default) but the public downloader. In a lab of five, every
+    // DHT node is one of A's closest peers, and kad-dht keeps those connected: A would hold a
+    // direct connection to it before any download, and the reversal check would test nothing.
+    // Without the DHT it stands for a public peer far from A in key space, the usual case.
+    await nodes.public.writeConfig({ primary_peer_url: nodes.relay.address, dht: false })
     await nodes.a1.writeConfig({ primary_peer_url: nodes.relay.address })
     await nodes.b1.writeConfig({ primary_peer_url: nodes.relay.address })
     // a2 names no peer at all: all it will know comes from mDNS
     await nodes.a2.writeConfig({})
     await nodes.relay.start(ns)
-    await Promise.all([nodes.public, nodes.a1, nodes.a2, nodes.b1].map(async node => node.start(ns)))
+    await Promise.all([nodes.public, nodes.a1, nodes.b1].map(async node => node.start(ns)))
+    // a1 and b1 take the relay's two slots before a2 starts: with the DHT on, a2 would
+    // otherwise meet the relay through its neighbours and race them for a slot.
+    await Promise.all([nodes.a1, nodes.b1].map(async node => eventually(async () => (await node.cli(['status'])).relayAddresses.length > 0, { timeoutMs: 30_000, what: `${node.host.role} to hold a relay slot` })))
+    await nodes.a2.start(ns)
 
     await check('the two LAN A hosts find each other by mDNS, with no peer configured', async () => {
       const a1 = await eventually(async () => {
@@ -167,7 +173,6 @@ export async function runScenario (ns: Namespaces, sizes: LabSizes, onCheck: (ch
       share(nodes.a1, 'a-file.bin', sizes.reverseFile),
       share(nodes.b1, 'b-second.bin', sizes.killFile)
     ])
-    await Promise.all([nodes.a1, nodes.b1].map(async node => eventually(async () => (await node.cli(['status'])).relayAddresses.length > 0, { timeoutMs: 30_000, what: `${node.host.role} to hold a relay slot` })))
 
     await check(`A (behind NAT A) fetches B's files and downloads ${sizes.bigFile / MiB} MiB from B (behind NAT B), verified`, async () => {
       await nodes.a1.cli(['fetch'])
@@ -224,6 +229,8 @@ export async function runScenario (ns: Namespaces, sizes: LabSizes, onCheck: (ch
     })
 
     await check('the relay killed mid-transfer: the download resumes when a path returns, nothing corrupt', async () => {
+      // a2 has had its say: stopped, it cannot race B for the restarted relay's two slots.
+      await nodes.a2.cli(['stop'])
       await nodes.a1.cli(['fetch'])
       const download = spawn(process.execPath, [PEERIT_BIN, 'download', 'b-second.bin', '--config', nodes.a1.config, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
       const ended = new Promise<number>((resolve) => { download.once('exit', (code) => { resolve(code ?? 1) }) })
