@@ -194,7 +194,11 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       file: parts.libp2p.services.peeritFile,
       section: parts.store.section('downloads'),
       downloadDir: options.downloadDir,
-      providers: async (contentId, only) => this.providersOf(contentId, only),
+      providers: async (contentId, only) => {
+        const ids = await this.providersOf(contentId, only)
+        await this.libp2p.services.peeritReach.awaitDialBacks(ids)
+        return ids
+      },
       logger: parts.logger,
       bytesPerSecond: options.limits?.downloadBytesPerSecond,
       onStatus: (entry) => { this.safeDispatch('download:status', entry) },
@@ -209,6 +213,8 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     this.notices = parts.notices
     this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
     this.libp2p.addEventListener('peer:disconnect', (event) => { this.onPeerDisconnect(event.detail) })
+    // New own addresses (a relay slot reserved again) may be the path an interrupted download waits for.
+    this.libp2p.addEventListener('self:peer:update', () => { this.downloadManager.pathsChanged() })
   }
 
   async start (): Promise<void> {
@@ -768,6 +774,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     const id = peerId.toString()
     this.connectedSince.set(id, Date.now())
     this.safeDispatch('peer:connected', { peerId: id })
+    this.downloadManager.pathsChanged()
   }
 
   private onPeerDisconnect (peerId: PeerId): void {
