@@ -278,6 +278,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed,
       ...(this.dht == null ? {} : { dht: this.dht.status() }),
       reachability: this.libp2p.services.peeritReach.reachability(),
+      directReach: this.libp2p.services.peeritReach.directReach(),
       relayAddresses: this.libp2p.services.peeritReach.relayAddresses(),
       ...relayStatus(this.libp2p)
     }

@@ -7,11 +7,11 @@ import { serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { DialBackWait } from './dial-back-wait.ts'
 import { LanDiscovery } from './lan-discovery.ts'
-import { circuitAddresses, reachabilityOf } from './reachability.ts'
+import { circuitAddresses, directReachOf, reachabilityOf } from './reachability.ts'
 import { RelayClient } from './relay-client.ts'
 import { ConnectionReversal } from './reversal.ts'
 import type { PublicNetworks } from '../public-networks.ts'
-import type { Reachability } from './reachability.ts'
+import type { DirectReach, Reachability } from './reachability.ts'
 import type { ComponentLogger, IdentifyResult, Libp2pEvents, PeerDiscovery, PeerId, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, TransportManager } from '@libp2p/interface-internal'
 
@@ -45,6 +45,8 @@ export interface PeeritReachInit {
 /** The reachability of this node and what made it so. */
 export interface PeeritReach {
   reachability (): Reachability
+  /** Who can dial this node without a relay (status' `directReach`). */
+  directReach (): DirectReach
   /** This node's `/p2p-circuit` addresses (one set per relay it holds a slot on). */
   relayAddresses (): string[]
   /** Where a peer came from, when this service knows (mDNS, or a service that called {@link markSource}). */
@@ -116,6 +118,10 @@ class PeeritReachService implements PeeritReach, Startable {
 
   reachability (): Reachability {
     return reachabilityOf(this.components.addressManager.getAddressesWithMetadata(), this.init.networks)
+  }
+
+  directReach (): DirectReach {
+    return directReachOf(this.components.addressManager.getAddressesWithMetadata(), this.init.networks)
   }
 
   relayAddresses (): string[] {
