@@ -53,20 +53,20 @@ export interface NodeDhtInit {
 /** The DHT side of a node. */
 export class NodeDht {
   readonly dht: KadDHT
-  readonly #init: NodeDhtInit
-  readonly #log: Logger
-  readonly #provider: ContentProvider
-  #reconcileTimer?: ReturnType<typeof setTimeout>
-  readonly #recentProviders = new Map<string, { at: number, providers: PeerInfo[] }>()
-  #running = false
+  private readonly init: NodeDhtInit
+  private readonly log: Logger
+  private readonly provider: ContentProvider
+  private reconcileTimer?: ReturnType<typeof setTimeout>
+  private readonly recentProviders = new Map<string, { at: number, providers: PeerInfo[] }>()
+  private running = false
 
   constructor (init: NodeDhtInit) {
-    this.#init = init
+    this.init = init
     this.dht = init.dht
-    this.#log = init.logger.forComponent('peerit:dht:node')
-    this.#provider = new ContentProvider({
+    this.log = init.logger.forComponent('peerit:dht:node')
+    this.provider = new ContentProvider({
       dht: init.dht,
-      hasPeers: () => this.#routingTableSize() > 0,
+      hasPeers: () => this.routingTableSize() > 0,
       log: init.logger.forComponent('peerit:dht:provide'),
       concurrency: init.provideConcurrency
     })
@@ -75,26 +75,26 @@ export class NodeDht {
 
   /** Call once libp2p runs: picks the mode and starts providing. */
   start (): void {
-    this.#running = true
-    if (this.#init.mode === 'auto') {
-      this.#init.libp2p.addEventListener('self:peer:update', this.onSelfUpdate)
+    this.running = true
+    if (this.init.mode === 'auto') {
+      this.init.libp2p.addEventListener('self:peer:update', this.onSelfUpdate)
       this.onSelfUpdate()
     }
-    this.#provider.start()
-    this.#reconcile()
+    this.provider.start()
+    this.reconcile()
   }
 
   /** Closes the DHT's datastore; call after libp2p has stopped. */
   async close (): Promise<void> {
-    await this.#init.datastore?.close()
+    await this.init.datastore?.close()
   }
 
   stop (): void {
-    this.#running = false
-    clearTimeout(this.#reconcileTimer)
-    this.#reconcileTimer = undefined
-    this.#init.libp2p.removeEventListener('self:peer:update', this.onSelfUpdate)
-    this.#provider.stop()
+    this.running = false
+    clearTimeout(this.reconcileTimer)
+    this.reconcileTimer = undefined
+    this.init.libp2p.removeEventListener('self:peer:update', this.onSelfUpdate)
+    this.provider.stop()
   }
 
   /**
@@ -103,41 +103,41 @@ export class NodeDht {
    * up to date at most every {@link RECONCILE_DELAY_MS}, also while it lasts.
    */
   sharesChanged (): void {
-    if (this.#running && this.#reconcileTimer == null) {
-      this.#reconcileTimer = setTimeout(() => { this.#reconcile() }, RECONCILE_DELAY_MS)
-      this.#reconcileTimer.unref()
+    if (this.running && this.reconcileTimer == null) {
+      this.reconcileTimer = setTimeout(() => { this.reconcile() }, RECONCILE_DELAY_MS)
+      this.reconcileTimer.unref()
     }
   }
 
-  #reconcile (): void {
-    clearTimeout(this.#reconcileTimer)
-    this.#reconcileTimer = undefined
-    this.#provider.reconcile(this.#init.sharedFiles())
+  private reconcile (): void {
+    clearTimeout(this.reconcileTimer)
+    this.reconcileTimer = undefined
+    this.provider.reconcile(this.init.sharedFiles())
   }
 
   /** Resolves once every shared file has had its provide (benchmarks and tests wait on it). */
   async providesSettled (): Promise<void> {
-    this.#reconcile()
-    await this.#provider.onIdle()
+    this.reconcile()
+    await this.provider.onIdle()
   }
 
   status (): DhtStatus {
-    return { mode: this.dht.getMode(), routingTablePeers: this.#routingTableSize(), ...this.#provider.stats() }
+    return { mode: this.dht.getMode(), routingTablePeers: this.routingTableSize(), ...this.provider.stats() }
   }
 
   /** The providers of a content id (never this node), their addresses put in the address book. */
   async findProviders (contentId: string, options: FindProvidersOptions = {}): Promise<PeerInfo[]> {
-    const recent = this.#recentProviders.get(contentId)
+    const recent = this.recentProviders.get(contentId)
     if (recent != null && Date.now() - recent.at < PROVIDER_CACHE_MS) {
       return recent.providers
     }
-    const providers = await findContentProviders(this.dht, contentId, { exclude: this.#init.libp2p.peerId, ...options })
-    await Promise.all(providers.map(async p => this.#learn(p.id, p.multiaddrs)))
-    this.#recentProviders.delete(contentId)
+    const providers = await findContentProviders(this.dht, contentId, { exclude: this.init.libp2p.peerId, ...options })
+    await Promise.all(providers.map(async p => this.learn(p.id, p.multiaddrs)))
+    this.recentProviders.delete(contentId)
     if (providers.length > 0) {
-      this.#recentProviders.set(contentId, { at: Date.now(), providers })
-      if (this.#recentProviders.size > PROVIDER_CACHE_SIZE) {
-        this.#recentProviders.delete(this.#recentProviders.keys().next().value as string)
+      this.recentProviders.set(contentId, { at: Date.now(), providers })
+      if (this.recentProviders.size > PROVIDER_CACHE_SIZE) {
+        this.recentProviders.delete(this.recentProviders.keys().next().value as string)
       }
     }
     return providers
@@ -146,7 +146,7 @@ export class NodeDht {
   /** Looks a peer up on the DHT; true when new addresses went to the address book. */
   async lookUp (peerId: PeerId, options: LookupOptions = {}): Promise<boolean> {
     const addresses = await findPeerAddresses(this.dht, peerId, options)
-    await this.#learn(peerId, addresses)
+    await this.learn(peerId, addresses)
     return addresses.length > 0
   }
 
@@ -156,14 +156,14 @@ export class NodeDht {
    */
   async dial (peerId: PeerId, options: { signal?: AbortSignal } = {}): Promise<Connection> {
     try {
-      return await this.#init.libp2p.dial(peerId, { signal: withTimeout(options.signal, DIAL_TIMEOUT_MS) })
+      return await this.init.libp2p.dial(peerId, { signal: withTimeout(options.signal, DIAL_TIMEOUT_MS) })
     } catch (err) {
       options.signal?.throwIfAborted()
-      this.#log('dial of %p failed, looking it up - %e', peerId, err)
+      this.log('dial of %p failed, looking it up - %e', peerId, err)
       if (!await this.lookUp(peerId, options)) {
         throw new UnknownPeerError(`peer ${peerId.toString()} cannot be reached at the addresses known for it, and the DHT does not know others`)
       }
-      return this.#init.libp2p.dial(peerId, { signal: withTimeout(options.signal, DIAL_TIMEOUT_MS) })
+      return this.init.libp2p.dial(peerId, { signal: withTimeout(options.signal, DIAL_TIMEOUT_MS) })
     }
   }
 
@@ -174,51 +174,51 @@ export class NodeDht {
    * and pick up the rest as they connect.
    */
   async reachAny (peerIds: string[], options: { signal?: AbortSignal } = {}): Promise<void> {
-    const connected = new Set(this.#init.libp2p.getConnections().map(c => c.remotePeer.toString()))
+    const connected = new Set(this.init.libp2p.getConnections().map(c => c.remotePeer.toString()))
     const targets = peerIds.slice(0, MAX_PROVIDERS)
     if (targets.length === 0 || targets.some(id => connected.has(id))) {
-      targets.filter(id => !connected.has(id)).forEach(id => { void this.#dialQuietly(id, options.signal) })
+      targets.filter(id => !connected.has(id)).forEach(id => { void this.dialQuietly(id, options.signal) })
       return
     }
-    await Promise.any(targets.map(async id => this.#dialQuietly(id, options.signal).then(ok => {
+    await Promise.any(targets.map(async id => this.dialQuietly(id, options.signal).then(ok => {
       if (!ok) {
         throw new Error('unreachable')
       }
     }))).catch(() => {})
   }
 
-  async #dialQuietly (id: string, signal?: AbortSignal): Promise<boolean> {
+  private async dialQuietly (id: string, signal?: AbortSignal): Promise<boolean> {
     try {
       await this.dial(peerIdFromString(id), { signal })
       return true
     } catch (err) {
-      this.#log('provider %s is unreachable - %e', id, err)
+      this.log('provider %s is unreachable - %e', id, err)
       return false
     }
   }
 
   onSelfUpdate (): void {
-    const wanted = this.#init.scope.preferredMode()
+    const wanted = this.init.scope.preferredMode()
     if (wanted === this.dht.getMode()) {
       return
     }
-    this.#log('switching the DHT to %s mode', wanted)
-    this.dht.setMode(wanted).catch((err: Error) => { this.#log.error('could not switch the DHT to %s mode - %e', wanted, err) })
+    this.log('switching the DHT to %s mode', wanted)
+    this.dht.setMode(wanted).catch((err: Error) => { this.log.error('could not switch the DHT to %s mode - %e', wanted, err) })
   }
 
-  async #learn (peerId: PeerId, multiaddrs: PeerInfo['multiaddrs']): Promise<void> {
-    if (multiaddrs.length === 0 || peerId.equals(this.#init.libp2p.peerId)) {
+  private async learn (peerId: PeerId, multiaddrs: PeerInfo['multiaddrs']): Promise<void> {
+    if (multiaddrs.length === 0 || peerId.equals(this.init.libp2p.peerId)) {
       return
     }
-    this.#init.onPeerFound?.(peerId.toString())
+    this.init.onPeerFound?.(peerId.toString())
     try {
-      await this.#init.libp2p.peerStore.merge(peerId, { multiaddrs })
+      await this.init.libp2p.peerStore.merge(peerId, { multiaddrs })
     } catch (err) {
-      this.#log('ignoring unusable addresses of %p - %e', peerId, err)
+      this.log('ignoring unusable addresses of %p - %e', peerId, err)
     }
   }
 
-  #routingTableSize (): number {
+  private routingTableSize (): number {
     // kad-dht's instance has a routing table; its public type does not say so.
     return (this.dht as KadDHT & { routingTable?: { size: number } }).routingTable?.size ?? 0
   }

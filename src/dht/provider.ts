@@ -55,39 +55,39 @@ export interface ProvideStats {
 
 /** The provide queue of one node; feed it the shared files with {@link reconcile}. */
 export class ContentProvider {
-  readonly #init: ContentProviderInit
-  readonly #concurrency: number
-  #shared = new Set<string>()
-  readonly #provided = new Set<string>()
-  readonly #failed = new Set<string>()
-  #queue: string[] = []
-  readonly #queued = new Set<string>()
-  #running = 0
-  #failedRounds = 0
-  #retryTimer?: ReturnType<typeof setTimeout>
-  #recheckTimer?: ReturnType<typeof setTimeout>
-  #shutdown = new AbortController()
-  #started = false
-  readonly #idleWaiters: Array<() => void> = []
+  private readonly init: ContentProviderInit
+  private readonly concurrency: number
+  private shared = new Set<string>()
+  private readonly provided = new Set<string>()
+  private readonly failed = new Set<string>()
+  private queue: string[] = []
+  private readonly queued = new Set<string>()
+  private running = 0
+  private failedRounds = 0
+  private retryTimer?: ReturnType<typeof setTimeout>
+  private recheckTimer?: ReturnType<typeof setTimeout>
+  private shutdown = new AbortController()
+  private started = false
+  private readonly idleWaiters: Array<() => void> = []
 
   constructor (init: ContentProviderInit) {
-    this.#init = init
-    this.#concurrency = init.concurrency ?? PROVIDE_CONCURRENCY
+    this.init = init
+    this.concurrency = init.concurrency ?? PROVIDE_CONCURRENCY
   }
 
   start (): void {
-    this.#started = true
-    this.#shutdown = new AbortController()
-    this.#pump()
+    this.started = true
+    this.shutdown = new AbortController()
+    this.pump()
   }
 
   stop (): void {
-    this.#started = false
-    this.#shutdown.abort()
-    clearTimeout(this.#retryTimer)
-    clearTimeout(this.#recheckTimer)
-    this.#retryTimer = undefined
-    this.#recheckTimer = undefined
+    this.started = false
+    this.shutdown.abort()
+    clearTimeout(this.retryTimer)
+    clearTimeout(this.recheckTimer)
+    this.retryTimer = undefined
+    this.recheckTimer = undefined
   }
 
   /**
@@ -97,74 +97,74 @@ export class ContentProvider {
    */
   reconcile (files: ProvidedFile[]): void {
     const current = new Set(files.map(f => f.id))
-    for (const id of this.#shared) {
+    for (const id of this.shared) {
       if (!current.has(id)) {
-        this.#forget(id)
+        this.forget(id)
       }
     }
-    const fresh = files.filter(f => !this.#shared.has(f.id) && !this.#queued.has(f.id))
+    const fresh = files.filter(f => !this.shared.has(f.id) && !this.queued.has(f.id))
       .sort((a, b) => b.mtimeMs - a.mtimeMs)
       .map(f => f.id)
-    this.#shared = current
+    this.shared = current
     const unique = [...new Set(fresh)]
-    unique.forEach(id => this.#queued.add(id))
-    this.#queue = [...unique, ...this.#queue]
-    this.#pump()
+    unique.forEach(id => this.queued.add(id))
+    this.queue = [...unique, ...this.queue]
+    this.pump()
   }
 
   /** How far providing is. */
   stats (): ProvideStats {
-    return { shared: this.#shared.size, provided: this.#provided.size, pending: this.#queued.size + this.#running, failed: this.#failed.size }
+    return { shared: this.shared.size, provided: this.provided.size, pending: this.queued.size + this.running, failed: this.failed.size }
   }
 
   /** Resolves once nothing waits or runs (failed ids may still wait for their retry). */
   async onIdle (): Promise<void> {
-    if (this.#queued.size === 0 && this.#running === 0) {
+    if (this.queued.size === 0 && this.running === 0) {
       return
     }
-    await new Promise<void>(resolve => { this.#idleWaiters.push(resolve) })
+    await new Promise<void>(resolve => { this.idleWaiters.push(resolve) })
   }
 
-  #forget (id: string): void {
-    this.#provided.delete(id)
-    this.#failed.delete(id)
-    this.#queued.delete(id)
-    this.#init.dht.cancelReprovide(contentIdToCid(id)).catch((err: Error) => {
-      this.#init.log('could not cancel the re-provide of %s: %s', id, err.message)
+  private forget (id: string): void {
+    this.provided.delete(id)
+    this.failed.delete(id)
+    this.queued.delete(id)
+    this.init.dht.cancelReprovide(contentIdToCid(id)).catch((err: Error) => {
+      this.init.log('could not cancel the re-provide of %s: %s', id, err.message)
     })
   }
 
-  #pump (): void {
-    if (!this.#started) {
+  private pump (): void {
+    if (!this.started) {
       return
     }
-    if (!this.#init.hasPeers()) {
-      if (this.#queue.length > 0 && this.#recheckTimer == null) {
-        this.#recheckTimer = setTimeout(() => { this.#recheckTimer = undefined; this.#pump() }, NO_PEERS_RECHECK_MS)
-        this.#recheckTimer.unref()
+    if (!this.init.hasPeers()) {
+      if (this.queue.length > 0 && this.recheckTimer == null) {
+        this.recheckTimer = setTimeout(() => { this.recheckTimer = undefined; this.pump() }, NO_PEERS_RECHECK_MS)
+        this.recheckTimer.unref()
       }
       return
     }
-    while (this.#running < this.#concurrency && this.#queue.length > 0) {
-      const id = this.#queue.shift() as string
-      if (!this.#queued.delete(id) || !this.#shared.has(id)) {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const id = this.queue.shift() as string
+      if (!this.queued.delete(id) || !this.shared.has(id)) {
         continue
       }
-      this.#running++
-      void this.#provide(id).finally(() => {
-        this.#running--
-        this.#pump()
-        this.#notifyIdle()
+      this.running++
+      void this.provide(id).finally(() => {
+        this.running--
+        this.pump()
+        this.notifyIdle()
       })
     }
-    this.#notifyIdle()
+    this.notifyIdle()
   }
 
-  async #provide (id: string): Promise<void> {
-    const signal = AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(this.#init.timeoutMs ?? PROVIDE_TIMEOUT_MS)])
+  private async provide (id: string): Promise<void> {
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.init.timeoutMs ?? PROVIDE_TIMEOUT_MS)])
     let peers = 0
     try {
-      for await (const event of this.#init.dht.provide(contentIdToCid(id), { signal })) {
+      for await (const event of this.init.dht.provide(contentIdToCid(id), { signal })) {
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') {
           peers++
         }
@@ -172,42 +172,42 @@ export class ContentProvider {
       if (peers === 0) {
         throw new Error('no DHT peer took the record')
       }
-      if (this.#shared.has(id)) {
-        this.#provided.add(id)
-        this.#failed.delete(id)
-        this.#failedRounds = 0
+      if (this.shared.has(id)) {
+        this.provided.add(id)
+        this.failed.delete(id)
+        this.failedRounds = 0
       }
-      this.#init.log.trace('provided %s to %d peers', id, peers)
+      this.init.log.trace('provided %s to %d peers', id, peers)
     } catch (err: any) {
-      if (this.#shutdown.signal.aborted || !this.#shared.has(id)) {
+      if (this.shutdown.signal.aborted || !this.shared.has(id)) {
         return
       }
-      this.#init.log('providing %s failed (%d peers took it): %s', id, peers, err.message)
-      this.#failed.add(id)
-      this.#scheduleRetry()
+      this.init.log('providing %s failed (%d peers took it): %s', id, peers, err.message)
+      this.failed.add(id)
+      this.scheduleRetry()
     }
   }
 
   /** One timer for every failed id: a DHT with no reachable peers costs one retry round, not thousands. */
-  #scheduleRetry (): void {
-    if (this.#retryTimer != null || !this.#started) {
+  private scheduleRetry (): void {
+    if (this.retryTimer != null || !this.started) {
       return
     }
-    const delay = backoff(this.#failedRounds++, RETRY_MIN_MS, RETRY_MAX_MS)
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined
-      const retry = [...this.#failed].filter(id => this.#shared.has(id) && !this.#queued.has(id))
-      this.#failed.clear()
-      retry.forEach(id => this.#queued.add(id))
-      this.#queue.push(...retry)
-      this.#pump()
+    const delay = backoff(this.failedRounds++, RETRY_MIN_MS, RETRY_MAX_MS)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      const retry = [...this.failed].filter(id => this.shared.has(id) && !this.queued.has(id))
+      this.failed.clear()
+      retry.forEach(id => this.queued.add(id))
+      this.queue.push(...retry)
+      this.pump()
     }, delay)
-    this.#retryTimer.unref()
+    this.retryTimer.unref()
   }
 
-  #notifyIdle (): void {
-    if (this.#queued.size === 0 && this.#running === 0) {
-      this.#idleWaiters.splice(0).forEach(resolve => { resolve() })
+  private notifyIdle (): void {
+    if (this.queued.size === 0 && this.running === 0) {
+      this.idleWaiters.splice(0).forEach(resolve => { resolve() })
     }
   }
 }

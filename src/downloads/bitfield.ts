@@ -5,7 +5,7 @@
 export class Bitfield {
   readonly length: number
   readonly bytes: Uint8Array
-  #count = 0
+  private bitsSet = 0
 
   constructor (length: number, bytes?: Uint8Array) {
     this.length = length
@@ -22,7 +22,7 @@ export class Bitfield {
       }
       for (let index = 0; index < length; index++) {
         if (this.has(index)) {
-          this.#count++
+          this.bitsSet++
         }
       }
     }
@@ -35,12 +35,12 @@ export class Bitfield {
 
   /** How many bits are set. */
   get count (): number {
-    return this.#count
+    return this.bitsSet
   }
 
   /** Whether every bit is set. */
   get full (): boolean {
-    return this.#count === this.length
+    return this.bitsSet === this.length
   }
 
   /** Whether bit `index` is set. */
@@ -55,7 +55,7 @@ export class Bitfield {
     }
     if (!this.has(index)) {
       this.bytes[index >> 3] |= 0x80 >> (index & 7)
-      this.#count++
+      this.bitsSet++
     }
   }
 

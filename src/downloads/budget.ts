@@ -6,8 +6,8 @@
  */
 export class Budget {
   readonly capacity: number
-  #used = 0
-  readonly #waiters: Array<{ amount: number, resolve: () => void }> = []
+  private reserved = 0
+  private readonly waiters: Array<{ amount: number, resolve: () => void }> = []
 
   constructor (capacity: number) {
     this.capacity = capacity
@@ -15,30 +15,30 @@ export class Budget {
 
   /** Units currently reserved. */
   get used (): number {
-    return this.#used
+    return this.reserved
   }
 
   /** Waits until `amount` fits, then reserves it. More than the whole budget waits for an empty one. */
   async acquire (amount: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
-    if (this.#waiters.length === 0 && this.#fits(amount)) {
-      this.#used += amount
+    if (this.waiters.length === 0 && this.fits(amount)) {
+      this.reserved += amount
       return
     }
     const { promise, resolve, reject } = Promise.withResolvers<void>()
     const waiter = { amount, resolve }
     const onAbort = (): void => {
-      const index = this.#waiters.indexOf(waiter)
+      const index = this.waiters.indexOf(waiter)
       // Already granted: the caller goes on and releases the amount as usual.
       if (index === -1) {
         return
       }
-      this.#waiters.splice(index, 1)
-      this.#wake()
+      this.waiters.splice(index, 1)
+      this.wake()
       reject(signal?.reason)
     }
     signal?.addEventListener('abort', onAbort, { once: true })
-    this.#waiters.push(waiter)
+    this.waiters.push(waiter)
     try {
       await promise
     } finally {
@@ -48,22 +48,22 @@ export class Budget {
 
   /** Returns reserved units. */
   release (amount: number): void {
-    this.#used = Math.max(0, this.#used - amount)
-    this.#wake()
+    this.reserved = Math.max(0, this.reserved - amount)
+    this.wake()
   }
 
-  #fits (amount: number): boolean {
-    return this.#used === 0 || this.#used + amount <= this.capacity
+  private fits (amount: number): boolean {
+    return this.reserved === 0 || this.reserved + amount <= this.capacity
   }
 
   // First come, first served: a large request is not starved by small ones.
-  #wake (): void {
-    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0].amount)) {
-      const waiter = this.#waiters.shift()
+  private wake (): void {
+    while (this.waiters.length > 0 && this.fits(this.waiters[0].amount)) {
+      const waiter = this.waiters.shift()
       if (waiter == null) {
         break
       }
-      this.#used += waiter.amount
+      this.reserved += waiter.amount
       waiter.resolve()
     }
   }

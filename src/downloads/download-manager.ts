@@ -27,27 +27,27 @@ const STOPPED = new Set(['paused', 'interrupted', 'failed'])
  * can be paused, resumed and cancelled; finished ones are kept in a history.
  */
 export class DownloadManager {
-  readonly #context: DownloadJobContext
-  readonly #records: DownloadRecords
-  readonly #history: DownloadHistory
-  readonly #jobs = new Map<string, DownloadJob>()
+  private readonly context: DownloadJobContext
+  private readonly records: DownloadRecords
+  private readonly history: DownloadHistory
+  private readonly jobs = new Map<string, DownloadJob>()
 
   constructor (init: DownloadManagerInit) {
     const tunables = { ...DEFAULT_TUNABLES }
     for (const key of Object.keys(DEFAULT_TUNABLES) as Array<keyof DownloadTunables>) {
       tunables[key] = init[key] ?? tunables[key]
     }
-    this.#records = new DownloadRecords(init.section)
-    this.#history = new DownloadHistory(this.#records)
-    this.#context = {
+    this.records = new DownloadRecords(init.section)
+    this.history = new DownloadHistory(this.records)
+    this.context = {
       file: init.file,
-      records: this.#records,
+      records: this.records,
       downloadDir: init.downloadDir,
       providers: init.providers,
       bytesInFlight: new Budget(tunables.maxBytesInFlight),
       slots: new Budget(tunables.maxParallelDownloads),
       rate: new DownloadRate(init.bytesPerSecond ?? 0),
-      history: this.#history,
+      history: this.history,
       tunables,
       log: init.logger.forComponent('peerit:downloads'),
       onStatus: init.onStatus ?? (() => {}),
@@ -64,12 +64,12 @@ export class DownloadManager {
    * was started detached or other callers still follow it).
    */
   async download (request: DownloadRequest, options: DownloadOptions = {}): Promise<DownloadResult> {
-    return this.#job(request, false).join(options)
+    return this.job(request, false).join(options)
   }
 
   /** Starts (or resumes, or joins) a download that runs on its own in the background; answers at once. */
   start (request: DownloadRequest): DownloadChange {
-    const job = this.#job(request, true)
+    const job = this.job(request, true)
     job.detach()
     const { contentId, name, status } = job.entry()
     return { contentId, name, status }
@@ -77,17 +77,17 @@ export class DownloadManager {
 
   /** Pauses running downloads (and stopped ones, which then stay stopped across restarts). */
   async pause (selector: DownloadSelector): Promise<DownloadChange[]> {
-    const entries = await this.#select(selector, entry => entry.status === 'queued' || entry.status === 'active' || entry.status === 'interrupted' || entry.status === 'failed')
+    const entries = await this.select(selector, entry => entry.status === 'queued' || entry.status === 'active' || entry.status === 'interrupted' || entry.status === 'failed')
     return Promise.all(entries.map(async entry => {
-      const job = this.#jobs.get(entry.contentId)
+      const job = this.jobs.get(entry.contentId)
       if (job != null) {
         return change(entry, await job.stop('paused'))
       }
-      const record = await this.#records.get(entry.contentId)
+      const record = await this.records.get(entry.contentId)
       if (record != null && STOPPED.has(record.status)) {
         record.status = 'paused'
-        await this.#records.put(record)
-        this.#announce(storedEntry(record))
+        await this.records.put(record)
+        this.announce(storedEntry(record))
         return change(entry, 'paused')
       }
       return change(entry, entry.status)
@@ -96,25 +96,25 @@ export class DownloadManager {
 
   /** Resumes stopped downloads in the background; `all` also takes the interrupted and failed ones. */
   async resume (selector: DownloadSelector): Promise<DownloadChange[]> {
-    const entries = await this.#select(selector, entry => STOPPED.has(entry.status))
-    return entries.map(entry => STOPPED.has(entry.status) && !this.#jobs.has(entry.contentId)
+    const entries = await this.select(selector, entry => STOPPED.has(entry.status))
+    return entries.map(entry => STOPPED.has(entry.status) && !this.jobs.has(entry.contentId)
       ? this.start({ contentId: entry.contentId, name: entry.name })
       : change(entry, entry.status))
   }
 
   /** Cancels downloads: the transfer stops, the part file and state are deleted. One being published completes instead. */
   async cancel (selector: DownloadSelector): Promise<DownloadChange[]> {
-    const entries = await this.#select(selector, entry => entry.status !== 'completed' && entry.status !== 'cancelled')
+    const entries = await this.select(selector, entry => entry.status !== 'completed' && entry.status !== 'cancelled')
     return Promise.all(entries.map(async entry => {
-      const job = this.#jobs.get(entry.contentId)
+      const job = this.jobs.get(entry.contentId)
       if (job != null) {
         return change(entry, await job.stop('cancelled'))
       }
-      const record = await this.#records.get(entry.contentId)
+      const record = await this.records.get(entry.contentId)
       if (record == null) {
         return change(entry, entry.status)
       }
-      await this.#cancelStored(record)
+      await this.cancelStored(record)
       return change(entry, 'cancelled')
     }))
   }
@@ -122,24 +122,24 @@ export class DownloadManager {
   /** Every download the node knows, newest first: running and stopped ones, then the history. */
   async list (): Promise<DownloadEntry[]> {
     const live = new Map<string, { entry: DownloadEntry, addedAt: number }>()
-    for (const record of await this.#records.all()) {
+    for (const record of await this.records.all()) {
       live.set(record.contentId, { entry: storedEntry(record), addedAt: record.addedAt ?? 0 })
     }
-    for (const [contentId, job] of this.#jobs) {
+    for (const [contentId, job] of this.jobs) {
       live.set(contentId, { entry: job.entry(), addedAt: job.addedAt })
     }
     const current = [...live.values()].sort((a, b) => b.addedAt - a.addedAt).map(item => item.entry)
-    const history = (await this.#history.list()).filter(entry => !live.has(entry.contentId))
+    const history = (await this.history.list()).filter(entry => !live.has(entry.contentId))
     return [...current, ...history]
   }
 
   /** Running and stored downloads with their part files (what `list` showed before the history). */
   async states (): Promise<DownloadState[]> {
     const states = new Map<string, DownloadState>()
-    for (const record of await this.#records.all()) {
+    for (const record of await this.records.all()) {
       states.set(record.contentId, storedState(record))
     }
-    for (const [contentId, job] of this.#jobs) {
+    for (const [contentId, job] of this.jobs) {
       states.set(contentId, job.state())
     }
     return [...states.values()]
@@ -147,10 +147,10 @@ export class DownloadManager {
 
   /** Drops the history and the failed downloads (their part files too); returns what is left. */
   async clear (): Promise<DownloadEntry[]> {
-    await this.#history.clear()
-    for (const record of await this.#records.all()) {
-      if (record.status === 'failed' && !this.#jobs.has(record.contentId)) {
-        await discardDownload(this.#records, record)
+    await this.history.clear()
+    for (const record of await this.records.all()) {
+      if (record.status === 'failed' && !this.jobs.has(record.contentId)) {
+        await discardDownload(this.records, record)
       }
     }
     return this.list()
@@ -158,12 +158,12 @@ export class DownloadManager {
 
   /** The total download rate in bytes per second (0 = unlimited). */
   get bytesPerSecond (): number {
-    return this.#context.rate.bytesPerSecond
+    return this.context.rate.bytesPerSecond
   }
 
   /** Changes the total download rate at once, for running downloads too (0 = unlimited). */
   setRate (bytesPerSecond: number): void {
-    this.#context.rate.set(bytesPerSecond)
+    this.context.rate.set(bytesPerSecond)
   }
 
   /**
@@ -173,15 +173,15 @@ export class DownloadManager {
    */
   async resumeAll (options: DownloadOptions = {}): Promise<ResumeOutcome> {
     const stored: DownloadRecord[] = []
-    for (const record of await this.#records.all()) {
+    for (const record of await this.records.all()) {
       if (record.status === 'cancelled') {
-        await this.#cancelStored(record)
+        await this.cancelStored(record)
       } else if (record.status !== 'paused') {
         stored.push(record)
       }
     }
     const settled = await Promise.allSettled(stored.map(async record => {
-      const job = this.#job({ contentId: record.contentId, name: record.name }, true)
+      const job = this.job({ contentId: record.contentId, name: record.name }, true)
       job.detach()
       return job.join(options)
     }))
@@ -198,48 +198,48 @@ export class DownloadManager {
 
   /** Stops every running download, keeping their state for a resume at the next start, and waits until they have saved it. */
   async stop (): Promise<void> {
-    const jobs = [...this.#jobs.values()]
+    const jobs = [...this.jobs.values()]
     await Promise.all(jobs.map(async job => job.stop('interrupted')))
   }
 
   /** The running job of a content id, or a new one. */
-  #job (request: DownloadRequest, detached: boolean): DownloadJob {
+  private job (request: DownloadRequest, detached: boolean): DownloadJob {
     if (!CONTENT_ID.test(request.contentId)) {
       throw new InvalidDownloadError(`"${request.contentId}" is not a content id (64 lowercase hex digits)`)
     }
     if (request.from?.length === 0) {
       throw new InvalidDownloadError('`from` names no peer to download from')
     }
-    const running = this.#jobs.get(request.contentId)
+    const running = this.jobs.get(request.contentId)
     if (running != null) {
       return running
     }
-    const job = new DownloadJob(this.#context, request, detached)
-    this.#jobs.set(request.contentId, job)
+    const job = new DownloadJob(this.context, request, detached)
+    this.jobs.set(request.contentId, job)
     job.result.finally(() => {
-      if (this.#jobs.get(request.contentId) === job) {
-        this.#jobs.delete(request.contentId)
+      if (this.jobs.get(request.contentId) === job) {
+        this.jobs.delete(request.contentId)
       }
     }).catch(() => {})
     return job
   }
 
-  async #select (selector: DownloadSelector, eligible: (entry: DownloadEntry) => boolean): Promise<DownloadEntry[]> {
+  private async select (selector: DownloadSelector, eligible: (entry: DownloadEntry) => boolean): Promise<DownloadEntry[]> {
     const entries = await this.list()
     return selectDownloads(entries, selector, eligible)
   }
 
-  async #cancelStored (record: DownloadRecord): Promise<void> {
+  private async cancelStored (record: DownloadRecord): Promise<void> {
     const entry = storedEntry(record)
-    await discardDownload(this.#records, record)
-    this.#announce(await this.#history.add({ contentId: entry.contentId, name: entry.name, size: entry.size, received: entry.received, status: 'cancelled' }))
+    await discardDownload(this.records, record)
+    this.announce(await this.history.add({ contentId: entry.contentId, name: entry.name, size: entry.size, received: entry.received, status: 'cancelled' }))
   }
 
-  #announce (entry: DownloadEntry): void {
+  private announce (entry: DownloadEntry): void {
     try {
-      this.#context.onStatus(entry)
+      this.context.onStatus(entry)
     } catch (err) {
-      this.#context.log.error('a status listener threw - %e', err)
+      this.context.log.error('a status listener threw - %e', err)
     }
   }
 }

@@ -8,8 +8,8 @@ import { UploadRate } from '../../protocols/file/upload-rate.ts'
  * down. The rate can change at any time; 0 means unlimited.
  */
 export class DownloadRate {
-  #bytesPerSecond = 0
-  #rate?: UploadRate
+  private limitBytesPerSecond = 0
+  private rate?: UploadRate
 
   constructor (bytesPerSecond = 0) {
     this.set(bytesPerSecond)
@@ -17,19 +17,19 @@ export class DownloadRate {
 
   /** Bytes per second; 0 = unlimited. */
   get bytesPerSecond (): number {
-    return this.#bytesPerSecond
+    return this.limitBytesPerSecond
   }
 
   /** Changes the rate; requests already waiting keep the wait they were given. */
   set (bytesPerSecond: number): void {
-    this.#bytesPerSecond = bytesPerSecond
+    this.limitBytesPerSecond = bytesPerSecond
     // A burst of a quarter second's allowance: after a pause the first request goes out at once, no more.
-    this.#rate = bytesPerSecond > 0 ? new UploadRate(bytesPerSecond, bytesPerSecond / 4) : undefined
+    this.rate = bytesPerSecond > 0 ? new UploadRate(bytesPerSecond, bytesPerSecond / 4) : undefined
   }
 
   /** Waits until `bytes` may be requested. */
   async take (bytes: number, signal: AbortSignal): Promise<void> {
-    const waitMs = this.#rate?.book(bytes) ?? 0
+    const waitMs = this.rate?.book(bytes) ?? 0
     if (waitMs > 0) {
       await sleep(waitMs, undefined, { signal })
     }

@@ -11,33 +11,33 @@ export const MAX_HISTORY = 1000
  * content id (the web UI's) never sees two rows for one file.
  */
 export class DownloadHistory {
-  readonly #records: DownloadRecords
-  #entries?: Promise<HistoryRecord[]>
+  private readonly records: DownloadRecords
+  private entries?: Promise<HistoryRecord[]>
   // Changes run one at a time, so two finishing downloads never drop each other's entry.
-  #chain: Promise<unknown> = Promise.resolve()
+  private chain: Promise<unknown> = Promise.resolve()
 
   constructor (records: DownloadRecords) {
-    this.#records = records
+    this.records = records
   }
 
   /** The entries, newest first. */
   async list (): Promise<DownloadEntry[]> {
-    return (await this.#load()).map(toEntry)
+    return (await this.load()).map(toEntry)
   }
 
   /** Adds an entry, dropping an older one of the same content id and the oldest past {@link MAX_HISTORY}. */
   async add (entry: Omit<HistoryRecord, 'finishedAt'>): Promise<DownloadEntry> {
-    return this.#serial(async () => {
-      const entries = await this.#load()
+    return this.serial(async () => {
+      const entries = await this.load()
       const record: HistoryRecord = { ...entry, finishedAt: Math.max(Date.now(), (entries[0]?.finishedAt ?? 0) + 1) }
       const dropped = entries.filter(e => e.contentId === record.contentId)
       const kept = entries.filter(e => e.contentId !== record.contentId)
       kept.unshift(record)
       dropped.push(...kept.splice(MAX_HISTORY))
-      this.#entries = Promise.resolve(kept)
-      await this.#records.putHistory(record)
+      this.entries = Promise.resolve(kept)
+      await this.records.putHistory(record)
       if (dropped.length > 0) {
-        await this.#records.deleteHistory(dropped)
+        await this.records.deleteHistory(dropped)
       }
       return toEntry(record)
     })
@@ -45,34 +45,34 @@ export class DownloadHistory {
 
   /** Forgets the entry of a content id (it is being downloaded again). */
   async forget (contentId: string): Promise<void> {
-    await this.#serial(async () => {
-      const entries = await this.#load()
+    await this.serial(async () => {
+      const entries = await this.load()
       const dropped = entries.filter(e => e.contentId === contentId)
       if (dropped.length > 0) {
-        this.#entries = Promise.resolve(entries.filter(e => e.contentId !== contentId))
-        await this.#records.deleteHistory(dropped)
+        this.entries = Promise.resolve(entries.filter(e => e.contentId !== contentId))
+        await this.records.deleteHistory(dropped)
       }
     })
   }
 
   /** Forgets every entry. */
   async clear (): Promise<void> {
-    await this.#serial(async () => {
-      const entries = await this.#load()
-      this.#entries = Promise.resolve([])
-      await this.#records.deleteHistory(entries)
+    await this.serial(async () => {
+      const entries = await this.load()
+      this.entries = Promise.resolve([])
+      await this.records.deleteHistory(entries)
     })
   }
 
-  async #serial<T> (change: () => Promise<T>): Promise<T> {
-    const next = this.#chain.then(change)
-    this.#chain = next.catch(() => {})
+  private async serial<T> (change: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(change)
+    this.chain = next.catch(() => {})
     return next
   }
 
-  async #load (): Promise<HistoryRecord[]> {
-    this.#entries ??= this.#records.history().then(entries => entries.reverse())
-    return this.#entries
+  private async load (): Promise<HistoryRecord[]> {
+    this.entries ??= this.records.history().then(entries => entries.reverse())
+    return this.entries
   }
 }
 

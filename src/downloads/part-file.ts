@@ -18,11 +18,11 @@ const MAX_COLLISIONS = 10_000
  */
 export class PartFile {
   readonly path: string
-  readonly #handle: FileHandle
+  private readonly handle: FileHandle
 
   private constructor (path: string, handle: FileHandle) {
     this.path = path
-    this.#handle = handle
+    this.handle = handle
   }
 
   /** Creates a new part file for `name` in `dir`, never over an existing file: `name.part`, `name (1).part`, … */
@@ -39,7 +39,7 @@ export class PartFile {
         throw toWriteError(err, path)
       }
       const part = new PartFile(path, handle)
-      await part.#size(size)
+      await part.truncateTo(size)
       return part
     }
     throw toWriteError(collision(join(dir, name)), join(dir, name))
@@ -69,7 +69,7 @@ export class PartFile {
     try {
       let written = 0
       while (written < bytes.byteLength) {
-        const { bytesWritten } = await this.#handle.write(bytes, written, bytes.byteLength - written, position + written)
+        const { bytesWritten } = await this.handle.write(bytes, written, bytes.byteLength - written, position + written)
         written += bytesWritten
       }
     } catch (err) {
@@ -80,7 +80,7 @@ export class PartFile {
   /** Flushes written bytes to the disk; a piece is recorded as done only after this. */
   async sync (): Promise<void> {
     try {
-      await this.#handle.datasync()
+      await this.handle.datasync()
     } catch (err) {
       throw toWriteError(err, this.path)
     }
@@ -88,17 +88,17 @@ export class PartFile {
 
   /** The part file's length on disk. */
   async size (): Promise<number> {
-    return (await this.#handle.stat()).size
+    return (await this.handle.stat()).size
   }
 
   /** Closes the file; safe to call twice. */
   async close (): Promise<void> {
-    await this.#handle.close().catch(() => {})
+    await this.handle.close().catch(() => {})
   }
 
-  async #size (size: number): Promise<void> {
+  private async truncateTo (size: number): Promise<void> {
     try {
-      await this.#handle.truncate(size)
+      await this.handle.truncate(size)
     } catch (err) {
       await this.close()
       await unlink(this.path).catch(() => {})

@@ -72,33 +72,33 @@ const SUPERSEDED = Symbol('superseded')
  * is asked for a new round.
  */
 export class PieceFetcher {
-  readonly #init: PieceFetcherInit
-  readonly #inFlight = new Map<string, number>()
-  readonly #requests = new Set<PieceRequest>()
+  private readonly init: PieceFetcherInit
+  private readonly inFlight = new Map<string, number>()
+  private readonly requests = new Set<PieceRequest>()
   /** Request lanes of the current round: every provider's `maxRequestsPerPeer`. */
-  #lanes = 1
+  private lanes = 1
 
   constructor (init: PieceFetcherInit) {
-    this.#init = init
+    this.init = init
   }
 
   /** Providers with a request in flight. */
   get peers (): string[] {
-    return [...this.#inFlight.keys()]
+    return [...this.inFlight.keys()]
   }
 
   /** Runs until every piece is verified; throws NoProvidersError, a write error, or the signal's reason. */
   async run (signal: AbortSignal): Promise<void> {
-    const { scheduler, pool, tunables } = this.#init
+    const { scheduler, pool, tunables } = this.init
     const fatal = new AbortController()
     const runSignal = AbortSignal.any([signal, fatal.signal])
     // The manifest came from a provider just now: that counts as progress.
     let progressed = true
     while (!scheduler.complete) {
       const providers = (await pool.nextRound(progressed, signal)).slice(0, tunables.maxPeersPerDownload)
-      this.#lanes = Math.max(1, providers.length * tunables.maxRequestsPerPeer)
+      this.lanes = Math.max(1, providers.length * tunables.maxRequestsPerPeer)
       const before = scheduler.piecesDone
-      await Promise.all(providers.map(async provider => this.#session(provider, runSignal, fatal)))
+      await Promise.all(providers.map(async provider => this.session(provider, runSignal, fatal)))
       if (fatal.signal.aborted) {
         throw fatal.signal.reason
       }
@@ -107,23 +107,23 @@ export class PieceFetcher {
     }
   }
 
-  async #session (provider: Provider, signal: AbortSignal, fatal: AbortController): Promise<void> {
+  private async session (provider: Provider, signal: AbortSignal, fatal: AbortController): Promise<void> {
     const session: Session = { provider, failures: 0, controller: new AbortController() }
     const sessionSignal = AbortSignal.any([signal, session.controller.signal])
-    const lanes = Array.from({ length: this.#init.tunables.maxRequestsPerPeer }, async () => this.#lane(session, sessionSignal, fatal))
+    const lanes = Array.from({ length: this.init.tunables.maxRequestsPerPeer }, async () => this.lane(session, sessionSignal, fatal))
     await Promise.all(lanes)
   }
 
-  async #lane (session: Session, signal: AbortSignal, fatal: AbortController): Promise<void> {
-    const { tunables, log } = this.#init
+  private async lane (session: Session, signal: AbortSignal, fatal: AbortController): Promise<void> {
+    const { tunables, log } = this.init
     const { id } = session.provider
     while (!signal.aborted) {
       try {
-        const run = await this.#claim(id, signal)
+        const run = await this.claim(id, signal)
         if (run == null) {
           return
         }
-        await this.#request(session.provider, run, signal)
+        await this.request(session.provider, run, signal)
         session.failures = 0
       } catch (caught) {
         if (signal.aborted) {
@@ -137,13 +137,13 @@ export class PieceFetcher {
           return
         }
         if (verdict === 'ban') {
-          this.#init.pool.ban(id)
+          this.init.pool.ban(id)
           session.controller.abort()
-          log('banned %s from %s - %e', id, this.#init.contentId, err)
+          log('banned %s from %s - %e', id, this.init.contentId, err)
           return
         }
         if (verdict === 'gone' || ++session.failures >= tunables.maxPeerFailures) {
-          this.#init.pool.strike(id)
+          this.init.pool.strike(id)
           session.controller.abort()
           return
         }
@@ -154,19 +154,19 @@ export class PieceFetcher {
   }
 
   /** Waits for room in the budget and for pieces to claim; undefined once there is nothing left to claim. */
-  async #claim (peer: string, signal: AbortSignal): Promise<PieceRun | undefined> {
-    const { scheduler, budget, manifest, tunables } = this.#init
-    const duplicable = (index: number): boolean => this.#quiet(index, tunables.endGameAfterMs)
+  private async claim (peer: string, signal: AbortSignal): Promise<PieceRun | undefined> {
+    const { scheduler, budget, manifest, tunables } = this.init
+    const duplicable = (index: number): boolean => this.quiet(index, tunables.endGameAfterMs)
     while (!scheduler.complete) {
       // Runs shrink so that what is left is spread over every lane: a small file still
       // draws on all its providers, and the end game duplicates little.
       const missing = scheduler.pieceCount - scheduler.piecesDone
-      const length = Math.max(1, Math.min(tunables.piecesPerRequest, Math.ceil(missing / this.#lanes), this.#pacedRun()))
+      const length = Math.max(1, Math.min(tunables.piecesPerRequest, Math.ceil(missing / this.lanes), this.pacedRun()))
       const most = length * manifest.pieceSize
       await budget.acquire(most, signal)
       const run = scheduler.claim(peer, length, duplicable)
       if (run != null) {
-        budget.release(most - this.#runBytes(run))
+        budget.release(most - this.runBytes(run))
         return run
       }
       budget.release(most)
@@ -181,30 +181,30 @@ export class PieceFetcher {
    * evenly but leave the lanes idle between them (a quarter second measured 0.84 of the rate on a busy
    * machine, a second 1.02: docs/benchmarks.md).
    */
-  #pacedRun (): number {
-    const { rate, manifest } = this.#init
+  private pacedRun (): number {
+    const { rate, manifest } = this.init
     return rate.bytesPerSecond > 0 ? Math.max(1, Math.floor(rate.bytesPerSecond / manifest.pieceSize)) : Number.POSITIVE_INFINITY
   }
 
-  async #request (provider: Provider, run: PieceRun, laneSignal: AbortSignal): Promise<void> {
-    const { file, contentId, manifest, scheduler, budget, tunables } = this.#init
+  private async request (provider: Provider, run: PieceRun, laneSignal: AbortSignal): Promise<void> {
+    const { file, contentId, manifest, scheduler, budget, tunables } = this.init
     // Waiting for the rate is not going quiet: the end game must not duplicate a request that was never sent.
     const request: PieceRequest = { next: run.first, end: run.first + run.count, controller: new AbortController(), lastProgress: Number.POSITIVE_INFINITY }
     const signal = AbortSignal.any([laneSignal, request.controller.signal])
-    this.#requests.add(request)
+    this.requests.add(request)
     let stall: ReturnType<typeof setTimeout> | undefined
     try {
-      await this.#init.rate.take(this.#runBytes(run), signal)
+      await this.init.rate.take(this.runBytes(run), signal)
       request.lastProgress = Date.now()
       stall = setTimeout(() => { request.controller.abort(new StallError(provider.id, tunables.stallTimeoutMs)) }, tunables.stallTimeoutMs)
-      this.#inFlight.set(provider.id, (this.#inFlight.get(provider.id) ?? 0) + 1)
+      this.inFlight.set(provider.id, (this.inFlight.get(provider.id) ?? 0) + 1)
       for await (const piece of file.getPieces(provider.peerId, contentId, manifest, run.first, run.count, { signal })) {
         stall.refresh()
         request.lastProgress = Date.now()
-        await this.#accept(provider.id, request.next, piece)
+        await this.accept(provider.id, request.next, piece)
         budget.release(pieceLength(manifest, request.next))
         request.next++
-        if (request.next < request.end && this.#superseded(request)) {
+        if (request.next < request.end && this.superseded(request)) {
           return
         }
       }
@@ -221,25 +221,25 @@ export class PieceFetcher {
         throw reason
       }
     } finally {
-      this.#requests.delete(request)
+      this.requests.delete(request)
       if (stall != null) {
         clearTimeout(stall)
-        const left = (this.#inFlight.get(provider.id) ?? 1) - 1
+        const left = (this.inFlight.get(provider.id) ?? 1) - 1
         if (left === 0) {
-          this.#inFlight.delete(provider.id)
+          this.inFlight.delete(provider.id)
         } else {
-          this.#inFlight.set(provider.id, left)
+          this.inFlight.set(provider.id, left)
         }
       }
       const rest = { first: request.next, count: request.end - request.next }
       scheduler.release(provider.id, rest)
-      budget.release(this.#runBytes(rest))
+      budget.release(this.runBytes(rest))
     }
   }
 
   /** Verifies and writes one arrived piece, unless another provider delivered it first. */
-  async #accept (peer: string, expected: number, piece: PieceData): Promise<void> {
-    const { manifest, scheduler, part } = this.#init
+  private async accept (peer: string, expected: number, piece: PieceData): Promise<void> {
+    const { manifest, scheduler, part } = this.init
     if (piece.index !== expected) {
       throw new BadPieceError(`${peer} sent piece ${piece.index} where ${expected} was due`)
     }
@@ -251,24 +251,24 @@ export class PieceFetcher {
     }
     await part.write(piece.bytes, expected * manifest.pieceSize)
     if (scheduler.markDone(expected)) {
-      this.#init.onPiece(expected, peer)
-      this.#abortSuperseded()
+      this.init.onPiece(expected, peer)
+      this.abortSuperseded()
     }
   }
 
   /** End game: a duplicate request whose pieces all arrived from elsewhere is cancelled, freeing its provider. */
-  #abortSuperseded (): void {
-    for (const request of this.#requests) {
-      if (this.#superseded(request)) {
+  private abortSuperseded (): void {
+    for (const request of this.requests) {
+      if (this.superseded(request)) {
         request.controller.abort(SUPERSEDED)
       }
     }
   }
 
   /** Whether the request holding piece `index` has delivered nothing for `ms`: only then is a duplicate worth its cost. */
-  #quiet (index: number, ms: number): boolean {
+  private quiet (index: number, ms: number): boolean {
     const now = Date.now()
-    for (const request of this.#requests) {
+    for (const request of this.requests) {
       if (index >= request.next && index < request.end) {
         return now - request.lastProgress >= ms
       }
@@ -276,17 +276,17 @@ export class PieceFetcher {
     return true
   }
 
-  #superseded (request: PieceRequest): boolean {
+  private superseded (request: PieceRequest): boolean {
     for (let index = request.next; index < request.end; index++) {
-      if (!this.#init.scheduler.isDone(index)) {
+      if (!this.init.scheduler.isDone(index)) {
         return false
       }
     }
     return true
   }
 
-  #runBytes (run: PieceRun): number {
-    const { size, pieceSize } = this.#init.manifest
+  private runBytes (run: PieceRun): number {
+    const { size, pieceSize } = this.init.manifest
     return Math.max(0, Math.min(size, (run.first + run.count) * pieceSize) - run.first * pieceSize)
   }
 }

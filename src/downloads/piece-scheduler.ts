@@ -16,37 +16,37 @@ export interface PieceRun {
  */
 export class PieceScheduler {
   readonly pieceCount: number
-  readonly #done: Bitfield
+  private readonly done: Bitfield
   /** Pieces in flight → the providers asked for them. */
-  readonly #inFlight = new Map<number, Set<string>>()
+  private readonly inFlight = new Map<number, Set<string>>()
   /** No piece below this index is unclaimed. */
-  #cursor = 0
-  #changed = Promise.withResolvers<void>()
+  private cursor = 0
+  private nextChange = Promise.withResolvers<void>()
 
   /** `done` holds the pieces already verified; the scheduler sets more bits in it as pieces complete. */
   constructor (done: Bitfield) {
     this.pieceCount = done.length
-    this.#done = done
+    this.done = done
   }
 
   /** Whether every piece is verified. */
   get complete (): boolean {
-    return this.#done.full
+    return this.done.full
   }
 
   /** How many pieces are verified. */
   get piecesDone (): number {
-    return this.#done.count
+    return this.done.count
   }
 
   /** Whether piece `index` is verified. */
   isDone (index: number): boolean {
-    return this.#done.has(index)
+    return this.done.has(index)
   }
 
   /** Resolves the next time a piece completes or is released, so an idle provider can look again. */
   changed (): Promise<void> {
-    return this.#changed.promise
+    return this.nextChange.promise
   }
 
   /**
@@ -56,12 +56,12 @@ export class PieceScheduler {
    * to do now.
    */
   claim (peer: string, max: number, duplicable: (index: number) => boolean = () => true): PieceRun | undefined {
-    const run = this.#claimUnclaimed(max) ?? this.#claimEndGame(peer, max, duplicable)
+    const run = this.claimUnclaimed(max) ?? this.claimEndGame(peer, max, duplicable)
     if (run != null) {
       for (let index = run.first; index < run.first + run.count; index++) {
-        const holders = this.#inFlight.get(index) ?? new Set()
+        const holders = this.inFlight.get(index) ?? new Set()
         holders.add(peer)
-        this.#inFlight.set(index, holders)
+        this.inFlight.set(index, holders)
       }
     }
     return run
@@ -69,51 +69,51 @@ export class PieceScheduler {
 
   /** Marks a verified piece done; false when it already was (a duplicate from the end game). */
   markDone (index: number): boolean {
-    this.#inFlight.delete(index)
-    if (this.#done.has(index)) {
+    this.inFlight.delete(index)
+    if (this.done.has(index)) {
       return false
     }
-    this.#done.set(index)
-    this.#notify()
+    this.done.set(index)
+    this.notify()
     return true
   }
 
   /** Gives back pieces `peer` will not deliver, so another provider can be asked. */
   release (peer: string, run: PieceRun): void {
     for (let index = run.first; index < run.first + run.count; index++) {
-      const holders = this.#inFlight.get(index)
+      const holders = this.inFlight.get(index)
       if (holders == null) {
         continue
       }
       holders.delete(peer)
       if (holders.size === 0) {
-        this.#inFlight.delete(index)
-        this.#cursor = Math.min(this.#cursor, index)
+        this.inFlight.delete(index)
+        this.cursor = Math.min(this.cursor, index)
       }
     }
-    this.#notify()
+    this.notify()
   }
 
-  #claimUnclaimed (max: number): PieceRun | undefined {
-    while (this.#cursor < this.pieceCount && !this.#unclaimed(this.#cursor)) {
-      this.#cursor++
+  private claimUnclaimed (max: number): PieceRun | undefined {
+    while (this.cursor < this.pieceCount && !this.unclaimed(this.cursor)) {
+      this.cursor++
     }
-    if (this.#cursor >= this.pieceCount) {
+    if (this.cursor >= this.pieceCount) {
       return undefined
     }
-    const first = this.#cursor
+    const first = this.cursor
     let count = 0
-    while (count < max && first + count < this.pieceCount && this.#unclaimed(first + count)) {
+    while (count < max && first + count < this.pieceCount && this.unclaimed(first + count)) {
       count++
     }
-    this.#cursor = first + count
+    this.cursor = first + count
     return { first, count }
   }
 
-  #claimEndGame (peer: string, max: number, duplicable: (index: number) => boolean): PieceRun | undefined {
+  private claimEndGame (peer: string, max: number, duplicable: (index: number) => boolean): PieceRun | undefined {
     // Only pieces held by exactly one other provider: two copies in flight
     // are enough, more would only waste the providers' bandwidth.
-    const candidates = [...this.#inFlight]
+    const candidates = [...this.inFlight]
       .filter(([index, holders]) => holders.size === 1 && !holders.has(peer) && duplicable(index))
       .map(([index]) => index)
       .sort((a, b) => a - b)
@@ -128,12 +128,12 @@ export class PieceScheduler {
     return { first, count }
   }
 
-  #unclaimed (index: number): boolean {
-    return !this.#done.has(index) && !this.#inFlight.has(index)
+  private unclaimed (index: number): boolean {
+    return !this.done.has(index) && !this.inFlight.has(index)
   }
 
-  #notify (): void {
-    this.#changed.resolve()
-    this.#changed = Promise.withResolvers<void>()
+  private notify (): void {
+    this.nextChange.resolve()
+    this.nextChange = Promise.withResolvers<void>()
   }
 }

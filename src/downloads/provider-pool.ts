@@ -31,28 +31,28 @@ export interface ProviderPoolInit {
  * not keep trying the same dead ones.
  */
 export class ProviderPool {
-  readonly #init: ProviderPoolInit
-  readonly #banned = new Set<string>()
-  readonly #strikes = new Map<string, number>()
-  #idleRounds = 0
-  #started = false
+  private readonly init: ProviderPoolInit
+  private readonly banned = new Set<string>()
+  private readonly strikes = new Map<string, number>()
+  private idleRounds = 0
+  private started = false
   /** The last failure a provider gave, so a download that gives up can say why. */
-  #lastFailure?: string
+  private lastFailure?: string
 
   constructor (init: ProviderPoolInit) {
-    this.#init = init
+    this.init = init
   }
 
   /** Leaves a provider out of every later round. */
   ban (peer: string): void {
-    this.#banned.add(peer)
+    this.banned.add(peer)
   }
 
   /** Notes that a provider failed (and why, when known); later rounds offer it after the ones that failed less. */
   strike (peer: string, reason?: Error): void {
-    this.#strikes.set(peer, (this.#strikes.get(peer) ?? 0) + 1)
+    this.strikes.set(peer, (this.strikes.get(peer) ?? 0) + 1)
     if (reason != null) {
-      this.#lastFailure = reason.message
+      this.lastFailure = reason.message
     }
   }
 
@@ -62,41 +62,41 @@ export class ProviderPool {
    * throws {@link NoProvidersError}.
    */
   async nextRound (progressed: boolean, signal: AbortSignal): Promise<Provider[]> {
-    const { maxProviderRounds, retryBackoffMs, maxRetryBackoffMs } = this.#init.tunables
-    if (this.#started) {
-      this.#idleRounds = progressed ? 0 : this.#idleRounds + 1
-      if (this.#idleRounds >= maxProviderRounds) {
-        const why = this.#lastFailure == null ? '' : ` (last: ${this.#lastFailure})`
-        throw new NoProvidersError(`no provider could supply ${this.#init.contentId.slice(0, 12)} after ${maxProviderRounds} attempts${why}: run \`peerit fetch\` to find providers, then \`peerit download --resume\``)
+    const { maxProviderRounds, retryBackoffMs, maxRetryBackoffMs } = this.init.tunables
+    if (this.started) {
+      this.idleRounds = progressed ? 0 : this.idleRounds + 1
+      if (this.idleRounds >= maxProviderRounds) {
+        const why = this.lastFailure == null ? '' : ` (last: ${this.lastFailure})`
+        throw new NoProvidersError(`no provider could supply ${this.init.contentId.slice(0, 12)} after ${maxProviderRounds} attempts${why}: run \`peerit fetch\` to find providers, then \`peerit download --resume\``)
       }
-      if (this.#idleRounds > 0) {
-        await sleep(backoff(this.#idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), undefined, { signal })
+      if (this.idleRounds > 0) {
+        await sleep(backoff(this.idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), undefined, { signal })
       }
     }
-    this.#started = true
+    this.started = true
     let ids: string[]
     try {
-      ids = await this.#init.source()
+      ids = await this.init.source()
     } catch (err) {
-      this.#init.log.error('could not list providers of %s - %e', this.#init.contentId, err)
+      this.init.log.error('could not list providers of %s - %e', this.init.contentId, err)
       ids = []
     }
-    return this.#usable(ids)
+    return this.usable(ids)
   }
 
-  #usable (ids: string[]): Provider[] {
+  private usable (ids: string[]): Provider[] {
     const providers = new Map<string, Provider>()
     for (const id of ids) {
-      if (this.#banned.has(id) || providers.has(id)) {
+      if (this.banned.has(id) || providers.has(id)) {
         continue
       }
       try {
         providers.set(id, { id, peerId: peerIdFromString(id) })
       } catch {
-        this.#init.log('ignoring malformed provider id %s', id)
+        this.init.log('ignoring malformed provider id %s', id)
       }
     }
     // Stable: among equals, the order of `source` (the caller's preference) holds.
-    return [...providers.values()].sort((a, b) => (this.#strikes.get(a.id) ?? 0) - (this.#strikes.get(b.id) ?? 0))
+    return [...providers.values()].sort((a, b) => (this.strikes.get(a.id) ?? 0) - (this.strikes.get(b.id) ?? 0))
   }
 }

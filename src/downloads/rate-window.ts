@@ -8,26 +8,26 @@ const WINDOW_MS = 5000
  * follow what the transfer does now.
  */
 export class RateWindow {
-  readonly #windowMs: number
-  readonly #samples: Array<{ at: number, total: number }> = []
+  private readonly windowMs: number
+  private readonly samples: Array<{ at: number, total: number }> = []
 
   constructor (windowMs = WINDOW_MS) {
-    this.#windowMs = windowMs
+    this.windowMs = windowMs
   }
 
   /** Records the running total of bytes at time `at` (ms) and returns the rate in bytes per second. */
   push (total: number, at: number = Date.now()): number {
-    this.#samples.push({ at, total })
-    while (this.#samples.length > 2 && at - this.#samples[1].at >= this.#windowMs) {
-      this.#samples.shift()
+    this.samples.push({ at, total })
+    while (this.samples.length > 2 && at - this.samples[1].at >= this.windowMs) {
+      this.samples.shift()
     }
     return this.rate
   }
 
   /** Bytes per second over the window; 0 until two samples are apart. */
   get rate (): number {
-    const first = this.#samples[0]
-    const last = this.#samples.at(-1)
+    const first = this.samples[0]
+    const last = this.samples.at(-1)
     if (first == null || last == null || last.at <= first.at) {
       return 0
     }

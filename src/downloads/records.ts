@@ -47,30 +47,30 @@ export interface HistoryRecord {
 
 /** Reads and writes download records and their manifests in the store's `downloads` section. */
 export class DownloadRecords {
-  readonly #section: Section<unknown>
+  private readonly section: Section<unknown>
 
   constructor (section: Section<unknown>) {
-    this.#section = section
+    this.section = section
   }
 
   /** Saves a record. */
   async put (record: DownloadRecord): Promise<void> {
-    await this.#section.put(RECORD + record.contentId, record)
+    await this.section.put(RECORD + record.contentId, record)
   }
 
   /** Saves a verified manifest for a content id. */
   async putManifest (contentId: string, manifest: Manifest): Promise<void> {
-    await this.#section.put(MANIFEST + contentId, Buffer.from(encodeManifest(manifest)).toString('base64'))
+    await this.section.put(MANIFEST + contentId, Buffer.from(encodeManifest(manifest)).toString('base64'))
   }
 
   /** A saved record, or undefined when there is none or it is malformed. */
   async get (contentId: string): Promise<DownloadRecord | undefined> {
-    return parseRecord(await this.#section.get(RECORD + contentId))
+    return parseRecord(await this.section.get(RECORD + contentId))
   }
 
   /** The saved manifest, checked against its id again; undefined when missing or damaged. */
   async getManifest (contentId: string): Promise<Manifest | undefined> {
-    const value = await this.#section.get(MANIFEST + contentId)
+    const value = await this.section.get(MANIFEST + contentId)
     if (typeof value !== 'string') {
       return undefined
     }
@@ -84,7 +84,7 @@ export class DownloadRecords {
   /** Every well-formed saved record. */
   async all (): Promise<DownloadRecord[]> {
     const records: DownloadRecord[] = []
-    for await (const value of this.#section.values({ gte: RECORD, lt: RECORD.slice(0, -1) + '0' })) {
+    for await (const value of this.section.values({ gte: RECORD, lt: RECORD.slice(0, -1) + '0' })) {
       const record = parseRecord(value)
       if (record != null) {
         records.push(record)
@@ -95,13 +95,13 @@ export class DownloadRecords {
 
   /** Saves a history entry. */
   async putHistory (entry: HistoryRecord): Promise<void> {
-    await this.#section.put(historyKey(entry), entry)
+    await this.section.put(historyKey(entry), entry)
   }
 
   /** Every well-formed history entry, oldest first. */
   async history (): Promise<HistoryRecord[]> {
     const entries: HistoryRecord[] = []
-    for await (const value of this.#section.values({ gte: HISTORY, lt: HISTORY.slice(0, -1) + '0' })) {
+    for await (const value of this.section.values({ gte: HISTORY, lt: HISTORY.slice(0, -1) + '0' })) {
       const entry = parseHistory(value)
       if (entry != null) {
         entries.push(entry)
@@ -112,12 +112,12 @@ export class DownloadRecords {
 
   /** Forgets history entries. */
   async deleteHistory (entries: HistoryRecord[]): Promise<void> {
-    await this.#section.batch(entries.map(entry => ({ type: 'del' as const, key: historyKey(entry) })))
+    await this.section.batch(entries.map(entry => ({ type: 'del' as const, key: historyKey(entry) })))
   }
 
   /** Forgets a download. */
   async delete (contentId: string): Promise<void> {
-    await this.#section.batch([
+    await this.section.batch([
       { type: 'del', key: RECORD + contentId },
       { type: 'del', key: MANIFEST + contentId }
     ])

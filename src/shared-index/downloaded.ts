@@ -24,62 +24,62 @@ interface DownloadedFileRecord {
  * anyway: it checks size and mtime before every answer).
  */
 export class DownloadedFiles {
-  readonly #section: Section<DownloadedFileRecord>
-  readonly #log: Logger
-  readonly #byId = new Map<string, IndexedSharedFile>()
+  private readonly section: Section<DownloadedFileRecord>
+  private readonly log: Logger
+  private readonly byId = new Map<string, IndexedSharedFile>()
 
   constructor (section: Section<DownloadedFileRecord>, log: Logger) {
-    this.#section = section
-    this.#log = log
+    this.section = section
+    this.log = log
   }
 
   /** Loads the kept downloads, dropping those whose file is no longer as downloaded. */
   async open (): Promise<void> {
     const gone: string[] = []
-    for await (const [contentId, record] of this.#section.iterator()) {
+    for await (const [contentId, record] of this.section.iterator()) {
       const info = await stat(record?.path ?? '').catch(() => undefined)
       if (info?.isFile() !== true || info.size !== record.size || info.mtimeMs !== record.mtimeMs) {
         gone.push(contentId)
         continue
       }
-      this.#remember(contentId, record)
+      this.remember(contentId, record)
     }
-    await this.#section.batch(gone.map(key => ({ type: 'del' as const, key })))
-    this.#log('seeding %d completed downloads (%d no longer on disk)', this.#byId.size, gone.length)
+    await this.section.batch(gone.map(key => ({ type: 'del' as const, key })))
+    this.log('seeding %d completed downloads (%d no longer on disk)', this.byId.size, gone.length)
   }
 
   /** Adds a completed download at `path`, verified against `manifest`. */
   async add (contentId: string, path: string, manifest: Manifest): Promise<void> {
     const info = await stat(path)
     const record: DownloadedFileRecord = { path, size: info.size, mtimeMs: info.mtimeMs, manifest: Buffer.from(encodeManifest(manifest)).toString('base64') }
-    await this.#section.put(contentId, record)
-    this.#remember(contentId, record)
+    await this.section.put(contentId, record)
+    this.remember(contentId, record)
   }
 
   /** Drops a download found gone or changed while it was served (its path must match); false when it is not here. */
   async forgetUnavailable (contentId: string, path: string): Promise<boolean> {
-    if (this.#byId.get(contentId)?.path !== path) {
+    if (this.byId.get(contentId)?.path !== path) {
       return false
     }
-    this.#byId.delete(contentId)
-    await this.#section.del(contentId)
-    this.#log('no longer seeding %s: it is gone or changed since it was downloaded', path)
+    this.byId.delete(contentId)
+    await this.section.del(contentId)
+    this.log('no longer seeding %s: it is gone or changed since it was downloaded', path)
     return true
   }
 
   /** The download with this content id, with its manifest bytes. */
   get (contentId: string): IndexedSharedFile | undefined {
-    return this.#byId.get(contentId)
+    return this.byId.get(contentId)
   }
 
   /** Every kept download. */
   list (): IndexedSharedFile[] {
-    return [...this.#byId.values()]
+    return [...this.byId.values()]
   }
 
-  #remember (contentId: string, record: DownloadedFileRecord): void {
+  private remember (contentId: string, record: DownloadedFileRecord): void {
     const name = basename(record.path)
-    this.#byId.set(contentId, {
+    this.byId.set(contentId, {
       id: contentId,
       name,
       // Not below the shared folder: the absolute path says where it is.

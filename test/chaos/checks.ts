@@ -38,29 +38,29 @@ export async function probeStatus (ctx: ChaosContext): Promise<void> {
  * of a file (inode, size, mtime) is hashed once.
  */
 export class DownloadFolderWatch {
-  readonly #ctx: ChaosContext
-  readonly #checked = new Set<string>()
+  private readonly ctx: ChaosContext
+  private readonly checked = new Set<string>()
 
   constructor (ctx: ChaosContext) {
-    this.#ctx = ctx
+    this.ctx = ctx
   }
 
   /** Looks at every download folder once; returns the `.part` files seen. */
   async scan (): Promise<string[]> {
     const parts: string[] = []
-    for (const peer of this.#ctx.network.peers) {
+    for (const peer of this.ctx.network.peers) {
       for (const entry of await listFolder(peer.dir.downloadDir)) {
         if (entry.name.endsWith(PART_SUFFIX)) {
           parts.push(entry.path)
           continue
         }
-        if (this.#checked.has(entry.key)) {
+        if (this.checked.has(entry.key)) {
           continue
         }
-        this.#checked.add(entry.key)
+        this.checked.add(entry.key)
         const hash = await sha256File(entry.path).catch(() => undefined)
-        this.#ctx.ledger.count('downloadFolderFilesChecked')
-        this.#ctx.ledger.check('noUnverifiedFiles', hash != null && this.#ctx.network.sourceHashes.has(hash),
+        this.ctx.ledger.count('downloadFolderFilesChecked')
+        this.ctx.ledger.check('noUnverifiedFiles', hash != null && this.ctx.network.sourceHashes.has(hash),
           () => `${peer.label}: ${entry.name} (${entry.size} bytes) hashes to ${hash ?? '(unreadable)'}, no shared source does`)
       }
     }

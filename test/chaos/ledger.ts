@@ -51,9 +51,9 @@ export class Ledger {
   readonly counts: Counts = {}
   readonly downloadFailures: Counts = {}
   readonly measurements: Record<string, number> = {}
-  readonly #checks = new Map<InvariantKey, number>()
-  readonly #violations = new Map<InvariantKey, string[]>()
-  readonly #violationCounts = new Map<InvariantKey, number>()
+  private readonly checks = new Map<InvariantKey, number>()
+  private readonly violations = new Map<InvariantKey, string[]>()
+  private readonly violationCounts = new Map<InvariantKey, number>()
 
   /** Adds `n` to a counter. */
   count (name: string, n = 1): void {
@@ -73,29 +73,29 @@ export class Ledger {
 
   /** Records that an invariant was checked, and whether it held; `detail` says what was seen when it did not. */
   check (key: InvariantKey, held: boolean, detail: () => string): void {
-    this.#checks.set(key, (this.#checks.get(key) ?? 0) + 1)
+    this.checks.set(key, (this.checks.get(key) ?? 0) + 1)
     if (held) {
       return
     }
-    this.#violationCounts.set(key, (this.#violationCounts.get(key) ?? 0) + 1)
-    const examples = this.#violations.get(key) ?? []
+    this.violationCounts.set(key, (this.violationCounts.get(key) ?? 0) + 1)
+    const examples = this.violations.get(key) ?? []
     if (examples.length < MAX_EXAMPLES) {
       examples.push(detail())
     }
-    this.#violations.set(key, examples)
+    this.violations.set(key, examples)
   }
 
   /** Every invariant with its checks and violations. */
   invariants (): InvariantResult[] {
     return (Object.keys(INVARIANTS) as InvariantKey[]).map(key => {
-      const violations = this.#violationCounts.get(key) ?? 0
+      const violations = this.violationCounts.get(key) ?? 0
       return {
         key,
         description: INVARIANTS[key],
         held: violations === 0,
-        checks: this.#checks.get(key) ?? 0,
+        checks: this.checks.get(key) ?? 0,
         violations,
-        examples: this.#violations.get(key) ?? []
+        examples: this.violations.get(key) ?? []
       }
     })
   }

@@ -30,7 +30,7 @@ export class ChaosNetwork {
   readonly byContentId = new Map<string, SourceFile>()
   /** SHA-256 of every source: any complete file in a download folder must hash to one of them. */
   readonly sourceHashes = new Set<string>()
-  readonly #folders = new PeerNetwork()
+  private readonly folders = new PeerNetwork()
 
   private constructor (files: SourceFile[]) {
     this.files = files
@@ -40,7 +40,7 @@ export class ChaosNetwork {
   static async create (options: ChaosOptions, prng: Prng, ledger: Ledger): Promise<ChaosNetwork> {
     const network = new ChaosNetwork(planCatalogue(prng.fork('files'), { peers: options.peers, minSize: options.minFileSize, maxSize: options.maxFileSize }))
     try {
-      await network.#build(options, prng.fork('topology'), ledger)
+      await network.build(options, prng.fork('topology'), ledger)
     } catch (err) {
       await network.close()
       throw err
@@ -66,7 +66,7 @@ export class ChaosNetwork {
   /** Stops every daemon (gracefully, then hard) and removes the folders, unless told to keep them for a post-mortem. */
   async close (keepFolders = false): Promise<void> {
     if (!keepFolders) {
-      await this.#folders.close()
+      await this.folders.close()
       return
     }
     // stop() falls back to SIGKILL by itself.
@@ -88,10 +88,10 @@ export class ChaosNetwork {
     }
   }
 
-  async #build (options: ChaosOptions, prng: Prng, ledger: Ledger): Promise<void> {
+  private async build (options: ChaosOptions, prng: Prng, ledger: Ledger): Promise<void> {
     for (let i = 0; i < options.peers; i++) {
       const config: Record<string, unknown> = { listening_port: 0, limits: LOOPBACK_LIMITS }
-      this.peers.push(new ChaosPeer(i, await this.#folders.peer(config), config))
+      this.peers.push(new ChaosPeer(i, await this.folders.peer(config), config))
     }
     await writeCatalogue(this.files, index => this.peers[index].dir.sharedDir, options.seed)
     // One after the other: each names one or two peers already up (their ports are known only then).
@@ -107,8 +107,8 @@ export class ChaosNetwork {
     for (const file of this.files) {
       this.sourceHashes.add(file.sha256)
     }
-    await Promise.all(this.peers.map(async peer => this.#index(peer)))
-    await this.#extraLinks(prng, ledger)
+    await Promise.all(this.peers.map(async peer => this.index(peer)))
+    await this.extraLinks(prng, ledger)
     await Promise.all(this.peers.map(async peer => eventually(async () => (await peer.cli(['status'], 15_000)).json?.connectedPeers > 0,
       { timeoutMs: 60_000, what: `${peer.label} connected to a peer` })))
     for (const peer of this.peers) {
@@ -119,7 +119,7 @@ export class ChaosNetwork {
   }
 
   /** Waits until a peer has indexed its shared files, and learns their content ids. */
-  async #index (peer: ChaosPeer): Promise<void> {
+  private async index (peer: ChaosPeer): Promise<void> {
     const synced = await peer.cli(['sync'], 120_000)
     if (synced.code !== 0) {
       throw new Error(`${peer.label} could not index its shared folder: ${failureReason(synced)}`)
@@ -140,7 +140,7 @@ export class ChaosNetwork {
   }
 
   /** A few `peerit connect` links between peers that the configs did not join, so the topology has cycles. */
-  async #extraLinks (prng: Prng, ledger: Ledger): Promise<void> {
+  private async extraLinks (prng: Prng, ledger: Ledger): Promise<void> {
     const wanted = Math.ceil(this.peers.length / 4)
     for (let i = 0; i < wanted; i++) {
       const [from, to] = prng.sample(this.peers, 2)

@@ -79,7 +79,7 @@ export class ChaosPeer {
 
   /** Kills the daemon with SIGKILL, as a crash would, and waits until it is gone. */
   async kill9 (): Promise<boolean> {
-    this.#down()
+    this.down()
     const pid = this.dir.pid
     this.dir.kill9()
     const gone = pid == null || await waitForExit(pid, 10_000)
@@ -93,7 +93,7 @@ export class ChaosPeer {
   /** `peerit stop` (graceful); falls back to SIGKILL when it fails, and says which it was. */
   async stop (): Promise<{ graceful: boolean, result: TimedCliResult }> {
     // Down from the moment it is asked to stop: it refuses commands from then on.
-    this.#down()
+    this.down()
     const result = await this.cli(['stop'], 40_000)
     if (result.code === 0) {
       this.dir.pid = undefined
@@ -108,7 +108,7 @@ export class ChaosPeer {
     return this.cli(['status'], timeoutMs)
   }
 
-  #down (): void {
+  private down (): void {
     this.up = false
     this.epoch++
   }

@@ -6,10 +6,10 @@
  */
 export class Prng {
   readonly seed: number
-  #a: number
-  #b: number
-  #c: number
-  #d: number
+  private a: number
+  private b: number
+  private c: number
+  private d: number
 
   constructor (seed: number) {
     this.seed = seed >>> 0
@@ -21,10 +21,10 @@ export class Prng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
       return (z ^ (z >>> 16)) >>> 0
     }
-    this.#a = split()
-    this.#b = split()
-    this.#c = split()
-    this.#d = split()
+    this.a = split()
+    this.b = split()
+    this.c = split()
+    this.d = split()
     // The first outputs of sfc32 still echo the seed: discard them.
     for (let i = 0; i < 12; i++) {
       this.next()
@@ -33,12 +33,12 @@ export class Prng {
 
   /** A float in [0, 1). */
   next (): number {
-    const t = (((this.#a + this.#b) >>> 0) + this.#d) >>> 0
-    this.#d = (this.#d + 1) >>> 0
-    this.#a = this.#b ^ (this.#b >>> 9)
-    this.#b = (this.#c + (this.#c << 3)) >>> 0
-    this.#c = ((this.#c << 21) | (this.#c >>> 11)) >>> 0
-    this.#c = (this.#c + t) >>> 0
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0
+    this.d = (this.d + 1) >>> 0
+    this.a = this.b ^ (this.b >>> 9)
+    this.b = (this.c + (this.c << 3)) >>> 0
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0
+    this.c = (this.c + t) >>> 0
     return t / 4294967296
   }
 
