@@ -2,8 +2,8 @@
  * `/peerit/fetch/1.1` (and 1.0): flood discovery. A fetch floods through the
  * network with a TTL; every peer it reaches answers with its provider record,
  * and the answers travel back along the path the request came. Version 1.1
- * adds query routing tables (a keyword query skips, on its last hop, the
- * neighbours that cannot match) and dynamic querying (see README.md).
+ * adds query routing tables (a keyword query skips, on its last two hops,
+ * the neighbours that cannot match) and dynamic querying (see README.md).
  *
  * Mount it in any libp2p node:
  * `createLibp2p({ services: { peeritFetch: peeritFetch({ localFiles }) } })`.
