@@ -4,7 +4,9 @@
  * request messages of
  *   (a) today's plain flood (TTL 7 on every link),
  *   (b) the plain flood at the smallest TTL that reaches the same recall,
- *   (c) query routing tables + dynamic querying (`/peerit/fetch/1.1`),
+ *   (c1) own routing tables (the last hop pruned) + dynamic querying,
+ *   (c2) own and reach tables (the last two hops pruned) + dynamic querying:
+ *        what `/peerit/fetch/1.1` does,
  * and, for a lookup by id, (d) a Kademlia lookup (K = 20, α = 3).
  *
  * The model uses PeerIT's own modules where it matters: the routing tables
@@ -488,7 +490,7 @@ for (const size of values.nodes.split(',').map(Number)) {
     }
     results.push(result)
     if (!values.json) {
-      const r = (x: number): string => (x * 100).toFixed(0) + ' %'
+      const r = (x: number): string => (x * 100).toFixed(x < 0.1 ? 1 : 0) + ' %'
       const avg = (pick: (row: QueryRow) => number): number => rows.reduce((t, row) => t + pick(row), 0) / rows.length
       const line = (label: string, outcome: (row: QueryRow) => DynamicOutcome): void => {
         console.log(`  ${label.padEnd(31)}${median(rows.map(x => outcome(x).messages)).toLocaleString('en').padStart(9)} messages, recall ${r(avg(x => outcome(x).recall))}, ${median(rows.map(x => outcome(x).rounds))} rounds: ${r(median(rows.map(x => outcome(x).messages / x.floodMessages)))} of (a), ${r(median(rows.map(x => outcome(x).messages / x.minimalMessages)))} of (b)`)
