@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { defaultLogger } from '@libp2p/logger'
+import { raceSignal } from 'race-signal'
 import { contentIdToCid } from '../src/dht/content-key.ts'
 import { findContentProviders } from '../src/dht/lookup.ts'
 import { ContentProvider } from '../src/dht/provider.ts'
@@ -74,7 +75,8 @@ async function timed (what: string, work: (signal: AbortSignal) => Promise<unkno
   const started = performance.now()
   const signal = AbortSignal.timeout(opTimeoutMs)
   try {
-    await work(signal)
+    // raced as well as passed down: a lookup that does not listen to its signal still ends here
+    await raceSignal(work(signal), signal)
     return performance.now() - started
   } catch (err) {
     if (!signal.aborted) throw err
@@ -147,6 +149,7 @@ try {
     // a lookup that ended without the provider is a miss (a provide that timed out may have stored too few records)
     if (first !== 1) missed++
     if (found !== 1) missed++
+    console.log(`  ${i + 1}: provide ${provideMs.at(-1)?.toFixed(0) ?? '-'} ms, first provider ${firstMs.at(-1)?.toFixed(0) ?? '-'} ms, whole lookup ${fullMs.at(-1)?.toFixed(0) ?? '-'} ms (${elapsed()})`)
   }
   console.log(`provide (one id, ${defined(provideMs).length} of ${provideMs.length} runs in time): median ${medianOf(provideMs)}`)
   console.log(`findProviders: first provider median ${medianOf(firstMs)}; whole lookup median ${medianOf(fullMs)}; ${missed} of ${2 * provideMs.length} lookups missed the provider`)
@@ -191,6 +194,7 @@ try {
     byIdMs.push(await timed('download by id', async (signal) => byId.downloadFile(file.id, { signal })))
     fetchMs.push(await timed('fetch', async (signal) => byName.fetch({ ttl: 7, signal })))
     byNameMs.push(await timed('download by name', async (signal) => byName.downloadFile(file.name, { signal })))
+    console.log(`  trial ${t + 1}: by id ${byIdMs.at(-1)?.toFixed(0) ?? '-'} ms, fetch ${fetchMs.at(-1)?.toFixed(0) ?? '-'} ms, by name ${byNameMs.at(-1)?.toFixed(0) ?? '-'} ms (${elapsed()})`)
   }
   const idMedian = median(defined(byIdMs))
   const nameMedian = median(defined(byNameMs))
