@@ -140,14 +140,15 @@ export class TableAnnouncer {
       this.table = RoutingTable.fromNames(names)
       this.init.log('routing table: %d names, %s%% of slots set', names.length, (this.table.fill() * 100).toFixed(1))
     }
+    const table = this.table
     if (this.stopped) {
       return
     }
     const connections = this.init.neighbours()
-    const reaches = this.init.reaches(this.table, connections)
+    const reaches = this.init.reaches(table, connections)
     let sent = 0
     connections.forEach((connection, i) => {
-      const due = { table: this.table as RoutingTable, reach: reaches[i] }
+      const due = { table, reach: reaches[i] }
       if (!sameTables(this.sent.get(connection.remotePeer.toString()), due)) {
         this.sendTo(connection, due)
         sent++
