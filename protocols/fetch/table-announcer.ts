@@ -193,7 +193,12 @@ export class TableAnnouncer {
       if (this.sent.get(peer) === due) {
         this.sent.delete(peer)
       }
-      if (this.stopped || connection.status !== 'open' || attempt >= SEND_ATTEMPTS) {
+      if (this.stopped || connection.status !== 'open') {
+        return
+      }
+      if (attempt >= SEND_ATTEMPTS) {
+        // still connected but still not told: the next broadcast (at the minimum interval) tries again
+        this.neighboursChanged()
         return
       }
       const retry = setTimeout(() => {
