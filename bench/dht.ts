@@ -29,6 +29,7 @@ import { contentIdToCid } from '../src/dht/content-key.ts'
 import { findContentProviders } from '../src/dht/lookup.ts'
 import { ContentProvider } from '../src/dht/provider.ts'
 import { createPeerNode } from '../src/peer-node.ts'
+import { eventually } from '../test/fixtures/poll.ts'
 import type { PeerNode } from '../src/peer-node.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
 
@@ -88,12 +89,7 @@ async function timed (what: string, work: (signal: AbortSignal) => Promise<unkno
 
 /** Waits until `check` holds; false (not an error) when `ms` passed first. */
 async function until (check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) return false
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-  return true
+  return eventually(check, { timeoutMs: ms, intervalMs: 200 }).then(() => true, () => false)
 }
 
 const defined = (samples: Array<number | undefined>): number[] => samples.filter((ms): ms is number => ms != null)
@@ -180,9 +176,7 @@ try {
   await writeFile(source, randomBytes(1024 * 1024))
   const file = await sharer.share(source)
   phase = 'waiting for the shared file to be provided'
-  if (!await until(() => sharer.status().dht?.provided === 1, 5 * opTimeoutMs)) {
-    throw new Error(`the shared file was not provided within ${5 * opTimeoutMs} ms`)
-  }
+  await eventually(() => sharer.status().dht?.provided === 1, { timeoutMs: 5 * opTimeoutMs, intervalMs: 200, what: 'the shared file provided' })
   const others = nodes.slice(2, size - 1)
   const byIdMs: Array<number | undefined> = []
   const byNameMs: Array<number | undefined> = []
