@@ -4,7 +4,9 @@
  * request messages of
  *   (a) today's plain flood (TTL 7 on every link),
  *   (b) the plain flood at the smallest TTL that reaches the same recall,
- *   (c) query routing tables + dynamic querying (`/peerit/fetch/1.1`),
+ *   (c1) own routing tables (the last hop pruned) + dynamic querying,
+ *   (c2) own and reach tables (the last two hops pruned) + dynamic querying:
+ *        what `/peerit/fetch/1.1` does,
  * and, for a lookup by id, (d) a Kademlia lookup (K = 20, α = 3).
  *
  * The model uses PeerIT's own modules where it matters: the routing tables
@@ -140,6 +142,21 @@ function buildShares (size: number, filesPerNode: number, random: () => number, 
   return { words, nameWords: nodeWords, wordsPerNode, slots }
 }
 
+/** Mean fill of the reach tables (a node's slots and its neighbours'), over up to 1,000 random nodes. */
+function reachFill (graph: Graph, shares: Shares, random: () => number): number {
+  const samples = Math.min(1_000, graph.size)
+  let total = 0
+  for (let i = 0; i < samples; i++) {
+    const v = Math.floor(random() * graph.size)
+    const union = new Set<number>(shares.slots[v])
+    for (let e = graph.offsets[v]; e < graph.offsets[v + 1]; e++) {
+      for (const slot of shares.slots[graph.edges[e]]) union.add(slot)
+    }
+    total += union.size / 65_536
+  }
+  return total / samples
+}
+
 function hasSlot (slots: Uint16Array, slot: number): boolean {
   let low = 0
   let high = slots.length - 1
@@ -177,25 +194,65 @@ function prepareQuery (word: string, shares: Shares): Query {
 /** What one flood did. */
 interface FloodOutcome {
   messages: number
-  /** Peers that answered with a record from closer than the TTL (what dynamic querying measures). */
+  /** Peers that answered from the levels the routing tables leave whole (what dynamic querying measures). */
   within: number
 }
 
 /**
- * One flood with a fresh id from `origin` on `links` with `ttl`. Every peer
- * remembers the highest TTL it saw the id with (the 1.1 seen-cache); with
- * `routing` a request whose TTL is 1 goes only to peers whose table lets
- * the query through. `found` collects the matching peers reached.
+ * Per query: which of the query's slots each node's own table holds, as a
+ * bit mask (a table may match when its mask is full). The first 32 distinct
+ * slots only: testing fewer slots can only let more through, never hide a
+ * match.
  */
-function flood (graph: Graph, shares: Shares, query: Query, origin: number, links: number[], ttl: number, routing: boolean, found: Uint8Array, seen: Int8Array, queue: Int32Array): FloodOutcome {
+interface QueryMasks {
+  own: Uint32Array
+  full: number
+}
+
+function queryMasks (shares: Shares, query: Query): QueryMasks {
+  const slots = [...new Set(query.slots)].slice(0, 32)
+  const own = new Uint32Array(shares.slots.length)
+  for (let v = 0; v < own.length; v++) {
+    let mask = 0
+    slots.forEach((slot, i) => { if (hasSlot(shares.slots[v], slot)) mask |= 2 ** i })
+    own[v] = mask >>> 0
+  }
+  return { own, full: slots.length === 32 ? 0xffffffff : (2 ** slots.length - 1) }
+}
+
+/**
+ * How deep the routing tables reach: 0 none (plain flood), 1 the last hop
+ * (each peer's own table), 2 the last two hops (own and reach tables).
+ */
+type TableDepth = 0 | 1 | 2
+
+/**
+ * One flood with a fresh id from `origin` on `links` with `ttl`. Every peer
+ * remembers the highest TTL it saw the id with (the 1.1 seen-cache). A
+ * forwarder (never the originator) sends a keyword request that arrives with
+ * TTL 1 only where the recipient's own table may match, and with `depth` 2
+ * one that arrives with TTL 2 only where the recipient's reach table may —
+ * the union of its own and of its other neighbours' tables, the sender's
+ * left out, as protocols/fetch/reach-tables.ts builds it. Peers at levels up
+ * to `wholeLevels` count as `within`; `found` collects the matching peers
+ * reached.
+ */
+function flood (graph: Graph, masks: QueryMasks, matches: Uint8Array, origin: number, links: number[], ttl: number, depth: TableDepth, wholeLevels: number, found: Uint8Array, seen: Int8Array, queue: Int32Array): FloodOutcome {
   seen.fill(0)
   seen[origin] = 127
   let head = 0
   let tail = 0
-  const mayMatch = (v: number): boolean => !routing || query.slots.every(slot => hasSlot(shares.slots[v], slot))
+  const reachMay = (v: number, sender: number): boolean => {
+    let mask = masks.own[v]
+    for (let i = graph.offsets[v]; i < graph.offsets[v + 1] && mask !== masks.full; i++) {
+      if (graph.edges[i] !== sender) mask |= masks.own[graph.edges[i]]
+    }
+    return (mask >>> 0) === masks.full
+  }
   const send = (from: number, to: number, ttlLeft: number): void => {
-    // forwarders filter the last hop; the originator asks its own neighbours directly
-    if (ttlLeft === 1 && from !== origin && !mayMatch(to)) return
+    if (from !== origin && ttlLeft <= depth) {
+      if (ttlLeft === 1 ? masks.own[to] !== masks.full : !reachMay(to, from)) return
+    }
     queue[tail++] = from
     queue[tail++] = to
     queue[tail++] = ttlLeft
@@ -209,9 +266,9 @@ function flood (graph: Graph, shares: Shares, query: Query, origin: number, link
     const ttlLeft = queue[head++]
     messages++
     if (seen[to] >= ttlLeft) continue
-    if (seen[to] === 0 && query.matches[to] === 1) found[to] = 1
-    // FIFO with unit latency: the first copy came the shortest way, so this is the peer's level
-    if (seen[to] === 0 && ttlLeft > 1) within++
+    if (seen[to] === 0 && matches[to] === 1) found[to] = 1
+    // FIFO with unit latency: the first copy came the shortest way, so ttl - ttlLeft + 1 is the peer's level
+    if (seen[to] === 0 && ttl - ttlLeft + 1 <= wholeLevels) within++
     seen[to] = ttlLeft
     if (ttlLeft > 1) {
       for (let i = graph.offsets[to]; i < graph.offsets[to + 1]; i++) {
@@ -232,6 +289,13 @@ function count (found: Uint8Array): number {
   return total
 }
 
+/** What dynamic querying did for one query. */
+interface DynamicOutcome {
+  messages: number
+  recall: number
+  rounds: number
+}
+
 /** One keyword query, every strategy, side by side. */
 interface QueryRow {
   word: string
@@ -240,50 +304,51 @@ interface QueryRow {
   floodRecall: number
   minimalTtl: number
   minimalMessages: number
-  dynamicMessages: number
-  dynamicRecall: number
-  dynamicRounds: number
-  /** Dynamic querying asked for more than the network holds (100): it widens until the horizon closes. */
-  exhaustMessages: number
-  exhaustRecall: number
+  /** Dynamic querying with own tables only (1.1 before reach tables): the last hop thinned out. */
+  lastHop: DynamicOutcome
+  /** Dynamic querying with own and reach tables: the last two hops thinned out. */
+  reach: DynamicOutcome
+  /** The same asked for more than the network holds (100): it widens until the horizon closes. */
+  exhaust: DynamicOutcome
 }
 
 function keywordQuery (graph: Graph, shares: Shares, query: Query, origin: number, random: () => number, seen: Int8Array, queue: Int32Array, limitOverride?: number): QueryRow {
   const links = neighboursOf(graph, origin)
+  const masks = queryMasks(shares, query)
   const floodFound = new Uint8Array(graph.size)
-  const plain = flood(graph, shares, query, origin, links, DEFAULT_TTL, false, floodFound, seen, queue)
+  const plain = flood(graph, masks, query.matches, origin, links, DEFAULT_TTL, 0, DEFAULT_TTL, floodFound, seen, queue)
   const floodHits = count(floodFound)
+  const recall = (hits: number): number => query.matchCount === 0 ? 1 : hits / query.matchCount
 
   let minimalTtl = 1
   let minimalMessages = 0
   for (; minimalTtl <= DEFAULT_TTL; minimalTtl++) {
     const found = new Uint8Array(graph.size)
-    minimalMessages = flood(graph, shares, query, origin, links, minimalTtl, false, found, seen, queue).messages
+    minimalMessages = flood(graph, masks, query.matches, origin, links, minimalTtl, 0, minimalTtl, found, seen, queue).messages
     if (count(found) >= floodHits) break
   }
 
-  const dynamic = (limit: number): { messages: number, hits: number, rounds: number } => {
-    const order = [...links]
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]]
-    }
+  // one random link order per query, the same for every variant
+  const order = [...links]
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]]
+  }
+  const dynamic = (limit: number, depth: TableDepth): DynamicOutcome => {
     const found = new Uint8Array(graph.size)
-    const plan = new DynamicQueryPlan({ limit, maxTtl: DEFAULT_TTL, links: order.length })
+    const plan = new DynamicQueryPlan({ limit, maxTtl: DEFAULT_TTL, links: order.length, prunedHops: depth })
     let messages = 0
     let rounds = 0
     for (let round = plan.first(); round != null;) {
-      const outcome = flood(graph, shares, query, origin, order.slice(0, round.links), round.ttl, true, found, seen, queue)
+      const outcome = flood(graph, masks, query.matches, origin, order.slice(0, round.links), round.ttl, depth, round.wholeLevels, found, seen, queue)
       messages += outcome.messages
       rounds++
       round = plan.next({ peersWithin: outcome.within, results: count(found) })
     }
-    return { messages, hits: count(found), rounds }
+    return { messages, recall: recall(count(found)), rounds }
   }
   // equal recall: ask for what the flood found (each matching peer shares one matching file)
-  const equal = dynamic(limitOverride ?? Math.max(1, floodHits))
-  const exhaust = dynamic(Math.max(POPULAR_LIMIT, floodHits + 1))
-  const recall = (hits: number): number => query.matchCount === 0 ? 1 : hits / query.matchCount
+  const limit = limitOverride ?? Math.max(1, floodHits)
   return {
     word: query.word,
     matching: query.matchCount,
@@ -291,11 +356,9 @@ function keywordQuery (graph: Graph, shares: Shares, query: Query, origin: numbe
     floodRecall: recall(floodHits),
     minimalTtl,
     minimalMessages,
-    dynamicMessages: equal.messages,
-    dynamicRecall: recall(equal.hits),
-    dynamicRounds: equal.rounds,
-    exhaustMessages: exhaust.messages,
-    exhaustRecall: recall(exhaust.hits)
+    lastHop: dynamic(limit, 1),
+    reach: dynamic(limit, 2),
+    exhaust: dynamic(Math.max(POPULAR_LIMIT, floodHits + 1), 2)
   }
 }
 
@@ -390,6 +453,7 @@ for (const size of values.nodes.split(',').map(Number)) {
     while (rareNodes.size < Math.max(1, Math.round(size * RARE_PER_10K / 10_000))) rareNodes.add(Math.floor(random() * size))
     const shares = buildShares(size, Number(values.files), random, rareWord, rareNodes)
     const fill = shares.slots.reduce((total, slots) => total + slots.length, 0) / size / 65_536
+    const fillOfReach = reachFill(graph, shares, random)
     const seen = new Int8Array(size)
     const queue = new Int32Array((graph.edges.length + size) * 3)
     const rare = prepareQuery(rareWord, shares)
@@ -417,6 +481,7 @@ for (const size of values.nodes.split(',').map(Number)) {
       degree,
       links: graph.edges.length / 2,
       tableFill: fill,
+      reachFill: fillOfReach,
       rare: { matching: rare.matchCount, rows },
       popular: popularRow,
       lookup: { runs: Number(values.lookups), failed, median: median(lookups), p95: percentile(lookups, 0.95), max: Math.max(...lookups), bound: 3 * Math.log2(size) },
@@ -425,16 +490,20 @@ for (const size of values.nodes.split(',').map(Number)) {
     }
     results.push(result)
     if (!values.json) {
-      const r = (x: number): string => (x * 100).toFixed(0) + ' %'
+      const r = (x: number): string => (x * 100).toFixed(x < 0.1 ? 1 : 0) + ' %'
       const avg = (pick: (row: QueryRow) => number): number => rows.reduce((t, row) => t + pick(row), 0) / rows.length
-      console.log(`\n${size.toLocaleString('en')} nodes, average degree ${degree} (${result.links.toLocaleString('en')} links), ${values.files} files each, table fill ${(fill * 100).toFixed(2)} %`)
+      const line = (label: string, outcome: (row: QueryRow) => DynamicOutcome): void => {
+        console.log(`  ${label.padEnd(31)}${median(rows.map(x => outcome(x).messages)).toLocaleString('en').padStart(9)} messages, recall ${r(avg(x => outcome(x).recall))}, ${median(rows.map(x => outcome(x).rounds))} rounds: ${r(median(rows.map(x => outcome(x).messages / x.floodMessages)))} of (a), ${r(median(rows.map(x => outcome(x).messages / x.minimalMessages)))} of (b)`)
+      }
+      console.log(`\n${size.toLocaleString('en')} nodes, average degree ${degree} (${result.links.toLocaleString('en')} links), ${values.files} files each, table fill ${(fill * 100).toFixed(2)} %, reach table fill ${(fillOfReach * 100).toFixed(2)} %`)
       console.log(`rare word in ${rare.matchCount} nodes, ${rows.length} origins (medians):`)
       console.log(`  (a) plain flood TTL ${DEFAULT_TTL}:            ${median(rows.map(x => x.floodMessages)).toLocaleString('en').padStart(9)} messages, recall ${r(avg(x => x.floodRecall))}`)
       console.log(`  (b) plain flood, least TTL (${median(rows.map(x => x.minimalTtl))}):     ${median(rows.map(x => x.minimalMessages)).toLocaleString('en').padStart(9)} messages, same recall`)
-      console.log(`  (c) routing tables + dynamic:  ${median(rows.map(x => x.dynamicMessages)).toLocaleString('en').padStart(9)} messages, recall ${r(avg(x => x.dynamicRecall))}, ${median(rows.map(x => x.dynamicRounds))} rounds`)
-      console.log(`      (c)/(a) = ${r(median(rows.map(x => x.dynamicMessages / x.floodMessages)))}, (c)/(b) = ${r(median(rows.map(x => x.dynamicMessages / x.minimalMessages)))}`)
-      console.log(`  (c') limit ${POPULAR_LIMIT} > what exists:     ${median(rows.map(x => x.exhaustMessages)).toLocaleString('en').padStart(9)} messages (${r(median(rows.map(x => x.exhaustMessages / x.floodMessages)))} of (a)), recall ${r(avg(x => x.exhaustRecall))}`)
-      console.log(`popular word "${popular.word}" in ${popular.matchCount} nodes, limit ${POPULAR_LIMIT}: flood ${popularRow.floodMessages.toLocaleString('en')}, dynamic ${popularRow.dynamicMessages.toLocaleString('en')} (${r(popularRow.dynamicMessages / popularRow.floodMessages)}) in ${popularRow.dynamicRounds} rounds`)
+      line('(c1) own tables + dynamic:', x => x.lastHop)
+      line('(c2) own + reach + dynamic:', x => x.reach)
+      line(`(c2') limit ${POPULAR_LIMIT} > what exists:`, x => x.exhaust)
+      const popularShare = (outcome: DynamicOutcome): string => `${outcome.messages.toLocaleString('en')} (${r(outcome.messages / popularRow.floodMessages)}) in ${outcome.rounds} rounds`
+      console.log(`popular word "${popular.word}" in ${popular.matchCount} nodes, limit ${POPULAR_LIMIT}: flood ${popularRow.floodMessages.toLocaleString('en')}, (c1) ${popularShare(popularRow.lastHop)}, (c2) ${popularShare(popularRow.reach)}`)
       console.log(`(d) Kademlia lookup by id (K ${K}, α ${ALPHA}), ${lookups.length} ok / ${failed} stuck: median ${result.lookup.median}, p95 ${result.lookup.p95}, max ${result.lookup.max} messages; 3 × log2 N = ${result.lookup.bound.toFixed(1)}`)
     }
   }

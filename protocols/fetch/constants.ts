@@ -17,6 +17,12 @@ export const TABLE_MIN_INTERVAL_MS = 5_000
  */
 export const TABLE_UPDATES_PER_MINUTE = 30
 
+/**
+ * Hops at the end of a keyword request's path that 1.1's routing tables may
+ * leave out: the last (own tables) and the one before (reach tables).
+ */
+export const PRUNED_HOPS = 2
+
 /** TTL a fetch starts with when the caller gives none (Gnutella 0.6 uses 7 for the same job). */
 export const DEFAULT_TTL = 7
 /** Hard cap on TTL + hops: larger TTLs are clamped, never refused (Gnutella 0.6's limit is 10 too). */

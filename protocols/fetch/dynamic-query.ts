@@ -6,20 +6,23 @@
  * stopping a round early saves most of the traffic. The service and
  * bench/scale.ts run the same plan.
  */
+import { PRUNED_HOPS } from './constants.ts'
 
 /** One round: send a fresh fetch with `ttl` on the first `links` neighbours (in one fixed random order). */
 export interface QueryRound {
   ttl: number
   links: number
+  /**
+   * The levels (hops from the originator) this round searches whole: the
+   * routing tables may thin out the ones beyond, so only peers that answer
+   * from these say how far the network goes.
+   */
+  wholeLevels: number
 }
 
 /** What a round found. */
 export interface RoundOutcome {
-  /**
-   * Distinct peers that answered in the round just run from closer than its
-   * TTL: the levels every peer answers (routing tables thin out only the
-   * last one, so it says nothing about how far the network goes).
-   */
+  /** Distinct peers that answered in the round just run with `hops` ≤ its `wholeLevels`. */
   peersWithin: number
   /** Distinct matching files found by all rounds so far. */
   results: number
@@ -35,6 +38,13 @@ export interface DynamicQueryInit {
   links: number
   /** Links of the first, probing rounds. @default 3 */
   probeLinks?: number
+  /**
+   * Hops at the end of a round the routing tables may thin out: 2 in 1.1
+   * (own tables on the last hop, reach tables on the one before).
+   *
+   * @default 2
+   */
+  prunedHops?: number
 }
 
 /**
@@ -56,11 +66,12 @@ export const PROBE_LINKS = 3
 /**
  * The rounds: TTL 1 then 2 on `probeLinks` links, then every link at TTL 2,
  * 3, … up to `maxTtl`. It stops when the results reach the limit; when a
- * round on the same links found no peer in its full levels that the one
- * before did not (nothing lies farther); when, past
- * {@link GROWTH_RULE_MIN_PEERS}, those levels grew less than
+ * round on the same links and with more whole levels than the one before
+ * found no peer in them that the one before did not (nothing lies farther);
+ * when, past {@link GROWTH_RULE_MIN_PEERS}, those levels grew less than
  * {@link HORIZON_GROWTH} times (the horizon is closing); or after the widest
- * round.
+ * round. The first level is always whole: the originator asks its own
+ * neighbours whatever their tables say.
  */
 export class DynamicQueryPlan {
   private readonly limit: number
@@ -73,16 +84,17 @@ export class DynamicQueryPlan {
     const maxTtl = Math.max(1, init.maxTtl)
     const links = Math.max(0, init.links)
     const probe = Math.min(links, Math.max(1, init.probeLinks ?? PROBE_LINKS))
-    const add = (round: QueryRound): void => {
+    const pruned = Math.max(0, init.prunedHops ?? PRUNED_HOPS)
+    const add = (ttl: number, links: number): void => {
       const previous = this.rounds.at(-1)
-      if (round.ttl <= maxTtl && (previous == null || round.ttl > previous.ttl || round.links > previous.links)) {
-        this.rounds.push(round)
+      if (ttl <= maxTtl && (previous == null || ttl > previous.ttl || links > previous.links)) {
+        this.rounds.push({ ttl, links, wholeLevels: Math.max(1, ttl - pruned) })
       }
     }
-    add({ ttl: 1, links: probe })
-    add({ ttl: 2, links: probe })
+    add(1, probe)
+    add(2, probe)
     for (let ttl = 2; ttl <= maxTtl; ttl++) {
-      add({ ttl, links })
+      add(ttl, links)
     }
   }
 
@@ -98,7 +110,7 @@ export class DynamicQueryPlan {
       return undefined
     }
     const previous = this.rounds[this.current - 1]
-    if (previous != null && previous.links === done.links) {
+    if (previous != null && previous.links === done.links && done.wholeLevels > previous.wholeLevels) {
       const exhausted = outcome.peersWithin <= this.lastWithin
       const closing = outcome.peersWithin >= GROWTH_RULE_MIN_PEERS && outcome.peersWithin < HORIZON_GROWTH * this.lastWithin
       if (exhausted || closing) {

@@ -9,7 +9,7 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { Admission } from '../shared/admission.ts'
 import { withDefaults } from '../shared/defaults.ts'
 import * as defaults from './constants.ts'
-import { PROTOCOL_1_1, PROTOCOLS, WIRE_LIMITS } from './constants.ts'
+import { PROTOCOL_1_1, PROTOCOLS, PRUNED_HOPS, WIRE_LIMITS } from './constants.ts'
 import { answerBudgetMs, clampTtl, fetchTimeoutMs, neighbourBudgetMs } from './deadlines.ts'
 import { DynamicQueryPlan } from './dynamic-query.ts'
 import { InvalidMessageError, RateLimitedError, TooManyRecordsError, TooManyStreamsError } from './errors.ts'
@@ -70,7 +70,8 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     filtered: 0,
     tablesSent: 0,
     tablesReceived: 0,
-    seenCacheSize: 0
+    seenCacheSize: 0,
+    reachTables: 0
   }
 
   /** The versions this peer speaks, preferred first. */
@@ -116,7 +117,7 @@ export class PeeritFetchService implements PeeritFetch, Startable {
 
   /** A snapshot of the counters. */
   get stats (): FetchStats {
-    return { ...this.counters, seenCacheSize: this.seenCache.size }
+    return { ...this.counters, seenCacheSize: this.seenCache.size, reachTables: this.routes?.reachTables ?? 0 }
   }
 
   /** Registers a handler per version spoken and starts the routing table exchange. */
@@ -182,17 +183,17 @@ export class PeeritFetchService implements PeeritFetch, Startable {
     const whole = plan != null && options.timeoutMs == null
       ? anySignal([overall, timeoutSignal(fetchTimeoutMs(ttl, this.limits.hopTimeoutMs))])
       : overall
-    let round: QueryRound | undefined = plan == null ? { ttl, links: links.length } : plan.first()
+    let round: QueryRound | undefined = plan == null ? { ttl, links: links.length, wholeLevels: ttl } : plan.first()
     let fetchId = ''
     let rounds = 0
     while (round != null && !whole.aborted) {
-      // peers of the levels the routing tables leave whole (closer than the round's TTL)
+      // peers of the levels the routing tables leave whole
       const within = new Set<string>()
-      const roundTtl = round.ttl
+      const wholeLevels = round.wholeLevels
       const keep = (wire: WireRecord): void => {
         const record = toProviderRecord(wire)
         this.notify(options.onRecord, record)
-        if (record.hops < roundTtl) {
+        if (record.hops <= wholeLevels) {
           within.add(record.peerId)
         }
         if (!merger.add(record)) {
@@ -227,17 +228,17 @@ export class PeeritFetchService implements PeeritFetch, Startable {
   }
 
   /**
-   * The last-hop rule of 1.1: a forwarded keyword request with TTL 1 goes
-   * only to the neighbours whose routing table may match it (all, when they
-   * sent none).
+   * The forwarding rule of 1.1: a forwarded keyword request with TTL 1 goes
+   * only to the neighbours whose own table may match it, one with TTL 2 only
+   * to those whose reach table may (all, when they sent none).
    */
   private recipients (links: Connection[], request: WireRequest): Connection[] {
-    if (request.ttl !== 1 || request.query == null) {
+    if (request.ttl > PRUNED_HOPS || request.query == null) {
       return links
     }
     const query = fromWireQuery(request.query)
     return links.filter(connection => {
-      const may = this.routes?.mayMatch(connection.remotePeer.toString(), query) ?? true
+      const may = this.routes?.mayMatch(connection.remotePeer.toString(), query, request.ttl) ?? true
       if (!may) {
         this.counters.filtered++
       }

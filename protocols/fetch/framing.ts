@@ -171,14 +171,23 @@ export class FrameReader {
   private onClose (event: StreamCloseEvent): void {
     if (event.error != null) {
       this.failure ??= event.error
+      this.ended = true
+    } else if (this.stream.readBufferLength === 0) {
+      this.ended = true
     }
-    this.ended = true
+    // a clean close while this reader holds the stream paused leaves data in the stream's buffer: it is
+    // delivered on resume and 'end' follows it (ending here lost every frame behind the high-water mark)
     this.notify()
   }
 
   private maybeResume (): void {
     if (this.frames.length < HIGH_WATER_FRAMES / 2 && this.stream.readStatus === 'paused') {
-      this.stream.resume()
+      try {
+        this.stream.resume()
+      } catch (err) {
+        // the buffered data was dispatched before the muxer was asked for more; a closed stream has no more
+        this.stream.log.trace('resume after close - %e', err)
+      }
     }
   }
 

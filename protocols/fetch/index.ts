@@ -2,8 +2,8 @@
  * `/peerit/fetch/1.1` (and 1.0): flood discovery. A fetch floods through the
  * network with a TTL; every peer it reaches answers with its provider record,
  * and the answers travel back along the path the request came. Version 1.1
- * adds query routing tables (a keyword query skips, on its last hop, the
- * neighbours that cannot match) and dynamic querying (see README.md).
+ * adds query routing tables (a keyword query skips, on its last two hops,
+ * the neighbours that cannot match) and dynamic querying (see README.md).
  *
  * Mount it in any libp2p node:
  * `createLibp2p({ services: { peeritFetch: peeritFetch({ localFiles }) } })`.
@@ -111,7 +111,7 @@ export interface FetchStats {
   rateLimited: number
   /** Known requests forwarded again because they came back with more TTL than first seen (TTL shadowing). */
   reforwarded: number
-  /** Last-hop requests not sent because the neighbour's routing table rules out a match. */
+  /** Requests on their last two hops not sent because the neighbour's own or reach table rules out a match. */
   filtered: number
   /** Routing tables sent to neighbours. */
   tablesSent: number
@@ -119,6 +119,8 @@ export interface FetchStats {
   tablesReceived: number
   /** Ids held in the seen-cache right now (bounded by `maxSeenEntries`). */
   seenCacheSize: number
+  /** Neighbours whose reach table this peer holds right now (requests to them can be left out two hops early). */
+  reachTables: number
 }
 
 /**

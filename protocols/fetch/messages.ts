@@ -57,6 +57,13 @@ export interface WireRouteTable {
   sequence: number
   /** Exactly {@link TABLE_BYTES} bytes (see routing-table.ts). */
   bitmap: Uint8Array
+  /**
+   * The sender's reach table for this receiver: its own table ORed with the
+   * tables of its other neighbours (exactly {@link TABLE_BYTES} bytes).
+   * Absent when some other neighbour sent none: then anything may match two
+   * hops away.
+   */
+  reach?: Uint8Array
 }
 
 /** `/peerit/fetch/1.1`: the opener's one frame, a request or a routing table. */
@@ -196,18 +203,23 @@ const routeTableCodec = codecOf<WireRouteTable>((table, w, opts = {}) => {
   if (opts.lengthDelimited !== false) w.fork()
   w.uint32(8).uint32(table.sequence)
   w.uint32(18).bytes(table.bitmap)
+  if (table.reach != null) {
+    w.uint32(26).bytes(table.reach)
+  }
   if (opts.lengthDelimited !== false) w.ldelim()
 }, (reader, length) => {
   let sequence = 0
   let bitmap: Uint8Array | undefined
+  let reach: Uint8Array | undefined
   readFields(reader, length, 'route table', {
     1: { wireType: VARINT, read: () => { sequence = reader.uint32() } },
-    2: { wireType: LENGTH_DELIMITED, read: () => { bitmap = boundedBytes(reader, 'route table bitmap', TABLE_BYTES, TABLE_BYTES) } }
+    2: { wireType: LENGTH_DELIMITED, read: () => { bitmap = boundedBytes(reader, 'route table bitmap', TABLE_BYTES, TABLE_BYTES) } },
+    3: { wireType: LENGTH_DELIMITED, read: () => { reach = boundedBytes(reader, 'route table reach', TABLE_BYTES, TABLE_BYTES) } }
   })
   if (bitmap == null || sequence === 0) {
     throw new InvalidMessageError('route table: sequence (≥ 1) and bitmap are required')
   }
-  return { sequence, bitmap }
+  return reach == null ? { sequence, bitmap } : { sequence, bitmap, reach }
 })
 
 const messageCodec = codecOf<WireMessage>((message, w, opts = {}) => {

@@ -16,13 +16,22 @@ export interface NeighbourTablesInit {
   updatesPerMinute: number
 }
 
+/** One neighbour's tables, as its highest-numbered message gave them. */
+interface HeldTables {
+  sequence: number
+  /** Its own names. */
+  table: RoutingTable
+  /** Its own and its other neighbours' names (see reach-tables.ts); absent: unknown. */
+  reach?: RoutingTable
+}
+
 /**
  * One table per neighbour peer, the one with the highest sequence number.
  * A neighbour with no table (a 1.0 peer, or one whose table has not arrived)
  * may match anything: a missing table never hides a result.
  */
 export class NeighbourTables {
-  private readonly tables = new Map<string, { sequence: number, table: RoutingTable }>()
+  private readonly tables = new Map<string, HeldTables>()
   private readonly rate: RateLimiter
 
   constructor (init: NeighbourTablesInit) {
@@ -33,6 +42,15 @@ export class NeighbourTables {
   /** Neighbours with a table. */
   get size (): number {
     return this.tables.size
+  }
+
+  /** Neighbours with a reach table. */
+  get reachCount (): number {
+    let count = 0
+    for (const held of this.tables.values()) {
+      if (held.reach != null) count++
+    }
+    return count
   }
 
   /**
@@ -50,13 +68,28 @@ export class NeighbourTables {
     if (held != null && held.sequence >= wire.sequence) {
       return 'stale'
     }
-    this.tables.set(peer, { sequence: wire.sequence, table: new RoutingTable(wire.bitmap) })
+    this.tables.set(peer, {
+      sequence: wire.sequence,
+      table: new RoutingTable(wire.bitmap),
+      reach: wire.reach == null ? undefined : new RoutingTable(wire.reach)
+    })
     return 'kept'
   }
 
-  /** False only when `peer`'s table rules out every match for `query`. */
-  mayMatch (peer: string, query: FetchQuery | undefined): boolean {
-    return this.tables.get(peer)?.table.mayMatch(query) ?? true
+  /**
+   * False only when `peer`'s tables rule out every match for `query` sent to
+   * it with `ttl`: 1 asks its own table, 2 its reach table; a larger TTL, or
+   * a table it did not send, may match anything.
+   */
+  mayMatch (peer: string, query: FetchQuery | undefined, ttl: number): boolean {
+    const held = this.tables.get(peer)
+    const table = ttl === 1 ? held?.table : ttl === 2 ? held?.reach : undefined
+    return table?.mayMatch(query) ?? true
+  }
+
+  /** `peer`'s own table, if it sent one. */
+  tableOf (peer: string): RoutingTable | undefined {
+    return this.tables.get(peer)?.table
   }
 
   /** Drops the table of a neighbour that went away. */

@@ -1,12 +1,14 @@
 /**
- * The routing table exchange of `/peerit/fetch/1.1`: this peer's table goes
- * to every neighbour that speaks 1.1 (on connect and after share changes),
- * neighbours' tables are kept while they stay connected, and the forwarding
- * rule asks them whether a last-hop query may match.
+ * The routing table exchange of `/peerit/fetch/1.1`: this peer's tables go
+ * to every neighbour that speaks 1.1 (on connect, after share changes and
+ * after changes among its neighbours), neighbours' tables are kept while
+ * they stay connected, and the forwarding rule asks them whether a query on
+ * its last two hops may match.
  */
 import { PROTOCOL_1_1 } from './constants.ts'
 import { encodeMessage11 } from './messages.ts'
 import { NeighbourTables } from './neighbour-tables.ts'
+import { reachTables } from './reach-tables.ts'
 import { TableAnnouncer } from './table-announcer.ts'
 import type { FetchQuery, PeeritFetchComponents } from './index.ts'
 import type { WireRouteTable } from './messages.ts'
@@ -47,6 +49,7 @@ export class RouteExchange {
     this.announcer = new TableAnnouncer({
       names: init.names,
       neighbours: init.neighbours,
+      reaches: (table, connections) => reachTables(table, connections.map(connection => this.tables.tableOf(connection.remotePeer.toString()))),
       send: async (connection, table) => { await this.sendTable(connection, table) },
       debounceMs: init.debounceMs,
       minIntervalMs: init.minIntervalMs,
@@ -75,9 +78,14 @@ export class RouteExchange {
     this.announcer.changed()
   }
 
-  /** False only when `peer` sent a table that rules out `query`. */
-  mayMatch (peer: string, query: FetchQuery | undefined): boolean {
-    return this.tables.mayMatch(peer, query)
+  /** Neighbours whose reach table is held. */
+  get reachTables (): number {
+    return this.tables.reachCount
+  }
+
+  /** False only when `peer` sent a table that rules out `query` sent to it with `ttl` (see {@link NeighbourTables.mayMatch}). */
+  mayMatch (peer: string, query: FetchQuery | undefined, ttl: number): boolean {
+    return this.tables.mayMatch(peer, query, ttl)
   }
 
   /** A table a neighbour sent (already decoded and size-checked). */
@@ -85,6 +93,8 @@ export class RouteExchange {
     const verdict = this.tables.accept(peer.toString(), table)
     if (verdict === 'kept') {
       this.init.onKept()
+      // the reach tables this peer sends its other neighbours include this one
+      this.announcer.neighboursChanged()
     }
     this.init.log.trace('routing table %d from %p: %s', table.sequence, peer, verdict)
     return verdict
@@ -117,9 +127,14 @@ export class RouteExchange {
 
   private onConnectionOpen (event: CustomEvent<Connection>): void {
     this.announcer.connected(event.detail)
+    // a neighbour without a table yet: the others' reach tables must say "unknown" until it sends one
+    this.announcer.neighboursChanged()
   }
 
   private onPeerDisconnect (event: CustomEvent<PeerId>): void {
-    this.tables.forget(event.detail.toString())
+    const peer = event.detail.toString()
+    this.tables.forget(peer)
+    this.announcer.forget(peer)
+    this.announcer.neighboursChanged()
   }
 }

@@ -2,7 +2,8 @@
  * Query routing tables (`/peerit/fetch/1.1`): a fixed-size bitmap of hashed
  * 3-grams of the words of a peer's shared names, sent to its neighbours so a
  * query on its last hop goes only where it may match (Gnutella's QRP, made
- * to fit PeerIT's substring matching). The exact format is in
+ * to fit PeerIT's substring matching; reach-tables.ts ORs them for the hop
+ * before). The exact format is in
  * docs/protocols.md; a table never gives a false "no".
  */
 import { nameWords } from './words.ts'

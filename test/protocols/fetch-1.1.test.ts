@@ -63,6 +63,68 @@ describe('fetch 1.1: query routing tables', () => {
   })
 })
 
+describe('fetch 1.1: reach tables (the last two hops)', () => {
+  // 0 — 1 — 2 — 3 (shares the rare word)
+  //      |    4
+  //      5 — 6
+  let network: FetchNetwork
+  before(async () => {
+    network = await createFetchNetwork({
+      size: 8,
+      edges: [[0, 1], [1, 2], [2, 3], [2, 4], [1, 5], [5, 6]],
+      fetch: { tableDebounceMs: 10, tableMinIntervalMs: 10 },
+      // 7 speaks 1.0 only and joins later
+      fetchOf: { 7: { protocols: [PROTOCOL] } },
+      filesOf: (index) => [{ id: fakeContentId(index, 0), name: index === 3 ? `${RARE} solo.mp3` : `song-${index}.mp3`, size: 1, type: 'music' }]
+    })
+  })
+  after(async () => { await network?.close() })
+
+  const ask = async (): Promise<number[]> => {
+    const result = await network.nodes[0].libp2p.services.peeritFetch.fetch({ ttl: 3, query: { words: [RARE] } })
+    return indexesOf(network, result.records.map(r => r.peerId))
+  }
+
+  it('a request two hops from its end goes only where the neighbour or one of its other neighbours may match', async () => {
+    const [, relay, branch, holder, , side, behind] = network.nodes
+    assert.equal(relay.libp2p.services.peeritFetch.stats.reachTables, 3, '0, 2 and 5 sent reach tables')
+    const filteredAtRelay = relay.libp2p.services.peeritFetch.stats.filtered
+    assert.deepEqual(await ask(), [1, 2, 3])
+    assert.equal(queriedBy(holder, RARE), 1)
+    assert.equal(queriedBy(side, RARE), 0, '5 and 6 share nothing that matches: 5 is not asked at TTL 2')
+    assert.equal(queriedBy(behind, RARE), 0)
+    assert.equal(relay.libp2p.services.peeritFetch.stats.filtered - filteredAtRelay, 1)
+    assert.ok(branch.libp2p.services.peeritFetch.stats.filtered >= 1, '2 leaves 4 out on the last hop')
+  })
+
+  it('a share change two hops away reaches the reach table, and the next query follows it', async () => {
+    const [, relay, , , , side, behind] = network.nodes
+    const received = relay.libp2p.services.peeritFetch.stats.tablesReceived
+    behind.files.push({ id: fakeContentId(6, 1), name: `${RARE} duet.mp3`, size: 2, type: 'music' })
+    behind.libp2p.services.peeritFetch.sharesChanged()
+    // 6 tells 5, and 5 tells 1 its new reach table
+    await waitFor(() => relay.libp2p.services.peeritFetch.stats.tablesReceived > received, 10_000, '5\'s new reach table')
+    assert.deepEqual(await ask(), [1, 2, 3, 5, 6])
+    assert.equal(queriedBy(side, RARE), 1)
+    assert.equal(queriedBy(behind, RARE), 1)
+  })
+
+  it('a neighbour without a table makes the reach table unknown: the request goes through', async () => {
+    const [, relay, , , , side, , old] = network.nodes
+    // take the rare file back, so only the missing table can let the request through 5
+    const received = relay.libp2p.services.peeritFetch.stats.tablesReceived
+    network.nodes[6].files.pop()
+    network.nodes[6].libp2p.services.peeritFetch.sharesChanged()
+    await waitFor(() => relay.libp2p.services.peeritFetch.stats.tablesReceived > received, 10_000, '5\'s reach table without the rare word')
+    assert.deepEqual(await ask(), [1, 2, 3])
+    await side.libp2p.dial(old.libp2p.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000) })
+    await waitFor(() => relay.libp2p.services.peeritFetch.stats.reachTables === 2, 10_000, '5 to withdraw its reach table')
+    const sideAsked = queriedBy(side, RARE)
+    assert.deepEqual(await ask(), [1, 2, 3, 5, 7], '7 (1.0, no table) is asked, 6 is left out on the last hop')
+    assert.equal(queriedBy(side, RARE), sideAsked + 1)
+  })
+})
+
 describe('fetch 1.1 next to 1.0 peers', () => {
   // 0 (1.0 only) — 1 — 2 — 3 (1.0 only) — 4
   let network: FetchNetwork
@@ -109,9 +171,20 @@ describe('fetch 1.1: bad routing tables', () => {
   })
   after(async () => { await network?.close() })
 
-  function tableFrame (sequence: number, bytes = TABLE_BYTES): Uint8Array {
-    return encodeFrame(encodeMessage11({ routeTable: { sequence, bitmap: new Uint8Array(bytes) } }))
+  function tableFrame (sequence: number, bytes = TABLE_BYTES, reachBytes?: number): Uint8Array {
+    const reach = reachBytes == null ? {} : { reach: new Uint8Array(reachBytes) }
+    return encodeFrame(encodeMessage11({ routeTable: { sequence, bitmap: new Uint8Array(bytes), ...reach } }))
   }
+
+  it('a reach table of the wrong size is a violation, and the table beside it is not kept', async () => {
+    const [sender, receiver] = network.nodes
+    const before = violations.length
+    const kept = receiver.libp2p.services.peeritFetch.stats.tablesReceived
+    const answer = await rawExchange(sender, receiver, [tableFrame(4, TABLE_BYTES, TABLE_BYTES - 1)], 10_000, PROTOCOL_1_1)
+    assert.ok(answer.error != null, 'the stream is aborted')
+    assert.deepEqual(violations.slice(before), ['malformed'])
+    assert.equal(receiver.libp2p.services.peeritFetch.stats.tablesReceived, kept)
+  })
 
   it('a table of the wrong size is a violation', async () => {
     const [sender, receiver] = network.nodes
@@ -213,8 +286,9 @@ describe('fetch 1.1: dynamic querying', () => {
     const service = network.nodes[0].libp2p.services.peeritFetch
     const result = await service.fetch({ ttl: 7, query: { words: ['common'] }, limit: 100 })
     assert.equal(result.peersReached, 12)
-    // (1, 3 links) (2, 3) (2, all 6) (3, all) (4, all): the last found no one farther than the one before
-    assert.equal(result.rounds, 5)
+    // (1, 3 links) (2, 3) (2, all 6) (3, all) (4, all) (5, all): the last found no one farther in its
+    // whole levels (hops ≤ TTL − 2) than the one before
+    assert.equal(result.rounds, 6)
     const files = new Set(result.records.flatMap(record => record.files.map(file => file.id)))
     assert.equal(files.size, 12)
   })

@@ -11,6 +11,7 @@ import { FrameReader, encodeFrame } from '../../protocols/fetch/framing.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../protocols/fetch/messages.ts'
 import { checkRecord, packRecords, sanitizeName, toWireFiles, toWireQuery } from '../../protocols/fetch/records.ts'
 import { SeenCache } from '../../protocols/fetch/seen-cache.ts'
+import { waitFor } from '../fixtures/poll.ts'
 import type { WireFile, WireRecord, WireRequest } from '../../protocols/fetch/messages.ts'
 
 const limits = { maxFilesPerRecord: 128 }
@@ -217,6 +218,27 @@ describe('framing', () => {
   it('reports a stream cut inside a frame as truncated', async () => {
     const result = await readAll([encodeFrame(new Uint8Array(10)).subarray(0, 6)])
     assert.equal(result.error?.name, 'TruncatedMessageError')
+  })
+
+  it('a stream that closes cleanly while the reader holds it paused still gives every frame', async () => {
+    const [outbound, inbound] = await streamPair()
+    const reader = new FrameReader(inbound, 1024)
+    // our side is done first, as a requester's is: the remote's close then closes the stream
+    await inbound.close()
+    for (let i = 0; i < 20; i++) outbound.send(encodeFrame(Uint8Array.of(i + 1)))
+    await waitFor(() => inbound.readStatus === 'paused', 5_000, 'the reader to pause at its high-water mark')
+    for (let i = 20; i < 100; i++) outbound.send(encodeFrame(Uint8Array.of(i + 1)))
+    await outbound.close()
+    await waitFor(() => inbound.status === 'closed', 5_000, 'the stream to close')
+    const frames: number[] = []
+    try {
+      for (let frame = await reader.next(AbortSignal.timeout(5_000)); frame != null; frame = await reader.next(AbortSignal.timeout(5_000))) {
+        frames.push(frame.get(0))
+      }
+    } finally {
+      reader.dispose()
+    }
+    assert.deepEqual(frames, Array.from({ length: 100 }, (_, i) => i + 1))
   })
 
   it('refuses empty frames and non-minimal or endless prefixes', async () => {

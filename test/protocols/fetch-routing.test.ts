@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { DynamicQueryPlan } from '../../protocols/fetch/dynamic-query.ts'
 import { NeighbourTables } from '../../protocols/fetch/neighbour-tables.ts'
+import { reachTables } from '../../protocols/fetch/reach-tables.ts'
 import { RoutingTable, TABLE_BYTES, gramsOf, slotOf } from '../../protocols/fetch/routing-table.ts'
 import { SeenCache } from '../../protocols/fetch/seen-cache.ts'
 import { nameWords } from '../../protocols/fetch/words.ts'
@@ -51,14 +52,57 @@ describe('query routing tables', () => {
   it('neighbour tables: newest sequence wins, a storm is cut off, a missing table matches all', () => {
     const tables = new NeighbourTables({ updatesPerMinute: 12 })
     const empty = { sequence: 2, bitmap: new Uint8Array(TABLE_BYTES) }
-    assert.equal(tables.mayMatch('peer', { words: ['abc'] }), true, 'no table yet')
+    assert.equal(tables.mayMatch('peer', { words: ['abc'] }, 1), true, 'no table yet')
     assert.equal(tables.accept('peer', empty), 'kept')
-    assert.equal(tables.mayMatch('peer', { words: ['abc'] }), false)
+    assert.equal(tables.mayMatch('peer', { words: ['abc'] }, 1), false)
     assert.equal(tables.accept('peer', { ...empty, sequence: 1 }), 'stale')
     assert.equal(tables.accept('peer', { ...empty, sequence: 3 }), 'rate-limit', '12 a minute = 2 per 10 s window')
     assert.equal(tables.accept('other', { ...empty, sequence: 1 }), 'kept', 'the allowance is per peer')
     tables.forget('peer')
-    assert.equal(tables.mayMatch('peer', { words: ['abc'] }), true)
+    assert.equal(tables.mayMatch('peer', { words: ['abc'] }, 1), true)
+  })
+
+  it('neighbour tables: TTL 1 asks the own table, TTL 2 the reach table (none sent: may match), more asks nothing', () => {
+    const tables = new NeighbourTables({ updatesPerMinute: 60 })
+    const own = RoutingTable.fromNames(['beatles.mp3'])
+    const reach = RoutingTable.fromNames(['beatles.mp3', 'xylophone solo.ogg'])
+    tables.accept('peer', { sequence: 1, bitmap: own.bitmap })
+    assert.equal(tables.mayMatch('peer', { words: ['xylo'] }, 1), false)
+    assert.equal(tables.mayMatch('peer', { words: ['xylo'] }, 2), true, 'no reach table: unknown')
+    tables.accept('peer', { sequence: 2, bitmap: own.bitmap, reach: reach.bitmap })
+    assert.equal(tables.mayMatch('peer', { words: ['xylo'] }, 2), true)
+    assert.equal(tables.mayMatch('peer', { words: ['zither'] }, 2), false)
+    assert.equal(tables.mayMatch('peer', { words: ['zither'] }, 3), true, 'tables say nothing three hops away')
+    tables.accept('peer', { sequence: 3, bitmap: own.bitmap })
+    assert.equal(tables.mayMatch('peer', { words: ['zither'] }, 2), true, 'a newer message without reach withdraws it')
+  })
+
+  it('reach tables: own ORed with every other neighbour\'s table, none while another neighbour sent none', () => {
+    const name = fc.constantFrom('beatles', 'help', 'xylophone', 'canción', 'notes', 'zither', 'moon', 'ñandú')
+    const maybeTable = fc.option(fc.array(name, { maxLength: 3 }), { nil: undefined })
+    fc.assert(fc.property(fc.array(name, { maxLength: 3 }), fc.array(maybeTable, { maxLength: 6 }), (ownNames, neighbourNames) => {
+      const own = RoutingTable.fromNames(ownNames)
+      const neighbours = neighbourNames.map(names => names == null ? undefined : RoutingTable.fromNames(names))
+      const reaches = reachTables(own, neighbours)
+      assert.equal(reaches.length, neighbours.length)
+      reaches.forEach((reach, i) => {
+        const others = neighbourNames.filter((_, j) => j !== i)
+        if (others.some(names => names == null)) {
+          assert.equal(reach, undefined)
+        } else {
+          const expected = RoutingTable.fromNames([...ownNames, ...others.flatMap(names => names ?? [])])
+          assert.ok(reach?.equals(expected), `reach for neighbour ${i}`)
+        }
+      })
+    }), { numRuns: 300 })
+  })
+
+  it('reach tables accept tables that start at any byte offset (as decoded from a frame)', () => {
+    const frame = new Uint8Array(TABLE_BYTES + 1)
+    const unaligned = new RoutingTable(frame.subarray(1))
+    unaligned.set(slotOf('abc'))
+    const [reach] = reachTables(new RoutingTable(), [new RoutingTable(), unaligned])
+    assert.ok(reach?.has(slotOf('abc')))
   })
 
   it('folds names the way the local search does', () => {
@@ -67,7 +111,8 @@ describe('query routing tables', () => {
 })
 
 describe('dynamic query plan', () => {
-  function rounds (plan: DynamicQueryPlan, outcomes: Array<{ peersWithin: number, results: number }>): QueryRound[] {
+  /** The rounds a plan runs for `outcomes`, as [ttl, links, wholeLevels]. */
+  function rounds (plan: DynamicQueryPlan, outcomes: Array<{ peersWithin: number, results: number }>): Array<[number, number, number]> {
     const seen: QueryRound[] = []
     let round = plan.first()
     for (const outcome of outcomes) {
@@ -76,39 +121,47 @@ describe('dynamic query plan', () => {
       round = plan.next(outcome)
     }
     if (round != null) seen.push(round)
-    return seen
+    return seen.map(r => [r.ttl, r.links, r.wholeLevels])
   }
+  const within = (counts: number[]): Array<{ peersWithin: number, results: number }> => counts.map(peersWithin => ({ peersWithin, results: 0 }))
 
   it('probes a few links with TTL 1 and 2, then widens to every link, one TTL at a time', () => {
     const plan = new DynamicQueryPlan({ limit: 1_000, maxTtl: 5, links: 10 })
-    const grow = [0, 3, 10, 100, 1_000, 5_000].map(peersWithin => ({ peersWithin, results: 0 }))
-    assert.deepEqual(rounds(plan, grow), [
-      { ttl: 1, links: 3 }, { ttl: 2, links: 3 }, { ttl: 2, links: 10 }, { ttl: 3, links: 10 }, { ttl: 4, links: 10 }, { ttl: 5, links: 10 }
-    ])
+    assert.deepEqual(rounds(plan, within([0, 3, 10, 10, 100, 5_000])), [
+      [1, 3, 1], [2, 3, 1], [2, 10, 1], [3, 10, 1], [4, 10, 2], [5, 10, 3]
+    ], 'the last two levels of a round may be thinned out; the first is always whole')
   })
 
   it('stops as soon as the results reach the limit', () => {
     const plan = new DynamicQueryPlan({ limit: 5, maxTtl: 7, links: 10 })
     assert.deepEqual(rounds(plan, [{ peersWithin: 0, results: 1 }, { peersWithin: 3, results: 6 }, { peersWithin: 99, results: 99 }]),
-      [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }])
+      [[1, 3, 1], [2, 3, 1]])
   })
 
   it('stops when a round finds no peer farther than the one before (nothing lies beyond)', () => {
     const plan = new DynamicQueryPlan({ limit: 5, maxTtl: 7, links: 4 })
     // a line: one more peer per hop is searched to its end
-    assert.deepEqual(rounds(plan, [0, 3, 4, 5, 6, 6, 6].map(peersWithin => ({ peersWithin, results: 0 }))),
-      [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }, { ttl: 2, links: 4 }, { ttl: 3, links: 4 }, { ttl: 4, links: 4 }, { ttl: 5, links: 4 }])
+    assert.deepEqual(rounds(plan, within([3, 3, 4, 4, 5, 6, 6, 6])),
+      [[1, 3, 1], [2, 3, 1], [2, 4, 1], [3, 4, 1], [4, 4, 2], [5, 4, 3], [6, 4, 4]])
   })
 
-  it('in a large horizon, stops when the full levels did not double (the horizon is closing)', () => {
+  it('compares rounds only when the later one has more whole levels', () => {
+    const outcomes = within([3, 3, 4, 4, 9])
+    assert.deepEqual(rounds(new DynamicQueryPlan({ limit: 5, maxTtl: 4, links: 4 }), outcomes),
+      [[1, 3, 1], [2, 3, 1], [2, 4, 1], [3, 4, 1], [4, 4, 2]], 'TTL 3 searches no more whole levels than TTL 2: not the end')
+    assert.deepEqual(rounds(new DynamicQueryPlan({ limit: 5, maxTtl: 4, links: 4, prunedHops: 1 }), outcomes),
+      [[1, 3, 1], [2, 3, 1], [2, 4, 1], [3, 4, 2]], 'with last-hop tables only, TTL 3 has one more whole level')
+  })
+
+  it('in a large horizon, stops when the whole levels did not double (the horizon is closing)', () => {
     const plan = new DynamicQueryPlan({ limit: 5, maxTtl: 7, links: 20 })
-    assert.deepEqual(rounds(plan, [0, 3, 20, 400, 7_000, 10_000, 10_000].map(peersWithin => ({ peersWithin, results: 0 }))),
-      [{ ttl: 1, links: 3 }, { ttl: 2, links: 3 }, { ttl: 2, links: 20 }, { ttl: 3, links: 20 }, { ttl: 4, links: 20 }, { ttl: 5, links: 20 }])
+    assert.deepEqual(rounds(plan, within([3, 3, 20, 20, 400, 7_000, 10_000, 10_000])),
+      [[1, 3, 1], [2, 3, 1], [2, 20, 1], [3, 20, 1], [4, 20, 2], [5, 20, 3], [6, 20, 4]])
   })
 
   it('with fewer links than the probe, or none', () => {
-    assert.deepEqual(rounds(new DynamicQueryPlan({ limit: 9, maxTtl: 2, links: 2 }), [{ peersWithin: 0, results: 0 }, { peersWithin: 2, results: 0 }]),
-      [{ ttl: 1, links: 2 }, { ttl: 2, links: 2 }])
+    assert.deepEqual(rounds(new DynamicQueryPlan({ limit: 9, maxTtl: 2, links: 2 }), within([2, 2])),
+      [[1, 2, 1], [2, 2, 1]])
     assert.equal(new DynamicQueryPlan({ limit: 9, maxTtl: 7, links: 0 }).first(), undefined)
   })
 })
