@@ -292,9 +292,20 @@ export class PieceFetcher {
 
   /** Whether piece `index`, in flight elsewhere, is worth a second request now (see {@link worthDuplicate}). */
   private worthDuplicating (index: number, quietMs: number): boolean {
+    const { scheduler } = this.init
     for (const request of this.requests) {
       if (index >= request.next && index < request.end) {
-        return worthDuplicate(request, index, Date.now(), quietMs)
+        // What the holder still has to send next: its first stretch of pieces no other provider has
+        // delivered yet, so that what is left of a shared run is halved again.
+        let next = request.next
+        while (next < request.end && scheduler.isDone(next)) {
+          next++
+        }
+        let end = next
+        while (end < request.end && !scheduler.isDone(end)) {
+          end++
+        }
+        return worthDuplicate({ next, end, lastProgress: request.lastProgress }, index, Date.now(), quietMs)
       }
     }
     return true
