@@ -21,6 +21,7 @@ import { contentIdToCid } from '../src/dht/content-key.ts'
 import { findContentProviders } from '../src/dht/lookup.ts'
 import { ContentProvider } from '../src/dht/provider.ts'
 import { createPeerNode } from '../src/peer-node.ts'
+import { eventually } from '../test/fixtures/poll.ts'
 import type { PeerNode } from '../src/peer-node.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
 
@@ -52,15 +53,8 @@ async function timed (work: () => Promise<unknown>): Promise<number> {
   return performance.now() - started
 }
 
-async function until (check: () => boolean, what: string, ms = 600_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`)
-    }
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-}
+/** A loaded machine builds a large network slowly: its waits may take up to 10 minutes. */
+const SETTLE = { timeoutMs: 600_000, intervalMs: 200 }
 
 const root = await mkdtemp(join(values.dir, 'peerit-bench-dht-'))
 const nodes: PeerNode[] = []
@@ -83,7 +77,7 @@ try {
     nodes.push(node)
   }
   const tables = (): number[] => nodes.map(n => n.status().dht?.routingTablePeers ?? 0)
-  await until(() => tables().every(peers => peers >= 3), 'every routing table at 3 peers')
+  await eventually(() => tables().every(peers => peers >= 3), { ...SETTLE, what: 'every routing table at 3 peers' })
   console.log(`${size} nodes up in ${((performance.now() - started) / 1000).toFixed(1)} s; routing tables: median ${median(tables())} peers, min ${Math.min(...tables())}; RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`)
 
   // provide and findProviders, one at a time so each is timed alone
@@ -133,7 +127,7 @@ try {
   const source = join(root, 'one-piece.bin')
   await writeFile(source, randomBytes(1024 * 1024))
   const file = await sharer.share(source)
-  await until(() => sharer.status().dht?.provided === 1, 'the shared file provided')
+  await eventually(() => sharer.status().dht?.provided === 1, { ...SETTLE, what: 'the shared file provided' })
   const others = nodes.slice(2, size - 1)
   const byIdMs: number[] = []
   const byNameMs: number[] = []

@@ -6,6 +6,8 @@
  */
 
 import { PeeritError } from '../src/errors.ts'
+// One definition for the CLI and the web page, which loads plain JavaScript only.
+import { formatBytes, formatDuration } from '../src/ui/static/units.js'
 import { forProgram } from './program-name.ts'
 
 /** The exit codes of every command (docs/cli.md). */
@@ -94,32 +96,7 @@ function visibleLength (text: string): number {
   return text.replace(/\x1b\[[0-9;]*m/g, '').length
 }
 
-/** "1.5 MiB" */
-export function formatBytes (bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
-}
-
-/** "3m 20s" */
-export function formatDuration (seconds: number): string {
-  if (!Number.isFinite(seconds)) {
-    return '?'
-  }
-  const s = Math.round(seconds)
-  if (s < 60) {
-    return `${s}s`
-  }
-  if (s < 3600) {
-    return `${Math.floor(s / 60)}m ${s % 60}s`
-  }
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
-}
+export { formatBytes, formatDuration }
 
 /** One candidate of an ambiguous name: its id, name, size and who holds it, when known. */
 function candidateLine (candidate: { id?: string, contentId?: string, name?: string, size?: number, providers?: string[] }): string {

@@ -11,6 +11,7 @@ import { peeritDht } from './dht/service.ts'
 import { connectionManagerLimits, fetchServiceLimits, fileServiceLimits, guardLimits } from './limits.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { DEFAULT_REACH, reachLibp2pOptions } from './reach/libp2p-options.ts'
+import { RefusalBackoff } from './refusal-backoff.ts'
 import type { PeeritFetch, PeeritFetchInit } from '../protocols/fetch/index.ts'
 import type { PeeritFile, PeeritFileInit } from '../protocols/file/index.ts'
 import type { PeeritDhtInit } from './dht/service.ts'
@@ -56,6 +57,8 @@ export interface PeeritLibp2pInit {
 export interface PeeritLibp2p {
   libp2p: Libp2p<PeeritServices>
   guard: PeerGuard
+  /** Peers that hung up on us at once: automatic dials wait; `connect` forgives. */
+  refusals: RefusalBackoff
 }
 
 /**
@@ -80,6 +83,7 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
       })
     }
   })
+  const refusals = new RefusalBackoff({ logger: init.logger })
   libp2p = await createLibp2p({
     privateKey: init.privateKey,
     start: false,
@@ -90,7 +94,11 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
     streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection, streamOptions: { maxStreamWindowSize: reach.maxStreamWindowSize } })],
     connectionManager: connectionManagerLimits(limits),
     connectionMonitor: reach.connectionMonitor,
-    connectionGater: guard.connectionGater,
+    connectionGater: {
+      ...guard.connectionGater,
+      // Only dials we start are held back: the refusing peer may still dial us, and be taken.
+      denyDialPeer: peer => guard.connectionGater.denyDialPeer?.(peer) === true || refusals.isBackingOff(peer)
+    },
     services: {
       identify: identify(),
       ping: ping(),
@@ -100,10 +108,11 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
       ...(init.dht == null ? {} : { dht: peeritDht(init.dht) })
     }
   }) as Libp2p<PeeritServices>
+  refusals.watch(libp2p)
   if (libp2p.services.mdns != null) {
     libp2p.services.peeritReach.watchLan(libp2p.services.mdns)
   }
-  return { libp2p, guard }
+  return { libp2p, guard, refusals }
 }
 
 /** The listen multiaddr for an IP (v4 or v6) and TCP port. */

@@ -41,6 +41,7 @@ import type { PeeritLink } from './link.ts'
 import type {
   BlockResult, FileLink, NodeDownloadOptions, NodeDownloadResult, NodeFetchOptions, NodeStatus, PeerInfo, PeerNode, PeerNodeEvents, PeerNodeOptions, TransferLimits
 } from './peer-node-types.ts'
+import type { RefusalBackoff } from './refusal-backoff.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { ComponentLogger, Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
@@ -85,7 +86,7 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
     const dhtMode = dhtOptions.mode ?? 'auto'
     // Notices from before the node exists (parts switched off) wait for its first listener.
     const notices: NoticeSink = { early: [] }
-    const { libp2p } = await createPeeritLibp2p({
+    const { libp2p, refusals } = await createPeeritLibp2p({
       privateKey,
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       limits: resolveLimits({ ...options.limits, maxConnections: options.limits?.maxConnections ?? options.maxConnections }),
@@ -120,7 +121,7 @@ export async function createPeerNode (options: PeerNodeOptions): Promise<PeerNod
       libp2p.services.peeritFetch.sharesChanged()
       nodeDht?.sharesChanged()
     }
-    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, sources, blockList, notices, dht: nodeDht })
+    return new DefaultPeerNode(options, { logger, store, libp2p, sharedIndex, sources, blockList, refusals, notices, dht: nodeDht })
   } catch (err) {
     await dhtDatastore?.close()
     await store.close()
@@ -142,6 +143,7 @@ interface NodeParts {
   sources: SharedSources
   dht?: NodeDht
   blockList: BlockList
+  refusals: RefusalBackoff
   notices: NoticeSink
 }
 
@@ -155,6 +157,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
   private readonly sharedIndex: SharedIndex
   private readonly sources: SharedSources
   private readonly blockList: BlockList
+  private readonly refusals: RefusalBackoff
   private readonly discoveredFiles: DiscoveredFiles
   private readonly downloadManager: DownloadManager
   private readonly dht?: NodeDht
@@ -177,6 +180,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     this.sources = parts.sources
     this.dht = parts.dht
     this.blockList = parts.blockList
+    this.refusals = parts.refusals
     this.log = parts.logger.forComponent('peerit:node')
     const dht = parts.dht
     this.contacts = new Contacts({
@@ -287,6 +291,9 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       throw new DialError('that address is this node itself')
     }
     const address = contactAddress(peer)
+    if (peer.peerId != null) {
+      this.refusals.forgive(peer.peerId)
+    }
     let connection
     try {
       connection = await this.libp2p.dial(peer.multiaddr, { signal: withTimeout(options.signal, 15_000) })
@@ -313,6 +320,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     if (this.dht == null) {
       throw new InvalidParamsError('connecting by peer id alone needs the DHT, which is off ("dht": false): give host:port or a multiaddr')
     }
+    this.refusals.forgive(peerId)
     const connection = await this.dialThroughDht(peerId, options.signal)
     await this.contacts.add(connection.remoteAddr.decapsulateCode(P2P_CODE).toString(), peerId, 'user')
     return { peerId, address: connection.remoteAddr.toString() }

@@ -130,7 +130,7 @@ export class ContentProvider {
     this.failed.delete(id)
     this.queued.delete(id)
     this.init.dht.cancelReprovide(contentIdToCid(id)).catch((err: Error) => {
-      this.init.log('could not cancel the re-provide of %s: %s', id, err.message)
+      this.init.log('could not cancel the re-provide of %s - %e', id, err)
     })
   }
 
@@ -182,7 +182,7 @@ export class ContentProvider {
       if (this.shutdown.signal.aborted || !this.shared.has(id)) {
         return
       }
-      this.init.log('providing %s failed (%d peers took it): %s', id, peers, err.message)
+      this.init.log('providing %s failed (%d peers took it) - %e', id, peers, err)
       this.failed.add(id)
       this.scheduleRetry()
     }

@@ -274,7 +274,7 @@ export class DownloadJob {
       if (stopAs != null) {
         log('download of %s (%s) %s at %d bytes', name, this.contentId.slice(0, 12), status, received)
       } else {
-        log.error('download of %s (%s) failed at %d bytes, the part file is kept: %s', name, this.contentId.slice(0, 12), received, error.message)
+        log.error('download of %s (%s) failed at %d bytes, the part file is kept - %e', name, this.contentId.slice(0, 12), received, error)
       }
       this.setStatus(status)
       throw stopAs === 'paused' ? new DownloadPausedError(this.contentId, name) : error

@@ -2,28 +2,30 @@ import assert from 'node:assert/strict'
 import { readdir } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import { DownloadRecords } from '../../src/downloads/records.ts'
-import { createDownloadPeers, MiB, sha256, sha256File } from '../fixtures/download-peers.ts'
-import type { DownloadEntry } from '../../src/downloads/download-manager.ts'
+import { MiB, sha256, sha256File, withDownloadPeers } from '../fixtures/download-peers.ts'
+import type { DownloadEntry, DownloadManager } from '../../src/downloads/download-manager.ts'
 import type { DownloadPeers } from '../fixtures/download-peers.ts'
 
 const TIMEOUT = { timeout: 120_000 }
-
-async function withPeers (options: { providers: number, size: number }, body: (peers: DownloadPeers) => Promise<void>): Promise<void> {
-  const peers = await createDownloadPeers(options)
-  try {
-    await body(peers)
-  } finally {
-    await peers.close()
-  }
-}
 
 async function partFiles (peers: DownloadPeers): Promise<string[]> {
   return (await readdir(peers.downloadDir).catch(() => [])).filter(name => name.endsWith('.part'))
 }
 
+/** A manager whose download of `x.bin` was paused once its first piece was served. */
+async function pausedAfterOnePiece (peers: DownloadPeers): Promise<DownloadManager> {
+  const manager = peers.manager()
+  const frozen = peers.watched.freezeAfter(1)
+  manager.start({ contentId: peers.file.contentId, name: 'x.bin' })
+  await frozen
+  await manager.pause({ all: true })
+  peers.watched.thaw()
+  return manager
+}
+
 describe('pausing, resuming and cancelling downloads', () => {
   it('a detached download runs in the background; pause keeps its part and asks no more; resume completes it', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 8 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 8 * MiB }, async (peers) => {
       const statuses: string[] = []
       const manager = peers.manager({ onStatus: entry => statuses.push(entry.status) })
       const frozen = peers.watched.freezeAfter(2)
@@ -58,7 +60,7 @@ describe('pausing, resuming and cancelling downloads', () => {
   })
 
   it('a caller that leaves pauses its download (Ctrl-C never half-cancels)', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 6 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 6 * MiB }, async (peers) => {
       const manager = peers.manager()
       const leaver = new AbortController()
       const frozen = peers.watched.freezeAfter(1)
@@ -74,7 +76,7 @@ describe('pausing, resuming and cancelling downloads', () => {
   })
 
   it('cancel stops the transfer and deletes the part file and the state', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 6 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 6 * MiB }, async (peers) => {
       const manager = peers.manager()
       const frozen = peers.watched.freezeAfter(2)
       const waiting = manager.download({ contentId: peers.file.contentId, name: 'x.bin' })
@@ -93,13 +95,8 @@ describe('pausing, resuming and cancelling downloads', () => {
   })
 
   it('cancels a paused download too, and clear drops the history', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 4 * MiB }, async (peers) => {
-      const manager = peers.manager()
-      const frozen = peers.watched.freezeAfter(1)
-      manager.start({ contentId: peers.file.contentId, name: 'x.bin' })
-      await frozen
-      await manager.pause({ all: true })
-      peers.watched.thaw()
+    await withDownloadPeers({ providers: 1, size: 4 * MiB }, async (peers) => {
+      const manager = await pausedAfterOnePiece(peers)
       assert.deepEqual(await manager.cancel({ targets: ['x.bin'] }), [{ contentId: peers.file.contentId, name: 'x.bin', status: 'cancelled' }])
       assert.deepEqual(await partFiles(peers), [])
       assert.equal((await manager.list()).length, 1)
@@ -108,7 +105,7 @@ describe('pausing, resuming and cancelling downloads', () => {
   })
 
   it('an unknown target is not found; an ambiguous one lists its candidates', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: MiB }, async (peers) => {
       const manager = peers.manager()
       await manager.download({ contentId: peers.file.contentId, name: 'x.bin' })
       await assert.rejects(manager.pause({ targets: ['nothing.bin'] }), { code: 'ERR_NOT_FOUND' })
@@ -129,7 +126,7 @@ describe('pausing, resuming and cancelling downloads', () => {
   })
 
   it('paces piece requests to the download rate, changed at run time', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 4 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 4 * MiB }, async (peers) => {
       const rate = 2 * MiB
       const manager = peers.manager({ bytesPerSecond: rate })
       const started = performance.now()
@@ -144,7 +141,7 @@ describe('pausing, resuming and cancelling downloads', () => {
   })
 
   it('a cancel racing the end of a download is all or nothing: completed, or cancelled with no file — never half-published', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 3 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 3 * MiB }, async (peers) => {
       const manager = peers.manager()
       let cancelling: Promise<Array<{ status: string }>> | undefined
       const downloading = manager.download({ contentId: peers.file.contentId, name: 'x.bin' }, {
@@ -172,13 +169,8 @@ describe('pausing, resuming and cancelling downloads', () => {
   })
 
   it('a cancel cut short by a crash is finished at the next start, not resumed', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 4 * MiB }, async (peers) => {
-      const manager = peers.manager()
-      const frozen = peers.watched.freezeAfter(1)
-      manager.start({ contentId: peers.file.contentId, name: 'x.bin' })
-      await frozen
-      await manager.pause({ all: true })
-      peers.watched.thaw()
+    await withDownloadPeers({ providers: 1, size: 4 * MiB }, async (peers) => {
+      await pausedAfterOnePiece(peers)
       // What a kill -9 right after a cancel's first step leaves: the record says cancelled, the part is still there.
       const records = new DownloadRecords(peers.store.section('downloads'))
       const record = await records.get(peers.file.contentId)

@@ -7,22 +7,12 @@ import { verifyPiece } from '../../protocols/file/manifest.ts'
 import { decodeRequest, encodeLength, encodeResponse, RequestKind, ResponseStatus } from '../../protocols/file/messages.ts'
 import { recordPieces, DownloadRecords } from '../../src/downloads/records.ts'
 import { Store } from '../../src/store.ts'
-import { createDownloadPeers, lyingLookup, MiB, sha256, sha256File, spawnDownloader } from '../fixtures/download-peers.ts'
+import { lyingLookup, MiB, sha256, sha256File, spawnDownloader, withDownloadPeers } from '../fixtures/download-peers.ts'
 import { createRogueNode, createShareFolder, introduce } from '../fixtures/file-nodes.ts'
 import type { DownloadProgress } from '../../src/downloads/download-manager.ts'
 import type { DownloadPeers } from '../fixtures/download-peers.ts'
 
 const TIMEOUT = { timeout: 120_000 }
-
-/** Runs a test body against fresh peers, closing them whatever happens. */
-async function withPeers (options: { providers: number, size: number }, body: (peers: DownloadPeers) => Promise<void>): Promise<void> {
-  const peers = await createDownloadPeers(options)
-  try {
-    await body(peers)
-  } finally {
-    await peers.close()
-  }
-}
 
 async function assertNoPartFiles (peers: DownloadPeers): Promise<void> {
   const names = await readdir(peers.downloadDir)
@@ -31,7 +21,7 @@ async function assertNoPartFiles (peers: DownloadPeers): Promise<void> {
 
 describe('DownloadManager', () => {
   it('downloads a file whose bytes equal the source, and forgets it once complete', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 6 * MiB + 777 }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 6 * MiB + 777 }, async (peers) => {
       const manager = peers.manager()
       const progress: DownloadProgress[] = []
       const result = await manager.download({ contentId: peers.file.contentId, name: 'movie.mkv' }, { onProgress: p => progress.push(p) })
@@ -49,7 +39,7 @@ describe('DownloadManager', () => {
   })
 
   it('downloads an empty file', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 0 }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 0 }, async (peers) => {
       const result = await peers.manager().download({ contentId: peers.file.contentId, name: 'empty.txt' })
       assert.equal(result.size, 0)
       assert.equal((await readFile(result.path)).byteLength, 0)
@@ -57,7 +47,7 @@ describe('DownloadManager', () => {
   })
 
   it('draws verified pieces from all three providers of a file', TIMEOUT, async () => {
-    await withPeers({ providers: 3, size: 12 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 3, size: 12 * MiB }, async (peers) => {
       const result = await peers.manager().download({ contentId: peers.file.contentId, name: 'big.iso' })
       assert.equal(await sha256File(result.path), sha256(peers.file.bytes))
       assert.deepEqual([...result.providers].sort(), [...peers.providerIds].sort())
@@ -65,7 +55,7 @@ describe('DownloadManager', () => {
   })
 
   it('bans a provider that sends wrong pieces and completes from the honest ones', TIMEOUT, async () => {
-    await withPeers({ providers: 2, size: 12 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 2, size: 12 * MiB }, async (peers) => {
       const liar = await lyingLookup(peers.file)
       try {
         const liarId = (await peers.addProvider(liar.lookup)).peerId.toString()
@@ -83,7 +73,7 @@ describe('DownloadManager', () => {
   })
 
   it('skips a provider whose manifest does not match the content id', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 3 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 3 * MiB }, async (peers) => {
       const other = await createShareFolder()
       try {
         const decoy = await other.add('decoy.bin', 3 * MiB)
@@ -102,7 +92,7 @@ describe('DownloadManager', () => {
   })
 
   it('completes from the other providers when one stops mid-transfer', TIMEOUT, async () => {
-    await withPeers({ providers: 3, size: 12 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 3, size: 12 * MiB }, async (peers) => {
       const manager = peers.manager()
       const midway = peers.watched.freezeAfter(2).then(async () => {
         await peers.providers[0].stop()
@@ -117,7 +107,7 @@ describe('DownloadManager', () => {
   })
 
   it('gives the pieces of a stalled provider to another one', TIMEOUT, async () => {
-    await withPeers({ providers: 2, size: 6 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 2, size: 6 * MiB }, async (peers) => {
       const [stalled, honest] = peers.providerIds
       peers.watched.stalled.add(stalled)
       const result = await peers.manager({ stallTimeoutMs: 1000 }).download({ contentId: peers.file.contentId, name: 'x.bin' })
@@ -128,7 +118,7 @@ describe('DownloadManager', () => {
   })
 
   it('gives up a request that stalls after the stall timeout and asks for its pieces again', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 6 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 6 * MiB }, async (peers) => {
       peers.watched.stallNext.set(peers.providerIds[0], 1)
       const result = await peers.manager({ stallTimeoutMs: 2000 }).download({ contentId: peers.file.contentId, name: 'x.bin' })
       assert.equal(await sha256File(result.path), sha256(peers.file.bytes))
@@ -138,7 +128,7 @@ describe('DownloadManager', () => {
   })
 
   it('resumes an interrupted download without fetching verified pieces again', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 10 * MiB + 1 }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 10 * MiB + 1 }, async (peers) => {
       const pieceCount = 11
       const first = peers.manager()
       const downloading = first.download({ contentId: peers.file.contentId, name: 'x.bin' })
@@ -162,7 +152,7 @@ describe('DownloadManager', () => {
   })
 
   it('after a kill -9 mid-transfer, every recorded piece is on the disk and the download completes', TIMEOUT, async () => {
-    await withPeers({ providers: 2, size: 12 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 2, size: 12 * MiB }, async (peers) => {
       const stateDir = join(dirname(peers.downloadDir), 'crashed-state')
       const child = spawnDownloader({
         stateDir,
@@ -205,7 +195,7 @@ describe('DownloadManager', () => {
   })
 
   it('refuses a response with a byte after the last piece, as the spec says, and does not complete from it', TIMEOUT, async () => {
-    await withPeers({ providers: 0, size: 3000 }, async (peers) => {
+    await withDownloadPeers({ providers: 0, size: 3000 }, async (peers) => {
       const { file } = peers
       const rogue = await createRogueNode(async (stream) => {
         const lp = lpStream(stream, { maxDataLength: 64 })
@@ -232,7 +222,7 @@ describe('DownloadManager', () => {
   })
 
   it('fails with NoProvidersError when nobody has the file, and resumes once a provider appears', TIMEOUT, async () => {
-    await withPeers({ providers: 0, size: 2 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 0, size: 2 * MiB }, async (peers) => {
       const manager = peers.manager()
       await assert.rejects(manager.download({ contentId: peers.file.contentId, name: 'x.bin' }), { name: 'NoProvidersError', code: 'ERR_NO_PROVIDERS' })
       const states = await manager.states()
@@ -246,7 +236,7 @@ describe('DownloadManager', () => {
   })
 
   it('never replaces a file in the download folder: a collision gets "name (1).ext"', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: MiB + 1 }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: MiB + 1 }, async (peers) => {
       await mkdir(peers.downloadDir, { recursive: true })
       await writeFile(join(peers.downloadDir, 'song.mp3'), 'mine')
       const result = await peers.manager().download({ contentId: peers.file.contentId, name: 'song.mp3' })
@@ -257,7 +247,7 @@ describe('DownloadManager', () => {
   })
 
   it('keeps a name from the wire inside the download folder', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 1000 }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 1000 }, async (peers) => {
       const result = await peers.manager().download({ contentId: peers.file.contentId, name: '../../.evil\u0000.sh' })
       assert.equal(dirname(result.path), peers.downloadDir)
       assert.equal(result.name, '_.._.evil.sh')
@@ -265,7 +255,7 @@ describe('DownloadManager', () => {
   })
 
   it('joins a second download of the same file, and a caller that leaves does not stop it for the others', TIMEOUT, async () => {
-    await withPeers({ providers: 1, size: 6 * MiB }, async (peers) => {
+    await withDownloadPeers({ providers: 1, size: 6 * MiB }, async (peers) => {
       const manager = peers.manager()
       const leaver = new AbortController()
       const request = { contentId: peers.file.contentId, name: 'x.bin' }

@@ -1,17 +1,7 @@
-// How numbers are shown: the same units as the CLI (KiB, MiB …).
+// How numbers are shown: the same units as the CLI (units.js serves both).
+import { formatBytes, formatDuration as duration } from './units.js'
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-
-/** "1.5 MiB" */
-export function formatBytes (bytes) {
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`
-}
+export { formatBytes }
 
 /** "1.5 MiB/s" */
 export function formatRate (bytesPerSecond) {
@@ -20,17 +10,7 @@ export function formatRate (bytesPerSecond) {
 
 /** "3m 20s"; "–" when unknown. */
 export function formatDuration (seconds) {
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    return '–'
-  }
-  const s = Math.round(seconds)
-  if (s < 60) {
-    return `${s}s`
-  }
-  if (s < 3600) {
-    return `${Math.floor(s / 60)}m ${s % 60}s`
-  }
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+  return duration(seconds, '–')
 }
 
 /** A peer id shortened for a table cell, as `peerit list peers` does. */
