@@ -10,7 +10,10 @@
  * over a direct connection and once over the relayed one (raw libp2p stream,
  * receiver discards).
  *
- *   npx node bench/relay.ts [--size 256MiB] [--runs 1]
+ *   npx node bench/relay.ts [--size 256MiB] [--runs 1] [--cpu-prof DIR]
+ *
+ * `--cpu-prof DIR` writes the relay process's V8 CPU profile into DIR (open
+ * it in Chrome's DevTools, or sum its self time by function).
  */
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
@@ -58,6 +61,12 @@ async function relayChild (): Promise<void> {
   })
 }
 
+/** CPU milliseconds (user + system) this process spent since `start`. */
+function cpuMsSince (start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1000
+}
+
 /** Asks the relay child for its CPU time so far. */
 async function relayCpuMs (child: ReturnType<typeof fork>): Promise<number> {
   child.send({ type: 'cpu' })
@@ -87,9 +96,10 @@ async function transfer (receiver: Libp2p<any>, address: string, size: number): 
 }
 
 async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { size: { type: 'string', default: '256MiB' }, runs: { type: 'string', default: '1' } } })
+  const { values } = parseArgs({ options: { size: { type: 'string', default: '256MiB' }, runs: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } } })
   const size = parseSize(values.size)
-  const child = fork(fileURLToPath(import.meta.url), ['--relay-child'])
+  const profile = values['cpu-prof'] == null ? [] : ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']]
+  const child = fork(fileURLToPath(import.meta.url), ['--relay-child'], { execArgv: [...process.execArgv, ...profile] })
   const [{ address: relayAddress }] = await once(child, 'message') as [{ address: string }]
   const sender = await node({})
   // neither side counts the other as public: nobody reverses the relayed connection
@@ -122,13 +132,21 @@ async function main (): Promise<void> {
       throw new Error('the sender got no relay slot')
     }
     const direct = sender.getMultiaddrs().map(a => a.toString()).find(a => !a.includes('/p2p-circuit')) ?? ''
-    console.log(`${values.size} per case, ${values.runs} run(s); relay ${relayAddress}`)
+    const hop = sender.getConnections().find(c => relayAddress.endsWith(c.remotePeer.toString()))
+    console.log(`${values.size} per case, ${values.runs} run(s); relay ${relayAddress}; hop connections ${hop?.encryption ?? '?'} + ${hop?.multiplexer ?? '?'}`)
+    const perGiB = (ms: number): string => (ms / 1000 / (size / GiB)).toFixed(2)
     for (let run = 1; run <= Number(values.runs); run++) {
+      // The sender and the receiver share this process: its CPU is what both ends spend.
+      let ends = process.cpuUsage()
       const directRate = await transfer(receiver, direct, size)
-      const cpuBefore = await relayCpuMs(child)
+      const directEndsMs = cpuMsSince(ends)
+      const relayBefore = await relayCpuMs(child)
+      ends = process.cpuUsage()
       const relayedRate = await transfer(receiver, circuit, size)
-      const relayCpu = await relayCpuMs(child) - cpuBefore
-      console.log(`run ${run}: direct ${directRate.toFixed(0)} MiB/s · relayed ${relayedRate.toFixed(0)} MiB/s · ratio ${(relayedRate / directRate).toFixed(2)}× · relay CPU ${(relayCpu / 1000 / (size / GiB)).toFixed(2)} s per GiB relayed`)
+      const relayedEndsMs = cpuMsSince(ends)
+      const relayCpu = await relayCpuMs(child) - relayBefore
+      console.log(`run ${run}: direct ${directRate.toFixed(0)} MiB/s · relayed ${relayedRate.toFixed(0)} MiB/s · ratio ${(relayedRate / directRate).toFixed(2)}× · relay CPU ${perGiB(relayCpu)} s per GiB relayed`)
+      console.log(`       CPU per GiB: direct ${perGiB(directEndsMs)} s (both ends) · relayed ${perGiB(relayedEndsMs)} s (both ends) + ${perGiB(relayCpu)} s (relay) = ${((relayedEndsMs + relayCpu) / directEndsMs).toFixed(1)}× the direct CPU`)
     }
   } finally {
     await Promise.all([sender.stop(), receiver.stop()])

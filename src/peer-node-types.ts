@@ -8,7 +8,7 @@ import type { PeeritServices } from './libp2p.ts'
 import type { PeerLimits } from './limits.ts'
 import type { ReachOptions } from './reach/libp2p-options.ts'
 import type { PeerSource } from './reach/reach-service.ts'
-import type { Reachability } from './reach/reachability.ts'
+import type { DirectReach, Reachability } from './reach/reachability.ts'
 import type { SearchQuery } from './search/index.ts'
 import type { SharedFile, SyncResult } from './shared-index.ts'
 import type { ComponentLogger, Libp2p } from '@libp2p/interface'
@@ -92,6 +92,8 @@ export interface NodeStatus {
   dht?: DhtStatus
   /** Whether others can dial this node (docs/network.md). */
   reachability: Reachability
+  /** Who can dial it without a relay: the internet (`public`, `upnp`, `announce`), its LAN, this machine, or nobody. */
+  directReach: DirectReach
   /** This node's `/p2p-circuit` addresses, one per relay address it holds a slot on. */
   relayAddresses: string[]
   /** Set when `relay_server` is on: slots held by others, circuits open, bytes relayed. */

@@ -198,7 +198,11 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       file: parts.libp2p.services.peeritFile,
       section: parts.store.section('downloads'),
       downloadDir: options.downloadDir,
-      providers: async (contentId, only) => this.providersOf(contentId, only),
+      providers: async (contentId, only) => {
+        const ids = await this.providersOf(contentId, only)
+        await this.libp2p.services.peeritReach.awaitDialBacks(ids)
+        return ids
+      },
       logger: parts.logger,
       bytesPerSecond: options.limits?.downloadBytesPerSecond,
       onStatus: (entry) => { this.safeDispatch('download:status', entry) },
@@ -213,6 +217,8 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     this.notices = parts.notices
     this.libp2p.addEventListener('peer:connect', (event) => { this.onPeerConnect(event.detail) })
     this.libp2p.addEventListener('peer:disconnect', (event) => { this.onPeerDisconnect(event.detail) })
+    // New own addresses (a relay slot reserved again) may be the path an interrupted download waits for.
+    this.libp2p.addEventListener('self:peer:update', () => { this.downloadManager.pathsChanged() })
   }
 
   async start (): Promise<void> {
@@ -276,6 +282,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       uploadedBytes: this.libp2p.services.peeritFile.stats.bytesServed,
       ...(this.dht == null ? {} : { dht: this.dht.status() }),
       reachability: this.libp2p.services.peeritReach.reachability(),
+      directReach: this.libp2p.services.peeritReach.directReach(),
       relayAddresses: this.libp2p.services.peeritReach.relayAddresses(),
       ...relayStatus(this.libp2p)
     }
@@ -776,6 +783,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     const id = peerId.toString()
     this.connectedSince.set(id, Date.now())
     this.safeDispatch('peer:connected', { peerId: id })
+    this.downloadManager.pathsChanged()
   }
 
   private onPeerDisconnect (peerId: PeerId): void {

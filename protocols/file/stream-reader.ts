@@ -1,5 +1,5 @@
 import { checkPrefixByte } from '../shared/varint.ts'
-import { ProtocolError, TimeoutError } from './errors.ts'
+import { ConnectionClosedError, ProtocolError, TimeoutError } from './errors.ts'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 
 /** Options of {@link StreamReader}. */
@@ -36,6 +36,13 @@ export class StreamReader {
   private offset = 0
   private buffered = 0
   private ended = false
+  /**
+   * The peer ended its side (a yamux FIN) before the stream closed. A stream
+   * that closes without it lost its connection (libp2p closes the streams of a
+   * connection whose transport ended, without an error): a lost path, not a
+   * peer that cut its answer short.
+   */
+  private remoteEnded = false
   private error?: Error
   private wake?: () => void
   private waiting = false
@@ -142,7 +149,9 @@ export class StreamReader {
         if (endOk) {
           return false
         }
-        throw new ProtocolError('the stream ended before all expected bytes arrived')
+        throw this.remoteEnded
+          ? new ProtocolError('the stream ended before all expected bytes arrived')
+          : new ConnectionClosedError('the connection closed before all expected bytes arrived')
       }
       await this.nextEvent()
     }
@@ -210,6 +219,7 @@ export class StreamReader {
   }
 
   private readonly onRemoteCloseWrite = (): void => {
+    this.remoteEnded = true
     this.ended = true
     this.wake?.()
   }

@@ -1,11 +1,11 @@
 /**
  * The one error vocabulary of PeerIT's protocols. Where libp2p already has
- * the error (`InvalidMessageError`, `NotFoundError`, `ProtocolError`,
- * `TimeoutError`), its own class is used, so a check on `err.name` means the
+ * the error (`ConnectionClosedError`, `InvalidMessageError`, `NotFoundError`,
+ * `ProtocolError`, `TimeoutError`), its own class is used, so a check on `err.name` means the
  * same for our errors and libp2p's. The rest carry a stable `name` and `code`,
  * never a name libp2p uses. Callers test `err.name`, never the message text.
  */
-export { InvalidMessageError, NotFoundError, ProtocolError, TimeoutError } from '@libp2p/interface'
+export { ConnectionClosedError, InvalidMessageError, NotFoundError, ProtocolError, TimeoutError } from '@libp2p/interface'
 
 /** A frame whose length prefix announces more than the configured maximum. */
 export class MessageTooLargeError extends Error {

@@ -1,3 +1,4 @@
+import { AutoResume } from './auto-resume.ts'
 import { Budget } from './budget.ts'
 import { CONTENT_ID, DEFAULT_TUNABLES } from './constants.ts'
 import { discardDownload } from './discard.ts'
@@ -31,6 +32,7 @@ export class DownloadManager {
   private readonly records: DownloadRecords
   private readonly history: DownloadHistory
   private readonly jobs = new Map<string, DownloadJob>()
+  private readonly autoResume?: AutoResume
 
   constructor (init: DownloadManagerInit) {
     const tunables = { ...DEFAULT_TUNABLES }
@@ -39,6 +41,11 @@ export class DownloadManager {
     }
     this.records = new DownloadRecords(init.section)
     this.history = new DownloadHistory(this.records)
+    const log = init.logger.forComponent('peerit:downloads')
+    if (init.autoResume !== false) {
+      this.autoResume = new AutoResume({ ...init.autoResume, log, resume: async contentId => this.resumeInterrupted(contentId) })
+    }
+    const onStatus = init.onStatus ?? (() => {})
     this.context = {
       file: init.file,
       records: this.records,
@@ -49,8 +56,11 @@ export class DownloadManager {
       rate: new DownloadRate(init.bytesPerSecond ?? 0),
       history: this.history,
       tunables,
-      log: init.logger.forComponent('peerit:downloads'),
-      onStatus: init.onStatus ?? (() => {}),
+      log,
+      onStatus: (entry) => {
+        this.autoResume?.onStatus(entry)
+        onStatus(entry)
+      },
       onFinished: init.onFinished ?? (() => {})
     }
   }
@@ -196,8 +206,14 @@ export class DownloadManager {
     return outcome
   }
 
+  /** A path to providers may have come back (a peer connected, a relay slot reserved): interrupted downloads try again. */
+  pathsChanged (): void {
+    this.autoResume?.pathsChanged()
+  }
+
   /** Stops every running download, keeping their state for a resume at the next start, and waits until they have saved it. */
   async stop (): Promise<void> {
+    this.autoResume?.stop()
     const jobs = [...this.jobs.values()]
     await Promise.all(jobs.map(async job => job.stop('interrupted')))
   }
@@ -222,6 +238,16 @@ export class DownloadManager {
       }
     }).catch(() => {})
     return job
+  }
+
+  /** Auto-resume's way in: only a download still interrupted and not running is started (pause and cancel win). */
+  private async resumeInterrupted (contentId: string): Promise<boolean> {
+    const record = await this.records.get(contentId)
+    if (record?.status !== 'interrupted' || this.jobs.has(contentId)) {
+      return false
+    }
+    this.start({ contentId, name: record.name })
+    return true
   }
 
   private async select (selector: DownloadSelector, eligible: (entry: DownloadEntry) => boolean): Promise<DownloadEntry[]> {

@@ -164,6 +164,8 @@ export interface DownloadManagerInit extends Partial<DownloadTunables> {
   onStatus?: (entry: DownloadEntry) => void
   /** Told when a download completes, with the peers that supplied it and its verified manifest; must not throw. */
   onFinished?: (result: DownloadResult, manifest: Manifest) => void
+  /** Interrupted downloads resume on their own (auto-resume.ts), after these waits; `false` turns that off. */
+  autoResume?: { firstDelayMs?: number, maxDelayMs?: number } | false
 }
 
 /** What {@link DownloadManager.resumeAll} did with every stored download. */

@@ -4,12 +4,14 @@
  * where each peer came from (`list peers`' `source`).
  */
 import { serviceDependencies } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { DialBackWait } from './dial-back-wait.ts'
 import { LanDiscovery } from './lan-discovery.ts'
-import { circuitAddresses, reachabilityOf } from './reachability.ts'
+import { circuitAddresses, directReachOf, reachabilityOf } from './reachability.ts'
 import { RelayClient } from './relay-client.ts'
 import { ConnectionReversal } from './reversal.ts'
 import type { PublicNetworks } from '../public-networks.ts'
-import type { Reachability } from './reachability.ts'
+import type { DirectReach, Reachability } from './reachability.ts'
 import type { ComponentLogger, IdentifyResult, Libp2pEvents, PeerDiscovery, PeerId, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, TransportManager } from '@libp2p/interface-internal'
 
@@ -43,6 +45,8 @@ export interface PeeritReachInit {
 /** The reachability of this node and what made it so. */
 export interface PeeritReach {
   reachability (): Reachability
+  /** Who can dial this node without a relay (status' `directReach`). */
+  directReach (): DirectReach
   /** This node's `/p2p-circuit` addresses (one set per relay it holds a slot on). */
   relayAddresses (): string[]
   /** Where a peer came from, when this service knows (mDNS, or a service that called {@link markSource}). */
@@ -52,6 +56,11 @@ export interface PeeritReach {
   watchLan (mdns: PeerDiscovery): void
   /** Reserves relay slots now if needed, without waiting for the next check. */
   checkRelays (): Promise<void>
+  /**
+   * On a public node, waits a moment for providers connected only through a
+   * relay to dial back (dial-back-wait.ts), so a transfer starts on the direct path.
+   */
+  awaitDialBacks (peers: string[]): Promise<void>
 }
 
 /** Sources remembered at most: one per peer met, oldest forgotten first. */
@@ -68,6 +77,7 @@ class PeeritReachService implements PeeritReach, Startable {
   private readonly relayClient?: RelayClient
   private readonly reversal: ConnectionReversal
   private readonly lan: LanDiscovery
+  private readonly dialBackWait: DialBackWait
   private readonly sources = new Map<string, PeerSource>()
   private started = false
   private upnpTimer?: ReturnType<typeof setTimeout>
@@ -80,6 +90,7 @@ class PeeritReachService implements PeeritReach, Startable {
       this.relayClient = new RelayClient(components, { maxRelays: init.maxRelays, reachability: () => this.reachability(), onNotice })
     }
     this.reversal = new ConnectionReversal(components, { networks: init.networks, onNotice })
+    this.dialBackWait = new DialBackWait(components)
     this.lan = new LanDiscovery(components, { onNotice, onDiscovered: (peer) => { this.markSource(peer, 'mdns') } })
     this.onIdentify = this.onIdentify.bind(this)
   }
@@ -109,6 +120,10 @@ class PeeritReachService implements PeeritReach, Startable {
     return reachabilityOf(this.components.addressManager.getAddressesWithMetadata(), this.init.networks)
   }
 
+  directReach (): DirectReach {
+    return directReachOf(this.components.addressManager.getAddressesWithMetadata(), this.init.networks)
+  }
+
   relayAddresses (): string[] {
     const own = `/p2p/${this.components.peerId.toString()}`
     return circuitAddresses(this.components.addressManager.getAddressesWithMetadata())
@@ -135,6 +150,20 @@ class PeeritReachService implements PeeritReach, Startable {
 
   async checkRelays (): Promise<void> {
     await this.relayClient?.check()
+  }
+
+  async awaitDialBacks (peers: string[]): Promise<void> {
+    if (this.reachability() !== 'public') {
+      return
+    }
+    const ids = peers.flatMap(peer => {
+      try {
+        return [peerIdFromString(peer)]
+      } catch {
+        return []
+      }
+    })
+    await this.dialBackWait.wait(ids)
   }
 
   private onIdentify (event: CustomEvent<IdentifyResult>): void {

@@ -6,10 +6,13 @@
  * relayed bytes per second in total and per peer (src/reach/relay-caps.ts).
  *
  * The server's class is not exported, so the caps hook into the instance the
- * factory builds: its `handleConnect` (the dialer's leg of a new circuit) and
- * its `stopHop` (the leg it opens to the reserving peer). Both are methods of
- * @libp2p/circuit-relay-v2 4.2.x; test/reach/relay.test.ts measures the caps,
- * so a release that renames them fails there, not silently.
+ * factory builds: `handleReserve` (a reservation over the cap is logged),
+ * `onHop` (the dialer's leg is metered), `handleConnect` (its target is
+ * learnt) and `stopHop` (the leg to the reserving peer: admitted, counted,
+ * metered). They are methods of @libp2p/circuit-relay-v2 4.2.13, which
+ * package.json pins exactly; a release without them makes the relay refuse
+ * to start ({@link RelayUnsupportedError}) rather than run without its caps,
+ * and test/reach/relay-hooks.test.ts fails.
  */
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
@@ -38,6 +41,16 @@ interface HookableServer extends CircuitRelayService {
   stopHop (options: { connection: Connection, request: unknown }, abort: AbortOptions): Promise<Stream | undefined>
 }
 
+/** The server methods the caps wrap (see the module comment). */
+export const HOOKED_METHODS = ['handleReserve', 'onHop', 'handleConnect', 'stopHop'] as const
+
+/** The installed @libp2p/circuit-relay-v2 lacks a method the relay caps hook: the relay cannot run capped. */
+export class RelayUnsupportedError extends Error {
+  static readonly code = 'ERR_RELAY_UNSUPPORTED'
+  readonly code = RelayUnsupportedError.code
+  override readonly name = 'RelayUnsupportedError'
+}
+
 /** Refusal notices are at most this frequent, so a reservation flood cannot flood the log. */
 const NOTICE_INTERVAL_MS = 60_000
 
@@ -48,6 +61,10 @@ export function peeritRelayServer (init: PeeritRelayServerInit): (components: Ci
   })
   return (components) => {
     const server = factory(components) as HookableServer
+    const missing = HOOKED_METHODS.filter(method => typeof server[method] !== 'function')
+    if (missing.length > 0) {
+      throw new RelayUnsupportedError(`relay_server: this @libp2p/circuit-relay-v2 has no ${missing.join(', ')}, which PeerIT's relay caps hook; install the version package.json pins (4.2.13)`)
+    }
     const caps = new RelayCaps(init)
     let lastNoticeAt = 0
     let refusedSinceNotice = 0

@@ -19,13 +19,16 @@ describe('reachability through the CLI', () => {
       return value.relayAddresses.length > 0 ? value : undefined
     }, { what: 'a relay slot' })
     assert.equal(status.reachability, 'private')
+    assert.equal(status.directReach, 'machine')
     assert.ok(status.relayAddresses[0].includes(`/p2p/${started.peerId}/p2p-circuit`))
     const relayStatus = await relay.json(['status'])
     assert.equal(relayStatus.reachability, 'public')
+    assert.equal(relayStatus.directReach, 'public')
     assert.deepEqual(relayStatus.relayAddresses, [])
 
     const human = await natted.run(['status'])
-    assert.match(human.stdout, /reachable\s+yes, through 1 relay \(this node is behind NAT\)/)
+    assert.match(human.stdout, /reachable\s+yes, through 1 relay \(it listens on loopback only\)/)
+    assert.match((await relay.run(['status'])).stdout, /reachable\s+yes, directly\n/)
 
     const peers = await natted.json(['list', 'peers'])
     const relayPeer = peers.find((p: any) => p.peerId === started.peerId)
@@ -34,6 +37,14 @@ describe('reachability through the CLI', () => {
     const relayPeers = await relay.json(['list', 'peers'])
     assert.equal(relayPeers.find((p: any) => p.peerId === status.peerId)?.source, 'inbound')
     assert.match(await natted.log(), /relay: reserved a slot on/)
+  })
+
+  it('a loopback-only node with no relay says it is reachable from this machine only', async () => {
+    const alone = await network.peer()
+    await alone.start()
+    const status = await alone.json(['status'])
+    assert.equal(status.directReach, 'machine')
+    assert.match((await alone.run(['status'])).stdout, /reachable\s+from this machine only: it listens on loopback\n/)
   })
 
   it('an announce entry that is not a multiaddr stops start with exit 2, naming the key', async () => {
