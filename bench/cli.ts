@@ -94,6 +94,10 @@ try {
     console.log(`node -e 0                 ${figures.nodeMedianMs.toFixed(1)} ms`)
     console.log(`status / node (pairwise)  ${figures.statusOverNode.toFixed(2)}×`)
     console.log(`as typed (PATH node ${figures.userNode}): peerit status --json ${figures.userStatusMedianMs.toFixed(1)} ms, node -e 0 ${figures.userNodeMedianMs.toFixed(1)} ms, pairwise ${figures.userStatusOverNode.toFixed(2)}×`)
+    if (figures.userNode !== figures.node) {
+      // bin/peerit execs the package's pinned Node, so the two sides of this ratio are different binaries.
+      console.log(`  (peerit runs on the package's pinned Node, node -e 0 on the PATH's ${figures.userNode}: different binaries; the pinned ratio above is like for like)`)
+    }
     console.log(`peerit start → ready      ${figures.startToReadyMedianMs.toFixed(0)} ms (whole command)`)
     console.log(`peerit stop               ${figures.stopMedianMs.toFixed(0)} ms`)
   }

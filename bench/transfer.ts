@@ -12,8 +12,11 @@
  *
  *   npx node bench/transfer.ts --size 1GiB [--cases a,b,c,d,e] [--encrypters noise,tls] [--runs 1] [--dir /tmp]
  *     [--tunables '{"piecesPerRequest":16}']   (DownloadTunables for case e)
+ *     [--tunables '[{}, {"piecesPerRequest":32}]']   (several: case e runs once per set, e0, e1 …)
  *
  * Each libp2p case runs once per encrypter in the list (both ends offering only that one).
+ * Besides the receiver's CPU time each line shows the sender's (from its first
+ * request to the end): on a shared machine CPU per byte is steadier than a rate.
  *
  * Extension point: a case is a `{ key, name, sender, receiver }` entry in
  * CASES; a sender role starts one provider and reports its address. A
@@ -66,6 +69,11 @@ interface Job {
   tunables: Record<string, unknown>
 }
 
+/** What a sender reports when it is told to stop: its CPU time since it was ready. */
+interface SenderReport {
+  cpuMs: number
+}
+
 /** The encrypters a libp2p case can run over (both ends offer only this one). */
 const ENCRYPTERS = { noise, tls } as const
 type Encrypter = keyof typeof ENCRYPTERS
@@ -77,6 +85,8 @@ interface Result {
   /** The receiver's CPU time (user + system) for the transfer: steadier than wall time on a busy machine. */
   cpuMs: number
   maxRssMiB: number
+  /** The senders' CPU time together, from ready to stop. */
+  senderCpuMs?: number
 }
 
 interface Case {
@@ -247,9 +257,15 @@ async function runChild (job: Job): Promise<void> {
     throw new Error(`unknown case ${job.key}`)
   }
   if (job.role === 'sender') {
-    process.send?.({ address: await benchCase.sender(job) })
+    const address = await benchCase.sender(job)
+    const ready = process.cpuUsage()
+    process.send?.({ address })
     // The parent says when the case is done; exiting (not being killed) lets --cpu-prof write.
-    process.once('message', () => { process.exit(0) })
+    process.once('message', () => {
+      const { user, system } = process.cpuUsage(ready)
+      const report: SenderReport = { cpuMs: (user + system) / 1000 }
+      process.send?.(report, () => { process.exit(0) })
+    })
     return
   }
   const start = performance.now()
@@ -296,16 +312,26 @@ async function runCase (benchCase: Case, base: Omit<Job, 'role' | 'key' | 'addre
     if (result.bytes !== base.size) {
       throw new Error(`${benchCase.name}: received ${result.bytes} of ${base.size} bytes`)
     }
-    return result
+    const reports = await Promise.all(senders.map(async ({ child }) => stopSender(child)))
+    return { ...result, senderCpuMs: reports.reduce((sum, report) => sum + (report?.cpuMs ?? 0), 0) }
   } finally {
-    await Promise.all(senders.map(async ({ child }) => {
-      const exited = once(child, 'exit')
-      child.send('stop')
-      await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 5000).unref())])
-      child.kill()
-    }))
+    await Promise.all(senders.map(async ({ child }) => stopSender(child)))
     await rm(base.output, { force: true })
   }
+}
+
+/** Tells a sender to stop and waits for its report (undefined if it is already gone or does not answer). */
+async function stopSender (child: ChildProcess): Promise<SenderReport | undefined> {
+  if (child.exitCode != null || child.signalCode != null || !child.connected) {
+    return undefined
+  }
+  const exited = once(child, 'exit')
+  const report = firstMessage<SenderReport>(child).catch(() => undefined)
+  child.send('stop')
+  const reported = await Promise.race([report, new Promise<undefined>(resolve => setTimeout(() => { resolve(undefined) }, 5000).unref())])
+  await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 5000).unref())])
+  child.kill()
+  return reported
 }
 
 function parseSize (text: string): number {
@@ -355,7 +381,7 @@ async function main (): Promise<void> {
     const manifestPath = join(dir, 'manifest.bin')
     await writeFile(manifestPath, hashed.manifestBytes)
     const { mtimeMs } = await stat(source)
-    const base = { source, output: join(dir, 'output.bin'), size, manifestPath, contentId: hashed.contentId, mtimeMs, tunables: JSON.parse(values.tunables) }
+    const base = { source, output: join(dir, 'output.bin'), size, manifestPath, contentId: hashed.contentId, mtimeMs, tunables: {} }
     const manifest = decodeManifest(hashed.manifestBytes)
     console.log(`${(size / 2 ** 20).toFixed(0)} MiB, ${pieceCount(manifest)} pieces of ${manifest.pieceSize / 2 ** 20} MiB, node ${process.version}`)
     const encrypters = values.encrypters.split(',') as Encrypter[]
@@ -364,17 +390,31 @@ async function main (): Promise<void> {
         throw new Error(`unknown encrypter ${encrypter}: use ${Object.keys(ENCRYPTERS).join(', ')}`)
       }
     }
+    const parsedTunables = JSON.parse(values.tunables) as Record<string, unknown> | Array<Record<string, unknown>>
+    const tunableSets = Array.isArray(parsedTunables) ? parsedTunables : [parsedTunables]
+    // With several tunable sets, case e runs once per set: e0, e1 … (e alone when there is one).
+    const variants = (benchCase: Case): Array<{ key: string, tunables: Record<string, unknown> }> =>
+      benchCase.key === 'e' && tunableSets.length > 1
+        ? tunableSets.map((tunables, i) => ({ key: `e${i}`, tunables }))
+        : [{ key: benchCase.key, tunables: benchCase.key === 'e' ? tunableSets[0] : {} }]
     // Every run measures each (case, encrypter) pair once, interleaved, so machine drift hits all alike.
     const runs = CASES.filter(c => values.cases.split(',').includes(c.key))
-      .flatMap(benchCase => benchCase.libp2p
-        ? encrypters.map(encrypter => ({ benchCase, encrypter, label: `${benchCase.key}/${encrypter}` }))
-        : [{ benchCase, encrypter: encrypters[0], label: benchCase.key }])
+      .flatMap(benchCase => variants(benchCase).flatMap(({ key, tunables }) => benchCase.libp2p
+        ? encrypters.map(encrypter => ({ benchCase, encrypter, tunables, label: `${key}/${encrypter}` }))
+        : [{ benchCase, encrypter: encrypters[0], tunables, label: key }]))
+    tunableSets.forEach((tunables, i) => {
+      if (tunableSets.length > 1) {
+        console.log(`e${i}: ${JSON.stringify(tunables)}`)
+      }
+    })
     const best = new Map<string, Result>()
+    const describe = (result: Result): string =>
+      `receiver CPU ${(result.cpuMs / 1000).toFixed(2)} s  sender CPU ${((result.senderCpuMs ?? 0) / 1000).toFixed(2)} s  peak RSS ${result.maxRssMiB.toFixed(0)} MiB`
     for (let run = 0; run < Number(values.runs); run++) {
-      for (const { benchCase, encrypter, label } of runs) {
-        const result = await runCase(benchCase, { ...base, encrypter })
+      for (const { benchCase, encrypter, tunables, label } of runs) {
+        const result = await runCase(benchCase, { ...base, encrypter, tunables })
         const mbps = size / 1e6 / (result.ms / 1000)
-        console.log(`run ${run + 1} (${label.padEnd(7)}) ${benchCase.name.padEnd(40)} ${mbps.toFixed(0).padStart(6)} MB/s  receiver CPU ${(result.cpuMs / 1000).toFixed(2)} s  peak RSS ${result.maxRssMiB.toFixed(0)} MiB`)
+        console.log(`run ${run + 1} (${label.padEnd(8)}) ${benchCase.name.padEnd(40)} ${mbps.toFixed(0).padStart(6)} MB/s  ${describe(result)}`)
         const previous = best.get(label)
         if (previous == null || result.ms < previous.ms) {
           best.set(label, result)
@@ -387,9 +427,13 @@ async function main (): Promise<void> {
     }
     console.log('\nbest of runs:')
     for (const { benchCase, label } of runs) {
-      console.log(`  (${label.padEnd(7)}) ${benchCase.name.padEnd(40)} ${rate(label)?.toFixed(0).padStart(6)} MB/s  receiver CPU ${((best.get(label)?.cpuMs ?? 0) / 1000).toFixed(2)} s  peak RSS ${best.get(label)?.maxRssMiB.toFixed(0)} MiB`)
+      const result = best.get(label)
+      if (result != null) {
+        console.log(`  (${label.padEnd(8)}) ${benchCase.name.padEnd(40)} ${rate(label)?.toFixed(0).padStart(6)} MB/s  ${describe(result)}`)
+      }
     }
-    const ratios = encrypters.flatMap(encrypter => [['c', 'b'], ['e', 'b'], ['e', 'a'], ['e', 'd']]
+    const downloads = tunableSets.length > 1 ? tunableSets.map((_, i) => `e${i}`) : ['e']
+    const ratios = encrypters.flatMap(encrypter => [['c', 'b'], ...downloads.flatMap(e => [[e, 'b'], [e, 'a'], [e, 'd']])]
       .map(([over, under]) => [`${over}/${encrypter}`, under === 'd' ? 'd' : `${under}/${encrypter}`]))
     if (encrypters.includes('tls') && encrypters.includes('noise')) {
       ratios.push(['a/tls', 'a/noise'], ['e/tls', 'e/noise'])

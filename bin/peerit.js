@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // The `peerit` entry point run by Node (bin/peerit, the shell launcher, execs
-// it with the right Node; tests run it with theirs). It runs the one-file CLI
-// bundle (dist/cli/peerit.js, built by `node cli/bundle.ts`) when the bundle is
+// it with the right Node; tests run it with theirs). It runs the CLI bundle
+// (dist/cli/peerit.js and its chunks, built by `node cli/bundle.ts`) when it is
 // as new as every file it was built from, else the TypeScript sources, so an
 // edited source is never shadowed by a stale bundle. Run directly by a Node
 // that cannot strip TypeScript types, it re-runs itself on the Node 24 pinned
 // in the package's node_modules.
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import module from 'node:module'
 import { dirname, join } from 'node:path'
@@ -32,7 +31,7 @@ function freshBundle () {
 
 if (process.features.typescript) {
   module.enableCompileCache?.()
-  await import(freshBundle() ?? join(root, 'cli', 'main.ts'))
+  await import(freshBundle() ?? join(root, 'cli', 'entry.ts'))
 } else {
   const pinned = [join(root, 'node_modules', 'node', 'bin', 'node'), join(root, 'node_modules', '.bin', 'node')]
     .find(path => existsSync(path))
@@ -41,6 +40,8 @@ if (process.features.typescript) {
       `Run \`npm install\` in ${root} to get the pinned Node 24, or install Node 24.\n`)
     process.exit(1)
   }
+  // Loaded only here: every start-up on a Node that can run the CLI saves it.
+  const { spawn } = await import('node:child_process')
   // Run this launcher again (not cli/main.ts) so the child enables the compile cache too,
   // by the path it was invoked as, so the CLI still knows whether it is `peerit` or `peerctl`.
   const child = spawn(pinned, [process.argv[1] ?? fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' })

@@ -9,14 +9,15 @@
  *
  *   node cli/bundle.ts
  */
-import { stat, writeFile } from 'node:fs/promises'
+import { readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 /** The bundle sits two folders below the root, like cli/commands/*, so their `../../` URLs hold in both. */
-const outfile = join(root, 'dist', 'cli', 'peerit.js')
+const outdir = join(root, 'dist', 'cli')
+const outfile = join(outdir, 'peerit.js')
 /**
  * Modules loaded from the sources at run time, never bundled: the daemon, and
  * the config validator (with libp2p's peer ids and multiaddrs) that only
@@ -24,9 +25,20 @@ const outfile = join(root, 'dist', 'cli', 'peerit.js')
  */
 const FROM_SOURCES = /\/src\/(daemon\/daemon|config)\.ts$/
 
+// Chunks of an earlier build: their names carry a content hash, so they would pile up.
+for (const name of await readdir(outdir).catch(() => [])) {
+  if (name.startsWith('chunk-')) {
+    await rm(join(outdir, name))
+  }
+}
+
 const result = await build({
-  entryPoints: [join(root, 'cli', 'main.ts')],
-  outfile,
+  entryPoints: { peerit: join(root, 'cli', 'entry.ts') },
+  outdir,
+  // The yargs program, and every command not run without it, is a chunk of its own: its code and the
+  // Node built-ins it imports (readline, os, crypto) load only when a command line needs yargs (cli/entry.ts).
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

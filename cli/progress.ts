@@ -34,8 +34,9 @@ export class DownloadBars {
     if (!enabled || process.stderr.isTTY !== true) {
       return new DownloadBars()
     }
-    // Loaded only when there is a terminal to draw on.
-    const { MultiBar, Presets } = await import('cli-progress')
+    // Loaded only when there is a terminal to draw on. cli-progress is CommonJS: its exports are the
+    // namespace's `default` both in Node and in the split bundle (whose chunk exports only a default).
+    const { MultiBar, Presets } = (await import('cli-progress')).default
     const colour = useColour(process.stderr)
     return new DownloadBars(new MultiBar({
       stream: process.stderr,

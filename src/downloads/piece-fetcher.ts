@@ -3,6 +3,8 @@ import { raceSignal } from 'race-signal'
 import { pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
 import { backoff } from '../timing.ts'
 import { BadPieceError, StallError } from './errors.ts'
+import { ratedRunLength, worthDuplicate } from './piece-scheduler.ts'
+import { RateWindow } from './rate-window.ts'
 import type { Manifest, PeeritFile, PieceData } from '../../protocols/file/index.ts'
 import type { Budget } from './budget.ts'
 import type { DownloadRate } from './download-rate.ts'
@@ -60,6 +62,9 @@ interface Session {
   controller: AbortController
 }
 
+/** How long a provider's deliveries must span before its rate sizes its requests. */
+const RATE_SPAN_MS = 1000
+
 /** Marks a request aborted because other providers delivered all its remaining pieces. */
 const SUPERSEDED = Symbol('superseded')
 
@@ -75,6 +80,8 @@ export class PieceFetcher {
   private readonly init: PieceFetcherInit
   private readonly inFlight = new Map<string, number>()
   private readonly requests = new Set<PieceRequest>()
+  /** Each provider's delivery rate, over all its lanes. */
+  private readonly rates = new Map<string, { window: RateWindow, bytes: number, since: number }>()
   /** Request lanes of the current round: every provider's `maxRequestsPerPeer`. */
   private lanes = 1
 
@@ -156,12 +163,12 @@ export class PieceFetcher {
   /** Waits for room in the budget and for pieces to claim; undefined once there is nothing left to claim. */
   private async claim (peer: string, signal: AbortSignal): Promise<PieceRun | undefined> {
     const { scheduler, budget, manifest, tunables } = this.init
-    const duplicable = (index: number): boolean => this.quiet(index, tunables.endGameAfterMs)
+    const duplicable = (index: number): boolean => this.worthDuplicating(index, tunables.endGameAfterMs)
     while (!scheduler.complete) {
       // Runs shrink so that what is left is spread over every lane: a small file still
       // draws on all its providers, and the end game duplicates little.
       const missing = scheduler.pieceCount - scheduler.piecesDone
-      const length = Math.max(1, Math.min(tunables.piecesPerRequest, Math.ceil(missing / this.lanes), this.pacedRun()))
+      const length = Math.max(1, Math.min(tunables.piecesPerRequest, Math.ceil(missing / this.lanes), this.pacedRun(), this.ratedRun(peer)))
       const most = length * manifest.pieceSize
       await budget.acquire(most, signal)
       const run = scheduler.claim(peer, length, duplicable)
@@ -186,6 +193,23 @@ export class PieceFetcher {
     return rate.bytesPerSecond > 0 ? Math.max(1, Math.floor(rate.bytesPerSecond / manifest.pieceSize)) : Number.POSITIVE_INFINITY
   }
 
+  /** The run for one of `peer`'s lanes at the rate it has delivered so far (see {@link ratedRunLength}). */
+  private ratedRun (peer: string): number {
+    const { manifest, tunables } = this.init
+    const rate = this.rates.get(peer)
+    // Two lanes' first pieces land a moment apart: a rate is trusted only once it spans a while.
+    const measured = rate != null && Date.now() - rate.since >= RATE_SPAN_MS ? rate.window.rate : 0
+    return ratedRunLength(measured, manifest.pieceSize, tunables.requestSeconds, tunables.maxRequestsPerPeer)
+  }
+
+  /** Counts bytes `peer` delivered, for its rate. */
+  private delivered (peer: string, bytes: number): void {
+    const rate = this.rates.get(peer) ?? { window: new RateWindow(), bytes: 0, since: Date.now() }
+    this.rates.set(peer, rate)
+    rate.bytes += bytes
+    rate.window.push(rate.bytes)
+  }
+
   private async request (provider: Provider, run: PieceRun, laneSignal: AbortSignal): Promise<void> {
     const { file, contentId, manifest, scheduler, budget, tunables } = this.init
     // Waiting for the rate is not going quiet: the end game must not duplicate a request that was never sent.
@@ -201,6 +225,7 @@ export class PieceFetcher {
       for await (const piece of file.getPieces(provider.peerId, contentId, manifest, run.first, run.count, { signal })) {
         stall.refresh()
         request.lastProgress = Date.now()
+        this.delivered(provider.id, piece.bytes.byteLength)
         await this.accept(provider.id, request.next, piece)
         budget.release(pieceLength(manifest, request.next))
         request.next++
@@ -265,12 +290,22 @@ export class PieceFetcher {
     }
   }
 
-  /** Whether the request holding piece `index` has delivered nothing for `ms`: only then is a duplicate worth its cost. */
-  private quiet (index: number, ms: number): boolean {
-    const now = Date.now()
+  /** Whether piece `index`, in flight elsewhere, is worth a second request now (see {@link worthDuplicate}). */
+  private worthDuplicating (index: number, quietMs: number): boolean {
+    const { scheduler } = this.init
     for (const request of this.requests) {
       if (index >= request.next && index < request.end) {
-        return now - request.lastProgress >= ms
+        // What the holder still has to send next: its first stretch of pieces no other provider has
+        // delivered yet, so that what is left of a shared run is halved again.
+        let next = request.next
+        while (next < request.end && scheduler.isDone(next)) {
+          next++
+        }
+        let end = next
+        while (end < request.end && !scheduler.isDone(end)) {
+          end++
+        }
+        return worthDuplicate({ next, end, lastProgress: request.lastProgress }, index, Date.now(), quietMs)
       }
     }
     return true

@@ -137,3 +137,48 @@ export class PieceScheduler {
     this.nextChange = Promise.withResolvers<void>()
   }
 }
+
+/**
+ * Pieces in a provider's requests until its rate is known: small, so a slow
+ * provider holds little while it is being measured.
+ */
+export const FIRST_REQUEST_PIECES = 8
+
+/**
+ * Pieces that keep one of a provider's `lanes` busy for about `seconds` at its
+ * measured `bytesPerSecond` (0: not measured yet): a fast provider gets long
+ * runs (fewer streams, each costing set-up and a window that has to grow),
+ * a slow one short runs, so it holds back little at the end of a download.
+ */
+export function ratedRunLength (bytesPerSecond: number, pieceSize: number, seconds: number, lanes: number): number {
+  if (bytesPerSecond <= 0) {
+    return FIRST_REQUEST_PIECES
+  }
+  return Math.max(1, Math.floor(bytesPerSecond * seconds / (pieceSize * lanes)))
+}
+
+/** A request in flight as the end game sees it: it delivers pieces [next, end) in order. */
+export interface RunInFlight {
+  next: number
+  end: number
+  /** When it last delivered a piece (or started); +Infinity while it waits to be sent. */
+  lastProgress: number
+}
+
+/**
+ * Whether piece `index` of a request in flight at another provider is worth a
+ * second request at `now`. The back half of a run still being delivered is:
+ * the idle provider works from the middle while the holder works from the
+ * front, so a slow provider's last run is shared instead of waited for (and
+ * halved again if the idle one finishes first). The front half only once the
+ * request has delivered nothing for `quietMs`: racing the holder for the very
+ * pieces it sends next would only cost the providers' upload. A request not
+ * sent yet (waiting for the download rate) never: a duplicate would wait for
+ * the same rate.
+ */
+export function worthDuplicate (request: RunInFlight, index: number, now: number, quietMs: number): boolean {
+  if (request.lastProgress === Number.POSITIVE_INFINITY) {
+    return false
+  }
+  return now - request.lastProgress >= quietMs || index >= request.next + Math.ceil((request.end - request.next) / 2)
+}

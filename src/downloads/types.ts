@@ -109,15 +109,25 @@ export interface DownloadTunables {
   maxParallelDownloads: number
   /** Providers used at once by one download. */
   maxPeersPerDownload: number
-  /** Pieces asked for in one request. */
+  /**
+   * Most pieces asked for in one request. A provider whose rate is known is
+   * asked for about `requestSeconds` of its pieces (fewer, longer streams for
+   * a fast one, short runs for a slow one); this caps it.
+   */
   piecesPerRequest: number
+  /** About how long one request to a provider should take at its measured rate. */
+  requestSeconds: number
   /** Requests in flight to one provider at once (pipelining). */
   maxRequestsPerPeer: number
   /** Bytes asked for and not yet written, over all downloads: bounds memory whatever the file size. */
   maxBytesInFlight: number
   /** A request that delivers no piece for this long is given to another provider. */
   stallTimeoutMs: number
-  /** End game: once every piece is claimed, an idle provider duplicates a request that delivered nothing for this long. */
+  /**
+   * End game: once every piece is claimed, an idle provider takes over the back
+   * half of a run another provider is still delivering, or the whole of one
+   * that delivered nothing for this long.
+   */
   endGameAfterMs: number
   /** Timeout of one manifest request. */
   manifestTimeoutMs: number

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Bitfield } from '../../src/downloads/bitfield.ts'
 import { Budget } from '../../src/downloads/budget.ts'
-import { PieceScheduler } from '../../src/downloads/piece-scheduler.ts'
+import { FIRST_REQUEST_PIECES, PieceScheduler, ratedRunLength, worthDuplicate } from '../../src/downloads/piece-scheduler.ts'
 
 describe('Bitfield', () => {
   it('round-trips through base64 and counts set bits once', () => {
@@ -107,5 +107,31 @@ describe('Budget', () => {
     budget.release(2)
     await next
     assert.equal(budget.used, 1)
+  })
+})
+
+describe('request sizing and the end game', () => {
+  const MiB = 1024 * 1024
+
+  it('asks a provider for about requestSeconds of its rate per lane, at least one piece, a few until it is measured', () => {
+    assert.equal(ratedRunLength(0, MiB, 1, 2), FIRST_REQUEST_PIECES)
+    assert.equal(ratedRunLength(128 * MiB, MiB, 1, 2), 64)
+    assert.equal(ratedRunLength(10e6, MiB, 1, 2), 4)
+    assert.equal(ratedRunLength(10e6, MiB, 2, 1), 19)
+    assert.equal(ratedRunLength(1000, MiB, 1, 2), 1)
+  })
+
+  it('offers the back half of a run still delivering, the front half only once the run went quiet', () => {
+    const run = { next: 10, end: 20, lastProgress: 1000 }
+    const now = 1500
+    assert.deepEqual([...Array(25).keys()].filter(i => i >= run.next && i < run.end && worthDuplicate(run, i, now, 3000)), [15, 16, 17, 18, 19])
+    assert.equal(worthDuplicate(run, 10, 4000, 3000), true)
+    // one piece left, still moving: not worth racing for
+    assert.equal(worthDuplicate({ next: 19, end: 20, lastProgress: 1000 }, 19, now, 3000), false)
+    assert.equal(worthDuplicate({ next: 18, end: 20, lastProgress: 1000 }, 19, now, 3000), true)
+  })
+
+  it('never duplicates a request still waiting for the download rate', () => {
+    assert.equal(worthDuplicate({ next: 0, end: 8, lastProgress: Number.POSITIVE_INFINITY }, 7, 1e12, 3000), false)
   })
 })
