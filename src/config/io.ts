@@ -3,9 +3,9 @@
  * creating the folders it names, and writing a new one for `peerit init`.
  * Finding the file is find.ts.
  */
-import { randomBytes } from 'node:crypto'
-import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
+import { replaceFile } from '../replace-file.ts'
 import { ConfigError, ConfigErrorCode, describeValue } from './errors.ts'
 import { CONFIG_ENV_VARIABLE, CONFIG_FILE_NAME } from './find.ts'
 import { initialConfig, parseConfig } from './schema.ts'
@@ -39,14 +39,8 @@ export async function writeInitialConfig (path: string, options: InitOptions = {
     throw new ConfigError(ConfigErrorCode.exists, `${configPath} already exists; pass --force to overwrite it`, configPath)
   }
   await mkdir(dirname(configPath), { recursive: true })
-  // Write beside the target and rename, so a crash never leaves a half-written config.
-  const temporary = `${configPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  try {
-    await writeFile(temporary, `${JSON.stringify(raw, null, 2)}\n`, { flag: 'wx' })
-    await rename(temporary, configPath)
-  } finally {
-    await rm(temporary, { force: true })
-  }
+  // Replaced atomically, so a crash never leaves a half-written config.
+  await replaceFile(configPath, `${JSON.stringify(raw, null, 2)}\n`)
   return { path: configPath, raw }
 }
 

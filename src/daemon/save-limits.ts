@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
+import { replaceFile } from '../replace-file.ts'
 import type { TransferLimits } from '../peer-node.ts'
 
 /**
@@ -16,12 +16,6 @@ export async function saveLimits (configPath: string, limits: TransferLimits): P
     upload_bytes_per_second: limits.uploadBytesPerSecond,
     download_bytes_per_second: limits.downloadBytesPerSecond
   }
-  const temporary = `${configPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  try {
-    const { mode } = await stat(configPath)
-    await writeFile(temporary, `${JSON.stringify(raw, null, 2)}\n`, { flag: 'wx', mode: mode & 0o777 })
-    await rename(temporary, configPath)
-  } finally {
-    await rm(temporary, { force: true })
-  }
+  const { mode } = await stat(configPath)
+  await replaceFile(configPath, `${JSON.stringify(raw, null, 2)}\n`, { mode: mode & 0o777 })
 }

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, readFile } from 'node:fs/promises'
+import { replaceFile } from '../replace-file.ts'
 import type { IncomingMessage } from 'node:http'
 
 /** 24 random bytes: 192 bits, 32 characters of base64url, so the login URL fits 80 columns. */
@@ -40,13 +41,7 @@ export class UiAuth {
   /** A new token, written atomically; the old one and every session stop working. */
   async rotate (): Promise<string> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url')
-    const temporary = `${this.tokenPath}.${randomBytes(4).toString('hex')}.tmp`
-    try {
-      await writeFile(temporary, `${token}\n`, { mode: 0o600, flag: 'wx' })
-      await rename(temporary, this.tokenPath)
-    } finally {
-      await rm(temporary, { force: true })
-    }
+    await replaceFile(this.tokenPath, `${token}\n`, { mode: 0o600 })
     this.token = token
     this.sessions.clear()
     return token
