@@ -1,11 +1,11 @@
 import { FileTable } from './discovered-files/file-table.ts'
-import { IndexPersistence } from './discovered-files/persistence.ts'
+import { IndexPersistence, RecordWrites } from './discovered-files/persistence.ts'
+import { decodeRecord, RecordEncoder } from './discovered-files/record-codec.ts'
 import { DEFAULT_INGEST_LIMITS, checkFile, checkProvider, filesOf } from './discovered-files/sanitize.ts'
 import { WordIndex } from './discovered-files/word-index.ts'
 import { compileQuery, extensionOf, fileKindOf, normalizeText, wordsOf } from './search/index.ts'
 import type { ProviderRecord } from '../protocols/fetch/index.ts'
 import type { ProviderLink } from './discovered-files/file-table.ts'
-import type { RecordWrite } from './discovered-files/persistence.ts'
 import type { IngestLimits } from './discovered-files/sanitize.ts'
 import type { FileKind, SearchQuery, TypeFilter } from './search/index.ts'
 import type { Section } from './store.ts'
@@ -32,7 +32,7 @@ export interface DiscoveredFile {
   providers: Provider[]
 }
 
-/** A discovered file as persisted, keyed by its content id. */
+/** A discovered file as persisted, keyed by its content id (encoded by discovered-files/record-codec.ts). */
 export interface DiscoveredFileRecord {
   name: string
   size: number
@@ -62,6 +62,7 @@ export const PROVIDER_MAX_AGE_MS = 24 * 60 * 60 * 1000
 // Puts per LevelDB batch while ingesting: large enough to amortise, small enough to bound memory.
 const WRITE_BATCH = 10_000
 const DEFAULT_SEARCH_LIMIT = 1000
+const MAX_COUNT = 0xffff
 
 /**
  * What fetches brought back: every discovered file with its providers. The
@@ -78,6 +79,7 @@ export class DiscoveredFiles {
   private readonly maxProvidersPerFile: number
   private readonly maxFiles: number
   private readonly persistence: IndexPersistence
+  private readonly encoder = new RecordEncoder()
   /** The files by ordinal (see FileTable); a removed file leaves a hole until the next compaction. */
   private table = new FileTable()
   private words = new WordIndex()
@@ -88,11 +90,12 @@ export class DiscoveredFiles {
     this.log = init.logger.forComponent('peerit:discovered-files')
     this.limits = {
       maxFilesPerProvider: init.maxFilesPerProvider ?? DEFAULT_INGEST_LIMITS.maxFilesPerProvider,
-      maxAddressesPerProvider: init.maxAddressesPerProvider ?? DEFAULT_INGEST_LIMITS.maxAddressesPerProvider,
+      // The record format counts addresses and providers in 16 bits.
+      maxAddressesPerProvider: Math.min(init.maxAddressesPerProvider ?? DEFAULT_INGEST_LIMITS.maxAddressesPerProvider, MAX_COUNT),
       maxNameLength: init.maxNameLength ?? DEFAULT_INGEST_LIMITS.maxNameLength
     }
     this.providerMaxAgeMs = init.providerMaxAgeMs ?? PROVIDER_MAX_AGE_MS
-    this.maxProvidersPerFile = init.maxProvidersPerFile ?? 64
+    this.maxProvidersPerFile = Math.min(init.maxProvidersPerFile ?? 64, MAX_COUNT)
     this.maxFiles = init.maxFiles ?? 2_000_000
     this.persistence = new IndexPersistence(init.files, init.snapshotPath)
   }
@@ -144,11 +147,15 @@ export class DiscoveredFiles {
     // nextv() reads entries a thousand at a time: a promise per entry would double the time.
     this.table = new FileTable()
     this.words = new WordIndex()
-    const iterator = this.section.iterator()
+    // Values raw: binary records and the JSON ones of older stores are told apart by their first byte.
+    const iterator = (this.section as unknown as Section<Buffer>).iterator({ valueEncoding: 'buffer' })
     try {
       for (let entries = await iterator.nextv(1000); entries.length > 0; entries = await iterator.nextv(1000)) {
-        for (const [id, record] of entries) {
-          this.load(id, record)
+        for (const [id, value] of entries) {
+          // Keys of the section are content ids; anything else in it (the snapshot token) is not a file.
+          if (CONTENT_ID.test(id)) {
+            this.load(id, decodeRecord(value))
+          }
         }
       }
     } finally {
@@ -165,7 +172,7 @@ export class DiscoveredFiles {
    */
   async ingest (records: ProviderRecord[], now: number = Date.now()): Promise<{ files: number }> {
     let accepted = 0
-    let writes: Array<{ type: 'put', key: string, value: DiscoveredFileRecord }> = []
+    let writes = new RecordWrites()
     for (const record of records) {
       const provider = checkProvider(record, this.limits)
       if (provider === undefined) {
@@ -187,12 +194,12 @@ export class DiscoveredFiles {
           continue
         }
         ordinal ??= this.addFile(file.id, file.name, file.size)
-        this.seen(ordinal, peer, now)
-        writes.push({ type: 'put', key: file.id, value: this.recordOf(ordinal) })
+        this.table.link(ordinal, peer, now, this.maxProvidersPerFile)
+        writes.put(file.id, this.encoder.encode(this.table, ordinal))
         accepted++
         if (writes.length >= WRITE_BATCH) {
           await this.persistence.write(writes)
-          writes = []
+          writes = new RecordWrites()
         }
       }
     }
@@ -283,7 +290,7 @@ export class DiscoveredFiles {
   /** Drops providers not seen for `providerMaxAgeMs`, and files left with none; resolves with the number of files dropped. */
   async ageOut (now: number = Date.now()): Promise<number> {
     const cutoff = now - this.providerMaxAgeMs
-    const writes: RecordWrite[] = []
+    let writes = new RecordWrites()
     let dropped = 0
     const { table } = this
     for (let ordinal = 0; ordinal < table.ordinals; ordinal++) {
@@ -295,17 +302,19 @@ export class DiscoveredFiles {
       const id = table.ids.idAt(ordinal)
       if (kept.length === 0) {
         table.delete(ordinal)
-        writes.push({ type: 'del', key: id })
+        writes.del(id)
         dropped++
       } else {
         table.setProviders(ordinal, kept)
-        writes.push({ type: 'put', key: id, value: this.recordOf(ordinal) })
+        writes.put(id, this.encoder.encode(table, ordinal))
+      }
+      if (writes.length >= WRITE_BATCH) {
+        await this.persistence.write(writes)
+        writes = new RecordWrites()
       }
     }
     table.dropPeersBefore(cutoff)
-    for (let start = 0; start < writes.length; start += WRITE_BATCH) {
-      await this.persistence.write(writes.slice(start, start + WRITE_BATCH))
-    }
+    await this.persistence.write(writes)
     if (table.ordinals > 2 * table.size + 1000) {
       this.compact()
     }
@@ -328,7 +337,7 @@ export class DiscoveredFiles {
   }
 
   private load (id: string, record: DiscoveredFileRecord | undefined): void {
-    if (typeof record?.name !== 'string' || !Array.isArray(record.providers) || !CONTENT_ID.test(id) || this.table.ids.get(id) !== undefined) {
+    if (typeof record?.name !== 'string' || !Array.isArray(record.providers) || this.table.ids.get(id) !== undefined) {
       return
     }
     const ordinal = this.addFile(id, record.name, record.size)
@@ -344,31 +353,17 @@ export class DiscoveredFiles {
     return ordinal
   }
 
-  private seen (ordinal: number, peer: number, now: number): void {
-    const providers = this.table.providers(ordinal)
-    const known = providers.find(provider => provider.peer === peer)
-    if (known !== undefined) {
-      known.lastSeen = Math.max(known.lastSeen, now)
-    } else {
-      if (providers.length >= this.maxProvidersPerFile) {
-        providers.sort((a, b) => b.lastSeen - a.lastSeen).length = this.maxProvidersPerFile - 1
-      }
-      providers.push({ peer, lastSeen: now })
-    }
-    this.table.setProviders(ordinal, providers)
-  }
-
   private passesType (ordinal: number, filter: TypeFilter): boolean {
     return 'kind' in filter ? this.table.kind(ordinal) === filter.kind : this.table.extension(ordinal) === filter.extension
   }
 
-  /** A file's providers; `shared` hands out the table's address arrays (for a record about to be encoded), else copies. */
-  private providersOf (ordinal: number, shared = false): Provider[] {
+  /** A file's providers (copies: callers may change them). */
+  private providersOf (ordinal: number): Provider[] {
     const providers: Provider[] = []
     for (const { peer, lastSeen } of this.table.providers(ordinal)) {
       const known = this.table.peer(peer)
       if (known !== undefined) {
-        providers.push({ peerId: known.peerId, addresses: shared ? known.addresses : [...known.addresses], lastSeen })
+        providers.push({ peerId: known.peerId, addresses: [...known.addresses], lastSeen })
       }
     }
     return providers
@@ -377,11 +372,6 @@ export class DiscoveredFiles {
   private view (ordinal: number): DiscoveredFile {
     const { table } = this
     return { id: table.ids.idAt(ordinal), name: table.name(ordinal), size: table.fileSize(ordinal), type: table.kind(ordinal), providers: this.providersOf(ordinal) }
-  }
-
-  private recordOf (ordinal: number): DiscoveredFileRecord {
-    // The table replaces a peer's address array, never changes one: sharing it with a record is safe.
-    return { name: this.table.name(ordinal), size: this.table.fileSize(ordinal), providers: this.providersOf(ordinal, true) }
   }
 
   /** Renumbers the live files so holes left by ageOut stop costing memory and search time. */
@@ -408,5 +398,4 @@ function * everyOrdinal (count: number): Generator<number> {
   }
 }
 
-// Keys of the section are content ids; anything else in it is not a file.
 const CONTENT_ID = /^[0-9a-f]{64}$/

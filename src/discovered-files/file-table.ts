@@ -192,6 +192,16 @@ export class FileTable {
     return this.has(ordinal) ? this.names.at(ordinal) : ''
   }
 
+  /** The UTF-8 length of a live file's name. */
+  nameByteLength (ordinal: number): number {
+    return this.has(ordinal) ? this.names.byteLength(ordinal) : 0
+  }
+
+  /** Copies a live file's name as UTF-8 into `target` at `offset` (no string made); returns the bytes copied. */
+  copyName (ordinal: number, target: Buffer, offset: number): number {
+    return this.has(ordinal) ? this.names.copyTo(ordinal, target, offset) : 0
+  }
+
   /** The name as search sees it (see normalizeText). */
   normalizedName (ordinal: number): string {
     return this.has(ordinal) ? this.normalized.at(ordinal) : ''
@@ -240,6 +250,46 @@ export class FileTable {
     const first = { peer: this.firstPeer[ordinal], lastSeen: this.firstSeen[ordinal] }
     const more = this.more.get(ordinal)
     return more === undefined ? [first] : [first, ...more]
+  }
+
+  /** How many providers a file has ({@link linkPeer} and {@link linkSeen} read them without building objects). */
+  linkCount (ordinal: number): number {
+    return this.firstPeer[ordinal] === NO_PEER ? 0 : 1 + (this.more.get(ordinal)?.length ?? 0)
+  }
+
+  /** The peer number of a file's provider `link` (0 … linkCount - 1). */
+  linkPeer (ordinal: number, link: number): number {
+    return link === 0 ? this.firstPeer[ordinal] : (this.more.get(ordinal)?.[link - 1].peer ?? NO_PEER)
+  }
+
+  /** When a file's provider `link` was last seen with it. */
+  linkSeen (ordinal: number, link: number): number {
+    return link === 0 ? this.firstSeen[ordinal] : (this.more.get(ordinal)?.[link - 1].lastSeen ?? 0)
+  }
+
+  /**
+   * Records that `peer` has a file as of `now`: refreshes its link, or adds
+   * one, dropping the least recently seen links past `maxLinks`. A file's
+   * first provider is the typed-array fast path: no object made.
+   */
+  link (ordinal: number, peer: number, now: number, maxLinks: number): void {
+    if (this.firstPeer[ordinal] === NO_PEER || (this.firstPeer[ordinal] === peer && !this.more.has(ordinal))) {
+      this.changes++
+      this.firstSeen[ordinal] = this.firstPeer[ordinal] === NO_PEER ? now : Math.max(this.firstSeen[ordinal], now)
+      this.firstPeer[ordinal] = peer
+      return
+    }
+    const providers = this.providers(ordinal)
+    const known = providers.find(provider => provider.peer === peer)
+    if (known !== undefined) {
+      known.lastSeen = Math.max(known.lastSeen, now)
+    } else {
+      if (providers.length >= maxLinks) {
+        providers.sort((a, b) => b.lastSeen - a.lastSeen).length = maxLinks - 1
+      }
+      providers.push({ peer, lastSeen: now })
+    }
+    this.setProviders(ordinal, providers)
   }
 
   /** Replaces a file's providers. */

@@ -5,13 +5,36 @@ import type { Section } from '../store.ts'
 import type { DiscoveredIndex } from './index-snapshot.ts'
 import type { BatchOptions } from 'level'
 
-/** A LevelDB write of the discovered-file section. */
-export type RecordWrite = { type: 'put', key: string, value: DiscoveredFileRecord } | { type: 'del', key: string }
+/**
+ * LevelDB writes of the discovered-file section, in order: an encoded record
+ * (see record-codec.ts) by content id, or a delete. Two arrays, not an object
+ * per write: a million-file ingest made a million of those.
+ */
+export class RecordWrites {
+  readonly keys: string[] = []
+  readonly values: Array<Buffer | undefined> = []
+
+  get length (): number {
+    return this.keys.length
+  }
+
+  put (key: string, value: Buffer): void {
+    this.keys.push(key)
+    this.values.push(value)
+  }
+
+  del (key: string): void {
+    this.keys.push(key)
+    this.values.push(undefined)
+  }
+}
 
 // The section's key for the token of the snapshot that matches the records; not a content id, so never a file.
 const SNAPSHOT_TOKEN_KEY = '~snapshot'
 // classic-level's fsync'ed write (sublevels pass it on): the token's put and delete must outlast a power cut.
 const DURABLE: BatchOptions<string, unknown> = { sync: true }
+// Record values are encoded already: the section's JSON encoding must leave them alone.
+const BINARY = { valueEncoding: 'buffer' } as const
 
 /**
  * Keeps the snapshot file and the LevelDB records in agreement. LevelDB holds
@@ -78,17 +101,32 @@ export class IndexPersistence {
   }
 
   /** Writes a batch after those before it; the first after a snapshot also deletes its token. */
-  async write (operations: RecordWrite[]): Promise<void> {
-    if (operations.length === 0) {
+  async write (writes: RecordWrites): Promise<void> {
+    if (writes.length === 0) {
       return
     }
     await this.serially(async () => {
-      if (this.savedToken === undefined) {
-        await this.section.batch(operations)
-        return
+      // A chained batch needs the section open (an array batch would wait for it).
+      if (this.section.status !== 'open') {
+        await this.section.open()
+      }
+      // A chained batch hands each write to LevelDB as it comes: no array of operations to copy and re-encode.
+      const batch = this.section.batch()
+      const retiring = this.savedToken !== undefined
+      if (retiring) {
+        batch.del(SNAPSHOT_TOKEN_KEY)
+      }
+      const { keys, values } = writes
+      for (let index = 0; index < keys.length; index++) {
+        const value = values[index]
+        if (value === undefined) {
+          batch.del(keys[index])
+        } else {
+          batch.put(keys[index], value as any, BINARY)
+        }
       }
       this.savedToken = undefined
-      await this.section.batch([{ type: 'del', key: SNAPSHOT_TOKEN_KEY }, ...operations], DURABLE)
+      await batch.write(retiring ? DURABLE : {})
     })
   }
 

@@ -56,6 +56,16 @@ export class TextColumn {
     return this.bytes.toString('utf8', this.start(index), this.ends[index])
   }
 
+  /** The UTF-8 length of the string at an index. */
+  byteLength (index: number): number {
+    return this.ends[index] - this.start(index)
+  }
+
+  /** Copies the UTF-8 bytes of the string at an index into `target` at `offset`; returns how many. */
+  copyTo (index: number, target: Buffer, offset: number): number {
+    return this.bytes.copy(target, offset, this.start(index), this.ends[index])
+  }
+
   /**
    * Overwrites an entry's bytes with `filler` (an ASCII byte no search looks
    * for), so scans skip it; the space comes back at the next rebuild.
