@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import { after, before, beforeEach, describe, it } from 'node:test'
+import { FileTable } from '../../src/discovered-files/file-table.ts'
+import { decodeRecord, RECORD_FORMAT, RecordEncoder } from '../../src/discovered-files/record-codec.ts'
+import { DiscoveredFiles } from '../../src/discovered-files.ts'
+import { Store } from '../../src/store.ts'
+import { silentLogger, tempFolder } from '../fixtures/search.ts'
+import type { DiscoveredFile, DiscoveredFileRecord, DiscoveredFilesInit } from '../../src/discovered-files.ts'
+
+const idOf = (text: string): string => createHash('sha256').update(text).digest('hex')
+const ALICE = '12D3KooWAlice'
+const BOB = '12D3KooWBob'
+
+describe('discovered-file records', () => {
+  it('encode and decode: name, size, every provider with its addresses and time', () => {
+    const table = new FileTable()
+    const ordinal = table.add(idOf('a'), 'Canción del mar.flac', 'cancion del mar.flac', 2 ** 40 + 3, 'music', 'flac')
+    table.link(ordinal, table.peerNumber(ALICE, ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'], 5, true), 5, 64)
+    table.link(ordinal, table.peerNumber(BOB, [], 7, true), 7.5, 64)
+    const encoder = new RecordEncoder()
+    const bytes = encoder.encode(table, ordinal)
+    assert.equal(bytes[0], RECORD_FORMAT)
+    assert.deepEqual(decodeRecord(bytes), {
+      name: 'Canción del mar.flac',
+      size: 2 ** 40 + 3,
+      providers: [
+        { peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'], lastSeen: 5 },
+        { peerId: BOB, addresses: [], lastSeen: 7.5 }
+      ]
+    })
+    // A peer's new addresses are encoded afresh, not taken from the encoder's cache.
+    table.peerNumber(ALICE, ['/ip4/127.0.0.1/tcp/9'], 9, true)
+    assert.deepEqual(decodeRecord(encoder.encode(table, ordinal))?.providers[0].addresses, ['/ip4/127.0.0.1/tcp/9'])
+  })
+
+  it('decodes the JSON records of older stores, and rejects damaged or foreign values without reading past them', () => {
+    const old: DiscoveredFileRecord = { name: 'old.txt', size: 3, providers: [{ peerId: ALICE, addresses: [], lastSeen: 1 }] }
+    assert.deepEqual(decodeRecord(Buffer.from(JSON.stringify(old))), old)
+    assert.equal(decodeRecord(Buffer.from('{"name": broken')), undefined)
+    assert.equal(decodeRecord(Buffer.from([99, 1, 2, 3])), undefined, 'an unknown format byte')
+    assert.equal(decodeRecord(new Uint8Array(0)), undefined)
+    const table = new FileTable()
+    const ordinal = table.add(idOf('b'), 'name.txt', 'name.txt', 1, 'document', 'txt')
+    table.link(ordinal, table.peerNumber(ALICE, ['/ip4/127.0.0.1/tcp/1'], 1, true), 1, 64)
+    const whole = new RecordEncoder().encode(table, ordinal)
+    for (let length = 0; length < whole.byteLength; length++) {
+      assert.equal(decodeRecord(whole.subarray(0, length)), undefined, `cut at ${length} bytes`)
+    }
+    assert.equal(decodeRecord(Buffer.concat([whole, Buffer.from([0])])), undefined, 'trailing bytes')
+    const huge = Buffer.from(whole)
+    huge.writeUInt32LE(0xffffffff, 9)
+    assert.equal(decodeRecord(huge), undefined, 'a name length past the end')
+  })
+})
+
+describe('a store written before the binary record format', () => {
+  let folder: { path: string, remove: () => Promise<void> }
+  let store: Store
+  const snapshotPath = (): string => join(folder.path, 'discovered.snapshot')
+  const open = async (init: Partial<DiscoveredFilesInit> = {}): Promise<DiscoveredFiles> => {
+    const files = new DiscoveredFiles({ files: store.section<DiscoveredFileRecord>('discoveredFiles'), logger: silentLogger(), ...init })
+    await files.open()
+    return files
+  }
+  const restart = async (): Promise<void> => {
+    await store.close()
+    store = new Store(join(folder.path, 'db'))
+    await store.open()
+  }
+  const contentsOf = async (files: DiscoveredFiles): Promise<DiscoveredFile[]> =>
+    (await files.list({ limit: 1000 })).sort((a, b) => a.id.localeCompare(b.id))
+  const rawValue = async (id: string): Promise<Buffer> =>
+    await (store.section<Buffer>('discoveredFiles')).get(id, { valueEncoding: 'buffer' }) as Buffer
+
+  /** Writes records the way the code before the binary format did: one JSON value per file through the section's JSON encoding. */
+  const writeOldStore = async (): Promise<void> => {
+    const old: Array<[string, DiscoveredFileRecord]> = [
+      [idOf('help'), { name: 'Beatles - Help.mp3', size: 4_000_000, providers: [{ peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 }] }],
+      [idOf('mar'), { name: 'Canción del mar.flac', size: 30_000_000, providers: [{ peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 }, { peerId: BOB, addresses: [], lastSeen: 900 }] }],
+      [idOf('report'), { name: 'holiday report.pdf', size: 12, providers: [{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4002'], lastSeen: 900 }] }]
+    ]
+    await store.section<DiscoveredFileRecord>('discoveredFiles').batch(old.map(([key, value]) => ({ type: 'put', key, value })))
+  }
+
+  before(async () => {
+    folder = await tempFolder('records')
+    store = new Store(join(folder.path, 'db'))
+    await store.open()
+  })
+  beforeEach(async () => {
+    await store.section('discoveredFiles').clear()
+  })
+  after(async () => {
+    await store.close()
+    await folder.remove()
+  })
+
+  it('keeps every old file with its providers, and rewrites one in binary when it changes', async () => {
+    await writeOldStore()
+    const files = await open()
+    assert.equal(files.size, 3)
+    assert.deepEqual((await files.search({ text: 'cancion' })).map(file => [file.name, file.size, file.type]), [['Canción del mar.flac', 30_000_000, 'music']])
+    assert.deepEqual((await files.get(idOf('mar')))?.providers, [
+      { peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 },
+      { peerId: BOB, addresses: [], lastSeen: 900 }
+    ])
+    await files.ingest([{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4003'], files: [{ id: idOf('help'), name: 'Beatles - Help.mp3', size: 4_000_000, type: 'music' }], hops: 1 }], 2000)
+    assert.equal((await rawValue(idOf('help')))[0], RECORD_FORMAT, 'the changed file is now binary')
+    assert.equal((await rawValue(idOf('report'))).toString(), JSON.stringify({ name: 'holiday report.pdf', size: 12, providers: [{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4002'], lastSeen: 900 }] }), 'an untouched one is left as it was')
+    const expected = await contentsOf(files)
+    assert.deepEqual(expected.find(file => file.id === idOf('help'))?.providers.map(provider => provider.peerId), [ALICE, BOB])
+    await restart()
+    assert.deepEqual(await contentsOf(await open()), expected, 'binary and JSON records read back side by side')
+  })
+
+  it('opens from the records the first time, then from a snapshot, with the same files', async () => {
+    await writeOldStore()
+    const files = await open({ snapshotPath: snapshotPath() })
+    assert.equal(files.openedFrom, 'records')
+    const expected = await contentsOf(files)
+    assert.equal(expected.length, 3)
+    await files.close()
+    await restart()
+    const reopened = await open({ snapshotPath: snapshotPath() })
+    assert.equal(reopened.openedFrom, 'snapshot')
+    assert.deepEqual(await contentsOf(reopened), expected)
+  })
+
+  it('skips a damaged value and keeps the rest', async () => {
+    await writeOldStore()
+    await store.section<Buffer>('discoveredFiles').put(idOf('damaged'), Buffer.from([RECORD_FORMAT, 1, 2]), { valueEncoding: 'buffer' })
+    const files = await open()
+    assert.equal(files.size, 3)
+    assert.equal(await files.get(idOf('damaged')), undefined)
+  })
+})
