@@ -1,4 +1,6 @@
+import { wordsOf } from '../search/index.ts'
 import { blockView, SnapshotUnusableError } from './snapshot.ts'
+import { isWordCode, WordIds } from './word-ids.ts'
 
 /**
  * An in-memory inverted index from name words to file ordinals, with
@@ -14,7 +16,7 @@ import { blockView, SnapshotUnusableError } from './snapshot.ts'
  */
 export class WordIndex {
   /** Word → id, built on the first add() after a snapshot load (searches never need it). */
-  private wordIds?: Map<string, number>
+  private wordIds?: WordIds
   private readonly chunks: VocabularyChunk[] = []
   private wordCount = 0
   /** Postings frozen by {@link freeze}, packed per word (CSR): word w's are `frozenOrdinals[frozenStarts[w] … frozenStarts[w + 1]]`. */
@@ -62,15 +64,44 @@ export class WordIndex {
     for (const word of words) {
       let id = wordIds.get(word)
       if (id === undefined) {
-        id = this.newWord(word, wordIds)
+        id = this.newWord(word)
+        wordIds.set(word, id)
       }
-      const posting = this.newPosting(ordinal)
-      if (this.counts[id]++ === 0) {
-        this.heads[id] = posting
-      } else {
-        this.next[this.tails[id]] = posting
+      this.post(id, ordinal)
+    }
+  }
+
+  /**
+   * Indexes the words of a normalised name (see normalizeText) under its
+   * ordinal, as `add(ordinal, wordsOf(normalized))` does. A name of lowercase
+   * ASCII is split and looked up in one pass over its characters, without a
+   * string per word; any other character hands the name to wordsOf.
+   */
+  addName (ordinal: number, normalized: string): void {
+    const wordIds = this.wordIds ?? this.buildWordIds()
+    let start = -1
+    let hash = 0
+    for (let at = 0; at <= normalized.length; at++) {
+      const code = at < normalized.length ? normalized.charCodeAt(at) : 0x20
+      if (isWordCode(code)) {
+        if (start === -1) {
+          start = at
+          hash = wordIds.initialHash
+        }
+        hash = WordIds.mix(hash, code)
+      } else if (code >= 0x80 || (code >= 0x41 && code <= 0x5a)) {
+        // Words already posted are skipped by post(): a file gets each word once.
+        this.add(ordinal, wordsOf(normalized))
+        return
+      } else if (start !== -1) {
+        let id = wordIds.findRange(normalized, start, at, hash)
+        if (id === -1) {
+          id = this.newWord(normalized.slice(start, at))
+          wordIds.addRange(normalized, start, at, hash, id)
+        }
+        this.post(id, ordinal)
+        start = -1
       }
-      this.tails[id] = posting
     }
   }
 
@@ -147,7 +178,7 @@ export class WordIndex {
 
   /** Forgets everything (before a rebuild). */
   clear (): void {
-    this.wordIds = new Map()
+    this.wordIds = new WordIds()
     this.chunks.length = 0
     this.wordCount = 0
     this.frozenStarts = new Uint32Array(1)
@@ -221,8 +252,22 @@ export class WordIndex {
     }
   }
 
-  private buildWordIds (): Map<string, number> {
-    const wordIds = new Map<string, number>()
+  /** Adds a posting of a word, unless this file already has one (postings come in increasing ordinal order). */
+  private post (id: number, ordinal: number): void {
+    if (this.counts[id] > 0 && this.ordinals[this.tails[id]] === ordinal) {
+      return
+    }
+    const posting = this.newPosting(ordinal)
+    if (this.counts[id]++ === 0) {
+      this.heads[id] = posting
+    } else {
+      this.next[this.tails[id]] = posting
+    }
+    this.tails[id] = posting
+  }
+
+  private buildWordIds (): WordIds {
+    const wordIds = new WordIds()
     for (const chunk of this.chunks) {
       chunk.forEachWord((word, index) => { wordIds.set(word, chunk.firstId + index) })
     }
@@ -230,9 +275,9 @@ export class WordIndex {
     return wordIds
   }
 
-  private newWord (word: string, wordIds: Map<string, number>): number {
+  /** A new word's id (the caller records it in wordIds). */
+  private newWord (word: string): number {
     const id = this.wordCount++
-    wordIds.set(word, id)
     if (id === this.heads.length) {
       this.heads = grown(this.heads)
       this.tails = grown(this.tails)

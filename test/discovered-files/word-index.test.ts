@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { WordIds } from '../../src/discovered-files/word-ids.ts'
 import { WordIndex } from '../../src/discovered-files/word-index.ts'
+import { normalizeText, wordsOf } from '../../src/search/index.ts'
 
 const ordinalsOf = (candidates: Iterable<number> | undefined): number[] => candidates === undefined ? [] : [...candidates]
 
@@ -65,5 +67,40 @@ describe('WordIndex', () => {
     assert.deepEqual(ordinalsOf(loaded.candidates(['beatle'], 100)), [0, 1, 2, 3])
     assert.deepEqual(ordinalsOf(loaded.candidates(['help'], 100)), [0, 3])
     assert.throws(() => WordIndex.fromSnapshot(new Map()), { name: 'SnapshotUnusableError' })
+  })
+
+  it('indexes a name as its words do: ASCII in one pass, anything else through wordsOf, each word once a file', () => {
+    const names = ['Beatles - Help!.mp3', 'help help HELP', 'IMG_20100505_0001.jpg', 'Canción del mar.flac', '日本語の歌 2010.mp3',
+      '  --  ', '', 'a.b.c a', 'x1y2 x1y2.z3', 'ﬁlm Ａbc.mkv', 'tab\tand\nnewline', ...Array.from({ length: 3000 }, (_, index) => `file ${index} group${index % 50}.txt`)]
+    const byName = new WordIndex()
+    const byWords = new WordIndex()
+    names.forEach((name, ordinal) => {
+      const normalized = normalizeText(name)
+      byName.addName(ordinal, normalized)
+      byWords.add(ordinal, wordsOf(normalized))
+    })
+    byName.prepare()
+    byWords.prepare()
+    assert.equal(byName.vocabularySize, byWords.vocabularySize)
+    const queries = ['help', 'beat', 'mp3', '0505', 'cancion', '日本', '2010', 'film', 'abc', 'a', 'x1y2', 'z3', 'group7', 'file', '2999', 'tab', 'newline']
+    for (const query of queries) {
+      assert.deepEqual(ordinalsOf(byName.candidates([query], 1e9)), ordinalsOf(byWords.candidates([query], 1e9)), query)
+    }
+    assert.deepEqual(ordinalsOf(byName.candidates(['help'], 1e9)), [0, 1], 'a word twice in a name is one posting')
+  })
+
+  it('WordIds finds every word again across growth, ASCII or not', () => {
+    const ids = new WordIds()
+    const words = [...Array.from({ length: 20_000 }, (_, index) => `w${index}`), 'canción', '日本', 'Upper', 'a-b']
+    words.forEach((word, id) => { ids.set(word, id) })
+    words.forEach((word, id) => { assert.equal(ids.get(word), id, word) })
+    assert.equal(ids.get('w20000'), undefined)
+    assert.equal(ids.get(''), undefined)
+    const text = 'xx w123 yy'
+    let hash = ids.initialHash
+    for (const character of 'w123') {
+      hash = WordIds.mix(hash, character.charCodeAt(0))
+    }
+    assert.equal(ids.findRange(text, 3, 7, hash), 123, 'a range of a name finds the same word')
   })
 })
