@@ -188,7 +188,7 @@ export class DiscoveredFiles {
         }
         ordinal ??= this.addFile(file.id, file.name, file.size)
         this.table.link(ordinal, peer, now, this.maxProvidersPerFile)
-        segment.put(file.id, this.table, ordinal)
+        segment.put(this.table, ordinal)
         accepted++
         if (segment.entries >= WRITE_BATCH) {
           await this.persistence.append(segment)
@@ -292,7 +292,7 @@ export class DiscoveredFiles {
         dropped++
       } else {
         table.setProviders(ordinal, kept)
-        segment.put(id, table, ordinal)
+        segment.put(table, ordinal)
       }
       if (segment.entries >= WRITE_BATCH) {
         await this.persistence.append(segment)
@@ -364,7 +364,7 @@ export class DiscoveredFiles {
           throw new Error('the file table was renumbered during the log rewrite')
         }
         if (table.has(ordinal)) {
-          segment.put(table.ids.idAt(ordinal), table, ordinal)
+          segment.put(table, ordinal)
         }
         if (segment.entries >= WRITE_BATCH) {
           yield segment

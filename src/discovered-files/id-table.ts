@@ -135,6 +135,11 @@ export class IdTable {
       .slice(0, limit)
   }
 
+  /** Copies the 32 raw bytes of an ordinal's id into `target` at `offset`. */
+  copyId (ordinal: number, target: Buffer, offset: number): void {
+    this.ids.copy(target, offset, ordinal * ID_BYTES, (ordinal + 1) * ID_BYTES)
+  }
+
   /** Forgets the id of an ordinal (its ordinal is never reused). */
   delete (ordinal: number): void {
     if (ordinal < this.count && !this.dead.has(ordinal)) {

@@ -39,17 +39,21 @@ export class SegmentWriter {
     return this.count
   }
 
-  /** Adds the record of a file of `table` (by its 64-hex-digit content id) as it is now. */
-  put (id: string, table: FileTable, ordinal: number): void {
-    const lengthAt = this.entry(id)
+  /** Adds the record of a file of `table` as it is now. */
+  put (table: FileTable, ordinal: number): void {
+    this.out.reserve(ID_BYTES)
+    table.ids.copyId(ordinal, this.out.bytes, this.out.used)
+    const lengthAt = this.entry()
     // Encode first: it may move the bytes to a bigger buffer.
     const length = this.encoder.encodeInto(table, ordinal, this.out)
     this.out.bytes.writeUInt32LE(length, lengthAt)
   }
 
-  /** Adds the removal of a file. */
+  /** Adds the removal of a file, by its 64-hex-digit content id. */
   remove (id: string): void {
-    const lengthAt = this.entry(id)
+    this.out.reserve(ID_BYTES)
+    this.out.bytes.write(id, this.out.used, ID_BYTES, 'hex')
+    const lengthAt = this.entry()
     this.out.bytes.writeUInt32LE(0, lengthAt)
   }
 
@@ -61,14 +65,14 @@ export class SegmentWriter {
     return this.out.written()
   }
 
-  /** Writes an entry's id and room for its length; returns where the length goes. */
-  private entry (id: string): number {
-    this.out.reserve(ID_BYTES + 4)
+  /** Counts an entry whose id was just written, and makes room for its length; returns where the length goes. */
+  private entry (): number {
+    this.out.used += ID_BYTES
+    this.out.reserve(4)
     const at = this.out.used
-    this.out.bytes.write(id, at, ID_BYTES, 'hex')
-    this.out.used += ID_BYTES + 4
+    this.out.used += 4
     this.count++
-    return at + ID_BYTES
+    return at
   }
 }
 

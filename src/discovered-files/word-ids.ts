@@ -48,23 +48,23 @@ export class WordIds {
     return -1
   }
 
-  /** Records `id` for the ASCII word `text[start, end)` (not present) whose running hash is `hash`. */
-  addRange (text: string, start: number, end: number, hash: number, id: number): void {
+  /** Records `id` for an ASCII word (not present) whose running hash is `hash`. */
+  addWord (word: string, hash: number, id: number): void {
     if (id >= this.hashes.length) {
       const length = Math.max(id + 1, this.hashes.length * 2)
       this.hashes = grown(this.hashes, length)
       this.starts = grown(this.starts, length)
       this.ends = grown(this.ends, length)
     }
-    if (this.used + end - start > this.bytes.byteLength) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.bytes.byteLength * 2, this.used + end - start))
+    if (this.used + word.length > this.bytes.byteLength) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.bytes.byteLength * 2, this.used + word.length))
       this.bytes.copy(bigger, 0, 0, this.used)
       this.bytes = bigger
     }
     this.starts[id] = this.used
-    this.used += this.bytes.write(text.slice(start, end), this.used, 'latin1')
+    this.used += this.bytes.write(word, this.used, 'latin1')
     this.ends[id] = this.used
-    this.hashes[id] = finish(hash, end - start)
+    this.hashes[id] = finish(hash, word.length)
     this.insert(id)
     if (++this.entries * 2 > this.slots.length) {
       this.rehash(this.slots.length * 2)
@@ -87,7 +87,7 @@ export class WordIds {
     if (hash === undefined) {
       this.others.set(word, id)
     } else {
-      this.addRange(word, 0, word.length, hash, id)
+      this.addWord(word, hash, id)
     }
   }
 

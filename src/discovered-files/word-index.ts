@@ -96,8 +96,9 @@ export class WordIndex {
       } else if (start !== -1) {
         let id = wordIds.findRange(normalized, start, at, hash)
         if (id === -1) {
-          id = this.newWord(normalized.slice(start, at))
-          wordIds.addRange(normalized, start, at, hash, id)
+          const word = normalized.slice(start, at)
+          id = this.newWord(word)
+          wordIds.addWord(word, hash, id)
         }
         this.post(id, ordinal)
         start = -1

@@ -64,9 +64,9 @@ describe('log segments', () => {
     table.link(first, table.peerNumber(ALICE, [], 1, true), 1, 64)
     table.link(second, table.peerNumber(BOB, [], 2, true), 2, 64)
     const segment = new SegmentWriter(new RecordEncoder())
-    segment.put(idOf('1'), table, first)
+    segment.put(table, first)
     segment.remove(idOf('1'))
-    segment.put(idOf('2'), table, second)
+    segment.put(table, second)
     const bytes = Buffer.from(segment.bytes())
     const seen: Array<[string, string | undefined]> = []
     assert.equal(readSegment(bytes, (id, record) => { seen.push([id, record?.name]) }), true)
@@ -92,7 +92,7 @@ describe('log segments', () => {
       const name = `file number ${index} of many.txt`
       const ordinal = table.add(id, name, name, index, 'document', 'txt')
       table.link(ordinal, peer, index, 64)
-      segment.put(id, table, ordinal)
+      segment.put(table, ordinal)
       written.push([id, name])
     }
     const read: Array<[string, string | undefined]> = []
