@@ -182,7 +182,7 @@ export class DiscoveredFiles {
         if (file === undefined) {
           continue
         }
-        let ordinal = this.table.ids.get(file.id)
+        let ordinal = this.table.ids.getChecked(file.id)
         if (ordinal === undefined && this.table.size >= this.maxFiles) {
           continue
         }
@@ -328,7 +328,7 @@ export class DiscoveredFiles {
     if (!CONTENT_ID.test(id)) {
       return
     }
-    let ordinal = this.table.ids.get(id)
+    let ordinal = this.table.ids.getChecked(id)
     if (record === undefined) {
       if (ordinal !== undefined) {
         this.table.delete(ordinal)

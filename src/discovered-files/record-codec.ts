@@ -51,7 +51,8 @@ export class ByteWriter {
  * once and copied after.
  */
 export class RecordEncoder {
-  private readonly peerBytes = new WeakMap<TablePeer, { addresses: string[], bytes: Buffer }>()
+  /** By peer number (never reused): the encoded peer, and the address array it was encoded from. */
+  private readonly peerBytes: Array<{ addresses: string[], bytes: Buffer } | undefined> = []
 
   /** Appends the record of a file of `table` as it is now (its providers whose peer is still known); returns its length. */
   encodeInto (table: FileTable, ordinal: number, out: ByteWriter): number {
@@ -59,9 +60,10 @@ export class RecordEncoder {
     let needed = 1 + 8 + 4 + table.nameByteLength(ordinal) + 2
     let known = 0
     for (let link = 0; link < links; link++) {
-      const peer = table.peer(table.linkPeer(ordinal, link))
+      const number = table.linkPeer(ordinal, link)
+      const peer = table.peer(number)
       if (peer !== undefined) {
-        needed += 8 + this.peerSegment(peer).byteLength
+        needed += 8 + this.peerSegment(number, peer).byteLength
         known++
       }
     }
@@ -74,10 +76,11 @@ export class RecordEncoder {
     at = bytes.writeUInt32LE(nameLength, at) + nameLength
     at = bytes.writeUInt16LE(known, at)
     for (let link = 0; link < links; link++) {
-      const peer = table.peer(table.linkPeer(ordinal, link))
+      const number = table.linkPeer(ordinal, link)
+      const peer = table.peer(number)
       if (peer !== undefined) {
         at = bytes.writeDoubleLE(table.linkSeen(ordinal, link), at)
-        at += this.peerSegment(peer).copy(bytes, at)
+        at += this.peerSegment(number, peer).copy(bytes, at)
       }
     }
     out.used = at
@@ -91,8 +94,8 @@ export class RecordEncoder {
     return Buffer.from(out.written())
   }
 
-  private peerSegment (peer: TablePeer): Buffer {
-    const cached = this.peerBytes.get(peer)
+  private peerSegment (number: number, peer: TablePeer): Buffer {
+    const cached = this.peerBytes[number]
     if (cached?.addresses === peer.addresses) {
       return cached.bytes
     }
@@ -109,7 +112,7 @@ export class RecordEncoder {
       at = bytes.writeUInt16LE(address.length, at)
       at += bytes.write(address, at, 'latin1')
     }
-    this.peerBytes.set(peer, { addresses: peer.addresses, bytes })
+    this.peerBytes[number] = { addresses: peer.addresses, bytes }
     return bytes
   }
 }
