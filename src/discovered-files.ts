@@ -33,7 +33,7 @@ export interface DiscoveredFile {
   providers: Provider[]
 }
 
-/** A discovered file as persisted, keyed by its content id (encoded by discovered-files/record-codec.ts). */
+/** A discovered file as persisted (an entry of the record log, see discovered-files/record-log.ts). */
 export interface DiscoveredFileRecord {
   name: string
   size: number
@@ -60,7 +60,7 @@ export interface DiscoveredFilesInit extends Partial<IngestLimits> {
 /** Default of {@link DiscoveredFilesInit.providerMaxAgeMs}. */
 export const PROVIDER_MAX_AGE_MS = 24 * 60 * 60 * 1000
 
-// Puts per LevelDB batch while ingesting: large enough to amortise, small enough to bound memory.
+// Files per log segment (one LevelDB value, see record-log.ts): large enough to amortise, small enough to bound memory.
 const WRITE_BATCH = 10_000
 const DEFAULT_SEARCH_LIMIT = 1000
 const MAX_COUNT = 0xffff
