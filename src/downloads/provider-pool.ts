@@ -67,7 +67,7 @@ export class ProviderPool {
       this.idleRounds = progressed ? 0 : this.idleRounds + 1
       if (this.idleRounds >= maxProviderRounds) {
         const why = this.lastFailure == null ? '' : ` (last: ${this.lastFailure})`
-        throw new NoProvidersError(`no provider could supply ${this.init.contentId.slice(0, 12)} after ${maxProviderRounds} attempts${why}; it resumes by itself once a provider is reachable (\`peerit fetch\` may find more)`)
+        throw new NoProvidersError(`no provider could supply ${this.init.contentId.slice(0, 12)} after ${maxProviderRounds} attempts${why}`)
       }
       if (this.idleRounds > 0) {
         await sleep(backoff(this.idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), undefined, { signal })
