@@ -64,21 +64,13 @@ export class PartFile {
     return new PartFile(path, handle)
   }
 
-  /**
-   * Writes `bytes` at `position`; several buffers are written one after
-   * another, in one `writev`: contiguous pieces cost one system call and one
-   * trip to libuv's thread pool instead of one each.
-   */
-  async write (bytes: Uint8Array | Uint8Array[], position: number): Promise<void> {
-    let rest = (Array.isArray(bytes) ? bytes : [bytes]).filter(buffer => buffer.byteLength > 0)
+  /** Writes `bytes` at `position`. */
+  async write (bytes: Uint8Array, position: number): Promise<void> {
     try {
-      while (rest.length > 0) {
-        const { bytesWritten } = await this.handle.writev(rest, position)
-        if (bytesWritten === 0) {
-          throw new Error(`no byte could be written at ${position}`)
-        }
-        position += bytesWritten
-        rest = after(rest, bytesWritten)
+      let written = 0
+      while (written < bytes.byteLength) {
+        const { bytesWritten } = await this.handle.write(bytes, written, bytes.byteLength - written, position + written)
+        written += bytesWritten
       }
     } catch (err) {
       throw toWriteError(err, this.path)
@@ -152,20 +144,6 @@ async function linkOrRename (from: string, to: string): Promise<void> {
     return
   }
   await unlink(from)
-}
-
-/** What is left of `buffers` once their first `bytes` are written (a short write). */
-function after (buffers: Uint8Array[], bytes: number): Uint8Array[] {
-  let index = 0
-  while (index < buffers.length && bytes >= buffers[index].byteLength) {
-    bytes -= buffers[index].byteLength
-    index++
-  }
-  const rest = buffers.slice(index)
-  if (bytes > 0) {
-    rest[0] = rest[0].subarray(bytes)
-  }
-  return rest
 }
 
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'])

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { raceSignal } from 'race-signal'
-import { verifyPiece } from '../../protocols/file/manifest.ts'
+import { pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
 import { backoff } from '../timing.ts'
 import { BadPieceError, StallError } from './errors.ts'
 import { ratedRunLength, worthDuplicate } from './piece-scheduler.ts'
@@ -54,23 +54,6 @@ interface PieceRequest {
   /** When the request started or last delivered a piece. */
   lastProgress: number
 }
-
-/** Verified pieces of one request not yet written: they follow the request's `next` piece without a gap. */
-interface PieceBatch {
-  pieces: Uint8Array[]
-  bytes: number
-  /** When its first piece arrived. */
-  since: number
-}
-
-/**
- * A batch is written once it holds this much, this many pieces, or its first
- * piece is this old: few large writes, and a slow provider's pieces still
- * count as done within a moment (a crash loses at most a batch more).
- */
-const WRITE_BATCH_BYTES = 8 * 1024 * 1024
-const WRITE_BATCH_PIECES = 64
-const WRITE_BATCH_MS = 250
 
 /** A provider in use: its lanes share its failure count and end together. */
 interface Session {
@@ -250,22 +233,16 @@ export class PieceFetcher {
       request.lastProgress = Date.now()
       stall = setTimeout(() => { request.controller.abort(new StallError(provider.id, tunables.stallTimeoutMs)) }, tunables.stallTimeoutMs)
       this.inFlight.set(provider.id, (this.inFlight.get(provider.id) ?? 0) + 1)
-      // Verified pieces wait here, contiguous from request.next, until a write's worth has
-      // arrived: one writev for them all instead of one thread-pool trip per piece.
-      const batch: PieceBatch = { pieces: [], bytes: 0, since: 0 }
-      try {
-        for await (const piece of file.getPieces(provider.peerId, contentId, manifest, run.first, run.count, { signal })) {
-          stall.refresh()
-          request.lastProgress = Date.now()
-          this.delivered(provider.id, piece.bytes.byteLength)
-          await this.accept(provider.id, request, batch, piece)
-          if (request.next < request.end && this.superseded(request)) {
-            return
-          }
+      for await (const piece of file.getPieces(provider.peerId, contentId, manifest, run.first, run.count, { signal })) {
+        stall.refresh()
+        request.lastProgress = Date.now()
+        this.delivered(provider.id, piece.bytes.byteLength)
+        await this.accept(provider.id, request.next, piece)
+        budget.release(pieceLength(manifest, request.next))
+        request.next++
+        if (request.next < request.end && this.superseded(request)) {
+          return
         }
-      } finally {
-        // However the request ends, the pieces verified so far are kept.
-        await this.write(provider.id, request, batch)
       }
       if (request.next < request.end) {
         throw new Error(`${provider.id} ended the response after piece ${request.next - 1}`)
@@ -296,57 +273,21 @@ export class PieceFetcher {
     }
   }
 
-  /**
-   * Verifies one arrived piece and adds it to the batch, or skips it when
-   * another provider delivered it first; writes the batch once it is full, old,
-   * or the request's last piece is in.
-   */
-  private async accept (peer: string, request: PieceRequest, batch: PieceBatch, piece: PieceData): Promise<void> {
-    const { manifest, scheduler, budget } = this.init
-    const expected = request.next + batch.pieces.length
+  /** Verifies and writes one arrived piece, unless another provider delivered it first. */
+  private async accept (peer: string, expected: number, piece: PieceData): Promise<void> {
+    const { manifest, scheduler, part } = this.init
     if (piece.index !== expected) {
       throw new BadPieceError(`${peer} sent piece ${piece.index} where ${expected} was due`)
     }
     if (scheduler.isDone(expected)) {
-      // The batch must stay contiguous: what it holds goes first.
-      await this.write(peer, request, batch)
-      budget.release(piece.bytes.byteLength)
-      request.next++
       return
     }
     if (!verifyPiece(manifest, expected, piece.bytes)) {
       throw new BadPieceError(`${peer} sent piece ${expected} with the wrong hash`)
     }
-    if (batch.pieces.length === 0) {
-      batch.since = Date.now()
-    }
-    batch.pieces.push(piece.bytes)
-    batch.bytes += piece.bytes.byteLength
-    if (batch.bytes >= WRITE_BATCH_BYTES || batch.pieces.length >= WRITE_BATCH_PIECES || expected + 1 === request.end || Date.now() - batch.since >= WRITE_BATCH_MS) {
-      await this.write(peer, request, batch)
-    }
-  }
-
-  /** Writes the batch at its offset in one call; only then are its pieces done (and recorded by the journal's next flush). */
-  private async write (peer: string, request: PieceRequest, batch: PieceBatch): Promise<void> {
-    const { manifest, scheduler, part, budget } = this.init
-    if (batch.pieces.length === 0) {
-      return
-    }
-    const pieces = batch.pieces.splice(0)
-    batch.bytes = 0
-    const first = request.next
-    await part.write(pieces, first * manifest.pieceSize)
-    let completed = false
-    for (const [offset, bytes] of pieces.entries()) {
-      if (scheduler.markDone(first + offset)) {
-        this.init.onPiece(first + offset, peer)
-        completed = true
-      }
-      budget.release(bytes.byteLength)
-    }
-    request.next = first + pieces.length
-    if (completed) {
+    await part.write(piece.bytes, expected * manifest.pieceSize)
+    if (scheduler.markDone(expected)) {
+      this.init.onPiece(expected, peer)
       this.abortSuperseded()
     }
   }

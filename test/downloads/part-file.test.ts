@@ -27,14 +27,6 @@ describe('PartFile', () => {
     assert.deepEqual(await readFile(part.path), Buffer.from('ab\0\0\0\0\0xyz'))
   })
 
-  it('writes several contiguous pieces at once, one after another from an offset', async () => {
-    const part = await PartFile.create(dir, 'v.bin', 9)
-    await part.write([Buffer.from('ab'), new Uint8Array(0), Buffer.from('cde')], 3)
-    await part.write([Buffer.from('z')], 0)
-    await part.close()
-    assert.deepEqual(await readFile(part.path), Buffer.from('z\0\0abcde\0'))
-  })
-
   it('never takes the name of an existing part file', async () => {
     await writeFile(join(dir, 'b.bin.part'), 'not ours')
     const part = await PartFile.create(dir, 'b.bin', 4)
