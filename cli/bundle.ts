@@ -20,7 +20,7 @@
  *
  *   node cli/bundle.ts
  */
-import { readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -63,12 +63,8 @@ const common: BuildOptions = {
   plugins: [outside]
 }
 
-// Chunks of an earlier build: their names carry a content hash, so they would pile up.
-for (const name of await readdir(outdir).catch(() => [])) {
-  if (name.startsWith('chunk-')) {
-    await rm(join(outdir, name))
-  }
-}
+// An earlier build's files would pile up: chunk names carry a content hash, and older layouts had other files.
+await rm(outdir, { recursive: true, force: true })
 
 const program = await build({
   ...common,
