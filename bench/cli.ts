@@ -65,9 +65,9 @@ interface Timing {
 function timed (args: string[], command = process.execPath, env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }): Timing {
   const cpuBefore = childrenCpuMs()
   const started = process.hrtime.bigint()
-  const result = spawnSync(command, args, { cwd: dir, stdio: 'ignore', env })
+  const result = spawnSync(command, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' })
   if (result.status !== 0) {
-    throw new Error(`${args.join(' ')} exited ${result.status}`)
+    throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`)
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   const cpuAfter = childrenCpuMs()
