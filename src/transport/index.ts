@@ -1,0 +1,40 @@
+/**
+ * How a PeerIT node's connections are encrypted and framed below the
+ * protocols: TLS 1.3 first, noise for peers without it, both writing joined
+ * buffers (./coalesce-writes.ts). Measured in bench/relay.ts and
+ * bench/transfer.ts (docs/benchmarks.md).
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { tls } from '@libp2p/tls'
+import { coalescingEncrypter } from './coalesce-writes.ts'
+import type { ConnectionEncrypter } from '@libp2p/interface'
+
+/** Transport levers a benchmark may turn off to measure them; a node keeps the defaults. */
+export interface TransportTuning {
+  /**
+   * Join the buffers of each write before TLS sees them (a yamux frame's
+   * header and payload become one TLS write instead of a record each).
+   *
+   * @default true
+   */
+  coalesceTls: boolean
+  /**
+   * Join the buffers of each write before TCP sees them (TLS records, noise's
+   * length prefixes and frames).
+   *
+   * @default true
+   */
+  coalesceTcp: boolean
+}
+
+/** What a PeerIT node runs with. */
+export const DEFAULT_TRANSPORT: TransportTuning = { coalesceTls: true, coalesceTcp: true }
+
+/** The connection encrypters in order of preference: TLS 1.3 (OpenSSL: ~1.3× noise's throughput here), then noise. */
+export function connectionEncrypters (tuning: TransportTuning = DEFAULT_TRANSPORT): Array<(components: any) => ConnectionEncrypter> {
+  return [
+    coalescingEncrypter(tls(), { transport: tuning.coalesceTcp, secured: tuning.coalesceTls }),
+    // noise encrypts a whole write list into its own frames already: only its output needs joining
+    coalescingEncrypter(noise(), { transport: tuning.coalesceTcp, secured: false })
+  ]
+}
