@@ -42,8 +42,7 @@ const GiB = 1024 * MiB
 const TUNINGS: Record<string, TransportTuning> = {
   joined: DEFAULT_TRANSPORT,
   plain: { coalesceTls: false, coalesceTcp: false },
-  'tls-only': { coalesceTls: true, coalesceTcp: false },
-  'tcp-only': { coalesceTls: false, coalesceTcp: true }
+  'joined+tcp': { coalesceTls: true, coalesceTcp: true }
 }
 
 /** A PeerIT libp2p node on loopback with the given reachability settings, nothing shared. */

@@ -77,13 +77,13 @@ interface SenderReport {
 
 /**
  * The encrypters a libp2p case can run over (both ends offer only this one);
- * `-joined`: with PeerIT's joined writes (src/transport/coalesce-writes.ts).
+ * `tls-joined`: with PeerIT's joined writes into TLS (src/transport/coalesce-writes.ts), `+tcp` into TCP too.
  */
 const ENCRYPTERS = {
   noise,
   tls,
-  'noise-joined': () => coalescingEncrypter(noise(), { transport: true, secured: false }),
-  'tls-joined': () => coalescingEncrypter(tls(), { transport: true, secured: true })
+  'tls-joined': () => coalescingEncrypter(tls(), { transport: false, secured: true }),
+  'tls-joined+tcp': () => coalescingEncrypter(tls(), { transport: true, secured: true })
 } as const
 type Encrypter = keyof typeof ENCRYPTERS
 

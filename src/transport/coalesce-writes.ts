@@ -1,29 +1,40 @@
 /**
- * Fewer, larger writes under a libp2p connection. yamux hands its connection
- * each frame as a list of buffers (a 12-byte header, then the payload, often
- * itself a list of 16 KiB pieces), and libp2p's TCP and TLS connections write
- * every buffer of a list on its own: under TLS each becomes a TLS record of
- * its own, a round trip from JavaScript into OpenSSL and back out through
- * Node's JavaScript stream socket, and on TCP a socket write. Joining the
- * list first makes one TLS write (records filled to the 16 KiB the spec
- * allows) and one socket write per frame; what goes on the wire is the same
- * byte sequence, so any peer reads it as before.
+ * Fewer, larger writes into TLS. yamux hands its connection each frame as a
+ * list of buffers (a 12-byte header, then the payload, on a relay a list of
+ * ~16 KiB pieces: the records of the layer above), and `@libp2p/tls` writes
+ * every buffer of a list on its own: each becomes an `SSL_write`, a TLS
+ * record and a round trip from JavaScript into OpenSSL and back out through
+ * Node's JavaScript stream socket. Joining the small buffers first makes one
+ * TLS write per run, with records filled to the 16 KiB TLS allows; large
+ * buffers are written as they are (copying them costs more than it saves).
+ * What goes on the wire is an ordinary TLS record stream carrying the same
+ * bytes, so any peer reads it as before.
  */
 import { AbstractMessageStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { concat } from 'uint8arrays/concat'
 import type { ConnectionEncrypter, MessageStream, SecureConnectionOptions, SecuredConnection } from '@libp2p/interface'
 
 /**
  * At most this many bytes are joined into one write: a send queue that piled
- * up behind back-pressure is written in pieces this big, so the copy stays
- * small next to what it saves (a copy of 1 MiB is ~0.1 ms here).
+ * up behind back-pressure is written in pieces this big.
  */
 export const MAX_COALESCED_BYTES = 1024 * 1024
 
 /**
- * Makes `stream` join the buffers of each write into runs of up to
- * `maxBytes` before its transport sees them. Streams that are not libp2p
- * message streams of the usual kind are left as they are.
+ * A buffer this big is written as it is, never copied: one TLS write of it
+ * fills its records anyway, and copying it cost the sender more than the
+ * write it saved (bench/transfer.ts, docs/benchmarks.md).
+ */
+export const LARGE_BUFFER_BYTES = 64 * 1024
+
+/** TLS 1.3's largest record plaintext: small buffers before a large one are topped up to this from its head. */
+export const TLS_RECORD_BYTES = 16 * 1024
+
+/**
+ * Makes `stream` join small buffers of each write (see {@link writeRuns})
+ * before its transport sees them. Streams that are not libp2p message
+ * streams of the usual kind are left as they are.
  */
 export function coalesceWrites (stream: MessageStream, maxBytes = MAX_COALESCED_BYTES): void {
   if (!(stream instanceof AbstractMessageStream)) {
@@ -34,17 +45,13 @@ export function coalesceWrites (stream: MessageStream, maxBytes = MAX_COALESCED_
     if (data.length <= 1) {
       return sendData(data)
     }
-    // Join one run at a time: the transport may take only the first (a full
-    // socket), and the rest goes back to the send queue unjoined, so nothing
-    // is copied that is not written now.
-    const bufs = [...data]
+    // Runs are made as they are written: the transport may take only the
+    // first (a full socket), and the rest goes back to the send queue as it
+    // was, so nothing is copied that is not written now.
     let sentBytes = 0
-    for (let first = 0; first < bufs.length;) {
-      const last = runEnd(bufs, first, maxBytes)
-      const run = last - first === 1 ? bufs[first] : new Uint8ArrayList(...bufs.slice(first, last)).subarray()
+    for (const run of writeRuns([...data], maxBytes)) {
       const result = sendData(new Uint8ArrayList(run))
       sentBytes += result.sentBytes
-      first = last
       if (!result.canSendMore || result.sentBytes < run.byteLength) {
         return { sentBytes, canSendMore: result.canSendMore }
       }
@@ -53,15 +60,44 @@ export function coalesceWrites (stream: MessageStream, maxBytes = MAX_COALESCED_
   }
 }
 
-/** The index after the last of `bufs` from `first` on that fit in `maxBytes` together (at least one). */
-export function runEnd (bufs: Uint8Array[], first: number, maxBytes: number): number {
-  let bytes = bufs[first].byteLength
-  let last = first + 1
-  while (last < bufs.length && bytes + bufs[last].byteLength <= maxBytes) {
-    bytes += bufs[last].byteLength
-    last++
+/**
+ * The bytes of `bufs`, in order, as the writes to make: neighbouring small
+ * buffers joined up to `maxBytes`; a large buffer as it is, except that the
+ * small ones right before it (a yamux frame's 12-byte header) take the first
+ * bytes of it to fill one TLS record, so no record carries a header alone.
+ */
+export function * writeRuns (bufs: Uint8Array[], maxBytes: number): Generator<Uint8Array> {
+  let run: Uint8Array[] = []
+  let runBytes = 0
+  const join = (): Uint8Array => {
+    const joined = run.length === 1 ? run[0] : concat(run, runBytes)
+    run = []
+    runBytes = 0
+    return joined
   }
-  return last
+  for (let buf of bufs) {
+    if (buf.byteLength >= LARGE_BUFFER_BYTES) {
+      if (runBytes > 0 && runBytes < TLS_RECORD_BYTES) {
+        const head = buf.subarray(0, TLS_RECORD_BYTES - runBytes)
+        run.push(head)
+        runBytes += head.byteLength
+        buf = buf.subarray(head.byteLength)
+      }
+      if (runBytes > 0) {
+        yield join()
+      }
+      yield buf
+      continue
+    }
+    if (runBytes > 0 && runBytes + buf.byteLength > maxBytes) {
+      yield join()
+    }
+    run.push(buf)
+    runBytes += buf.byteLength
+  }
+  if (runBytes > 0) {
+    yield join()
+  }
 }
 
 /** Which of an encrypter's two connections join their writes. */

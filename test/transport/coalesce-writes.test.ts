@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { defaultLogger } from '@libp2p/logger'
 import { AbstractMessageStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { coalesceWrites, runEnd } from '../../src/transport/coalesce-writes.ts'
+import { coalesceWrites, LARGE_BUFFER_BYTES, MAX_COALESCED_BYTES, TLS_RECORD_BYTES, writeRuns } from '../../src/transport/coalesce-writes.ts'
 import type { SendResult } from '@libp2p/utils'
 
 /** A message stream whose transport takes `budget` bytes, then reports itself full; it records every write. */
@@ -39,15 +39,23 @@ function bytes (length: number, fill: number): Uint8Array {
   return new Uint8Array(length).fill(fill)
 }
 
-test('neighbouring buffers are grouped up to the cap, and one over the cap stands alone', () => {
+test('neighbouring small buffers are joined up to the cap, in order', () => {
   const bufs = [bytes(12, 1), bytes(100, 2), bytes(200, 3), bytes(1000, 4), bytes(10, 5)]
-  assert.equal(runEnd(bufs, 0, 312), 3)
-  assert.equal(runEnd(bufs, 0, 311), 2)
-  assert.equal(runEnd(bufs, 3, 312), 4, 'a buffer bigger than the cap is a run of its own')
-  assert.equal(runEnd(bufs, 4, 312), 5)
+  const runs = [...writeRuns(bufs, 312)]
+  assert.deepEqual(runs.map(run => run.byteLength), [312, 1000, 10])
+  assert.deepEqual(new Uint8ArrayList(...runs).subarray(), new Uint8ArrayList(...bufs).subarray())
 })
 
-test('a frame header and its payload reach the transport as one write, byte for byte', () => {
+test('a large buffer is not copied; the header before it takes one record\'s worth of its head', () => {
+  const header = bytes(12, 7)
+  const payload = bytes(LARGE_BUFFER_BYTES * 4, 1)
+  const runs = [...writeRuns([header, payload], MAX_COALESCED_BYTES)]
+  assert.deepEqual(runs.map(run => run.byteLength), [TLS_RECORD_BYTES, payload.byteLength - (TLS_RECORD_BYTES - 12)])
+  assert.equal(runs[1].buffer, payload.buffer, 'the rest of the payload is a view of it')
+  assert.deepEqual(new Uint8ArrayList(...runs).subarray(), new Uint8ArrayList(header, payload).subarray())
+})
+
+test('a relayed frame (header and 16 KiB pieces) reaches the transport as one write, byte for byte', () => {
   const stream = new RecordingStream()
   coalesceWrites(stream)
   const header = bytes(12, 7)
