@@ -40,6 +40,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { hashFile, peeritFile } from '../protocols/file/index.ts'
 import { DownloadManager } from '../src/downloads/download-manager.ts'
+import { drainWhenSent } from '../src/drain-when-sent.ts'
 import { Store } from '../src/store.ts'
 import type { DownloadTunables } from '../src/downloads/download-manager.ts'
 import type { ChildProcess } from 'node:child_process'
@@ -84,7 +85,8 @@ async function node (lookup?: Parameters<typeof peeritFile>[0]) {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [tls(), noise()],
+    // As the daemon has them (src/libp2p.ts)
+    connectionEncrypters: [drainWhenSent(tls()), drainWhenSent(noise())],
     streamMuxers: [yamux()],
     services: { peeritFile: peeritFile(lookup) }
   })

@@ -8,6 +8,7 @@ import { createLibp2p } from 'libp2p'
 import { peeritFetch } from '../protocols/fetch/index.ts'
 import { peeritFile } from '../protocols/file/index.ts'
 import { peeritDht } from './dht/service.ts'
+import { drainWhenSent } from './drain-when-sent.ts'
 import { connectionManagerLimits, fetchServiceLimits, fileServiceLimits, guardLimits } from './limits.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { DEFAULT_REACH, reachLibp2pOptions } from './reach/libp2p-options.ts'
@@ -90,7 +91,7 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
     addresses: { listen: init.listen, appendAnnounce: reach.appendAnnounce },
     transports: [tcp(), ...reach.transports],
     // TLS 1.3 first (OpenSSL: ~1.3× noise's throughput here, docs/benchmarks.md), noise for peers without it.
-    connectionEncrypters: [tls(), noise()],
+    connectionEncrypters: [drainWhenSent(tls()), drainWhenSent(noise())],
     streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection, streamOptions: { maxStreamWindowSize: reach.maxStreamWindowSize } })],
     connectionManager: connectionManagerLimits(limits),
     connectionMonitor: reach.connectionMonitor,
