@@ -199,8 +199,8 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
       file: parts.libp2p.services.peeritFile,
       section: parts.store.section('downloads'),
       downloadDir: options.downloadDir,
-      providers: async (contentId, only) => {
-        const ids = await this.providersOf(contentId, only)
+      providers: async (contentId, only, signal) => {
+        const ids = await this.providersOf(contentId, only, signal)
         await this.libp2p.services.peeritReach.awaitDialBacks(ids)
         return ids
       },
@@ -725,7 +725,7 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
    * (`-p`). Either way their addresses go to the address book first, so a
    * download resumed after a restart can dial a provider that is not a neighbour.
    */
-  private async providersOf (contentId: string, only?: string[]): Promise<string[]> {
+  private async providersOf (contentId: string, only?: string[], signal?: AbortSignal): Promise<string[]> {
     const file = await (await this.discovered()).get(contentId)
     const known = file?.providers ?? []
     await this.learnProviders(known.map(p => ({ peerId: p.peerId, addresses: p.addresses, files: [], hops: 0 })))
@@ -738,13 +738,13 @@ class DefaultPeerNode extends GuardedEventEmitter<PeerNodeEvents> implements Pee
     }
     // Known providers and link hints first (a dial each, with a DHT lookup for one
     // whose addresses fail); the DHT's provider records only when none answers.
-    await this.dht.reachAny(candidates)
+    await this.dht.reachAny(candidates, { signal })
     const connected = new Set(this.libp2p.getConnections().map(c => c.remotePeer.toString()))
     if (candidates.some(id => connected.has(id))) {
       return candidates
     }
-    const found = (await this.dht.findProviders(contentId)).map(p => p.id.toString()).filter(id => !candidates.includes(id))
-    await this.dht.reachAny(found)
+    const found = (await this.dht.findProviders(contentId, { signal })).map(p => p.id.toString()).filter(id => !candidates.includes(id))
+    await this.dht.reachAny(found, { signal })
     return [...found, ...candidates]
   }
 

@@ -26,6 +26,7 @@ export const DEFAULT_TUNABLES: DownloadTunables = {
   retryBackoffMs: 500,
   maxRetryBackoffMs: 30_000,
   maxProviderRounds: 5,
+  noProgressTimeoutMs: 60_000,
   // Batched so fsync costs little: a crash loses at most this much work, and
   // a lost piece is simply fetched again, never trusted unverified.
   persistIntervalMs: 250,

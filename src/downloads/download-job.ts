@@ -20,7 +20,7 @@ import type { Budget } from './budget.ts'
 import type { DownloadRate } from './download-rate.ts'
 import type { DownloadHistory } from './history.ts'
 import type { DownloadRecord, DownloadRecords } from './records.ts'
-import type { DownloadEntry, DownloadFigures, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadStatus, DownloadTunables } from './types.ts'
+import type { DownloadEntry, DownloadFigures, DownloadManagerInit, DownloadOptions, DownloadProgress, DownloadRequest, DownloadResult, DownloadState, DownloadStatus, DownloadTunables } from './types.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What every download of a manager shares. */
@@ -28,7 +28,7 @@ export interface DownloadJobContext {
   file: PeeritFile
   records: DownloadRecords
   downloadDir: string
-  providers: (contentId: string, only?: string[]) => Promise<string[]>
+  providers: DownloadManagerInit['providers']
   /** Bytes requested and not yet written, over all downloads. */
   bytesInFlight: Budget
   /** Downloads running at once. */
@@ -234,7 +234,7 @@ export class DownloadJob {
       await mkdir(downloadDir, { recursive: true })
       const pool = new ProviderPool({
         contentId: this.contentId,
-        source: async () => this.ctx.providers(this.contentId, this.request.from),
+        source: async (signal) => this.ctx.providers(this.contentId, this.request.from, signal),
         tunables: this.ctx.tunables,
         log
       })

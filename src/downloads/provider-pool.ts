@@ -15,17 +15,21 @@ export interface Provider {
 /** How a {@link ProviderPool} finds providers. */
 export interface ProviderPoolInit {
   contentId: string
-  /** Asked at every round: the current candidates (peer id strings). */
-  source: () => Promise<string[]>
-  tunables: Pick<DownloadTunables, 'maxProviderRounds' | 'retryBackoffMs' | 'maxRetryBackoffMs'>
+  /** Asked at every round: the current candidates (peer id strings); the signal ends the search when the time without progress is up. */
+  source: (signal: AbortSignal) => Promise<string[]>
+  tunables: Pick<DownloadTunables, 'maxProviderRounds' | 'noProgressTimeoutMs' | 'retryBackoffMs' | 'maxRetryBackoffMs'>
   log: Logger
 }
 
 /**
  * The providers of one download, asked for in rounds. A round that brings no
  * progress (no manifest, no verified piece) counts against a bound; the next
- * round waits a back-off that doubles, and when the bound is reached the
- * download fails with {@link NoProvidersError}. A provider that sent bad data
+ * round waits a back-off that doubles, and when the bound is reached, or the
+ * time without progress is up, the download fails with {@link NoProvidersError}
+ * (it is then interrupted, and resumes by itself later). The time bound is
+ * what a user waits for when every provider is gone: behind NAT a dead
+ * provider's dial and DHT lookups take their whole timeouts, so five rounds
+ * alone could take minutes. A provider that sent bad data
  * is banned and never offered again during this download; one that failed
  * is offered after the others, so a round limited to a few providers does
  * not keep trying the same dead ones.
@@ -36,6 +40,7 @@ export class ProviderPool {
   private readonly strikes = new Map<string, number>()
   private idleRounds = 0
   private started = false
+  private lastProgressAt = 0
   /** The last failure a provider gave, so a download that gives up can say why. */
   private lastFailure?: string
 
@@ -62,22 +67,28 @@ export class ProviderPool {
    * throws {@link NoProvidersError}.
    */
   async nextRound (progressed: boolean, signal: AbortSignal): Promise<Provider[]> {
-    const { maxProviderRounds, retryBackoffMs, maxRetryBackoffMs } = this.init.tunables
+    const { maxProviderRounds, noProgressTimeoutMs, retryBackoffMs, maxRetryBackoffMs } = this.init.tunables
+    if (!this.started || progressed) {
+      this.lastProgressAt = Date.now()
+    }
     if (this.started) {
       this.idleRounds = progressed ? 0 : this.idleRounds + 1
-      if (this.idleRounds >= maxProviderRounds) {
+      const stalledMs = Date.now() - this.lastProgressAt
+      if (this.idleRounds >= maxProviderRounds || (this.idleRounds > 0 && stalledMs >= noProgressTimeoutMs)) {
         const why = this.lastFailure == null ? '' : ` (last: ${this.lastFailure})`
-        throw new NoProvidersError(`no provider could supply ${this.init.contentId.slice(0, 12)} after ${maxProviderRounds} attempts${why}; it resumes by itself once a provider is reachable (\`peerit fetch\` may find more)`)
+        throw new NoProvidersError(`no provider could supply ${this.init.contentId.slice(0, 12)} after ${this.idleRounds} ${this.idleRounds === 1 ? 'attempt' : 'attempts'} in ${Math.round(stalledMs / 1000)} s${why}; it resumes by itself once a provider is reachable (\`peerit fetch\` may find more)`)
       }
       if (this.idleRounds > 0) {
-        await sleep(backoff(this.idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), undefined, { signal })
+        await sleep(Math.min(backoff(this.idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), noProgressTimeoutMs - stalledMs), undefined, { signal })
       }
     }
     this.started = true
     let ids: string[]
+    const remainingMs = Math.max(0, this.lastProgressAt + noProgressTimeoutMs - Date.now())
     try {
-      ids = await this.init.source()
+      ids = await this.init.source(AbortSignal.any([signal, AbortSignal.timeout(remainingMs)]))
     } catch (err) {
+      signal.throwIfAborted()
       this.init.log.error('could not list providers of %s - %e', this.init.contentId, err)
       ids = []
     }

@@ -138,6 +138,8 @@ export interface DownloadTunables {
   maxRetryBackoffMs: number
   /** Rounds of asking `providers()` again without any progress before failing with NoProvidersError. */
   maxProviderRounds: number
+  /** … or this long without progress, whichever comes first (a round still searching is cut short). */
+  noProgressTimeoutMs: number
   /** Verified pieces are flushed and recorded at least this often … */
   persistIntervalMs: number
   /** … or every this many pieces, whichever comes first. */
@@ -156,7 +158,7 @@ export interface DownloadManagerInit extends Partial<DownloadTunables> {
    * Current candidate providers (peer id strings) of a content id, asked again when
    * the providers run out; with `only` (a `from` list) it returns those peers, made dialable.
    */
-  providers: (contentId: string, only?: string[]) => Promise<string[]>
+  providers: (contentId: string, only?: string[], signal?: AbortSignal) => Promise<string[]>
   logger: ComponentLogger
   /** Total download rate in bytes per second; 0 (the default) = unlimited. Changed later with `setRate`. */
   bytesPerSecond?: number

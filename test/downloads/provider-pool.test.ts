@@ -9,11 +9,11 @@ const C = '12D3KooWRXQFRQ8UcC55yFbFJLPBL4kow1BRgkvY6BryCuryNcBh'
 
 const silent = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as unknown as Logger
 
-function pool (source: () => Promise<string[]>, maxProviderRounds = 3): ProviderPool {
+function pool (source: (signal: AbortSignal) => Promise<string[]>, maxProviderRounds = 3, noProgressTimeoutMs = 60_000): ProviderPool {
   return new ProviderPool({
     contentId: 'c'.repeat(64),
     source,
-    tunables: { maxProviderRounds, retryBackoffMs: 1, maxRetryBackoffMs: 5 },
+    tunables: { maxProviderRounds, noProgressTimeoutMs, retryBackoffMs: 1, maxRetryBackoffMs: 5 },
     log: silent
   })
 }
@@ -47,5 +47,35 @@ describe('ProviderPool', () => {
     await providers.nextRound(true, signal)
     await providers.nextRound(false, signal)
     await assert.rejects(providers.nextRound(false, signal), { name: 'NoProvidersError' })
+  })
+
+  it('cuts a search short and gives up when the time without progress is up, whatever the rounds left', async () => {
+    let asked = 0
+    // A source that never answers by itself, as a DHT lookup for a gone provider can take minutes.
+    const hanging = async (signal: AbortSignal): Promise<string[]> => {
+      asked++
+      return new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+      })
+    }
+    const providers = pool(hanging, 100, 200)
+    const signal = new AbortController().signal
+    assert.deepEqual(await providers.nextRound(false, signal), [])
+    await assert.rejects(providers.nextRound(false, signal), (err: Error) => {
+      assert.equal(err.name, 'NoProvidersError')
+      assert.match(err.message, /after 1 attempt in 0 s; it resumes by itself/)
+      return true
+    })
+    assert.equal(asked, 1)
+  })
+
+  it('ends at once with the download\'s own signal, not as a lack of providers', async () => {
+    const providers = pool(async (signal) => new Promise((_resolve, reject) => {
+      signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+    }))
+    const stop = new AbortController()
+    const round = providers.nextRound(false, stop.signal)
+    stop.abort(new Error('paused'))
+    await assert.rejects(round, { message: 'paused' })
   })
 })
