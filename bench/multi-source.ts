@@ -32,16 +32,15 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
-import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { hashFile, peeritFile } from '../protocols/file/index.ts'
 import { DownloadManager } from '../src/downloads/download-manager.ts'
 import { drainWhenSent } from '../src/drain-when-sent.ts'
 import { Store } from '../src/store.ts'
+import { connectionEncrypters } from '../src/transport/index.ts'
 import type { DownloadTunables } from '../src/downloads/download-manager.ts'
 import type { ChildProcess } from 'node:child_process'
 
@@ -86,7 +85,7 @@ async function node (lookup?: Parameters<typeof peeritFile>[0]) {
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     // As the daemon has them (src/libp2p.ts)
-    connectionEncrypters: [drainWhenSent(tls()), drainWhenSent(noise())],
+    connectionEncrypters: connectionEncrypters().map(encrypter => drainWhenSent(encrypter)),
     streamMuxers: [yamux()],
     services: { peeritFile: peeritFile(lookup) }
   })

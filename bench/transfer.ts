@@ -44,6 +44,7 @@ import { decodeManifest, hashFile, peeritFile, pieceCount, verifyPiece } from '.
 import { sendBufferBelow } from '../protocols/shared/back-pressure.ts'
 import { DownloadManager } from '../src/downloads/index.ts'
 import { Store } from '../src/store.ts'
+import { coalescingEncrypter } from '../src/transport/coalesce-writes.ts'
 import type { PeeritFile } from '../protocols/file/index.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { ChildProcess } from 'node:child_process'
@@ -74,8 +75,16 @@ interface SenderReport {
   cpuMs: number
 }
 
-/** The encrypters a libp2p case can run over (both ends offer only this one). */
-const ENCRYPTERS = { noise, tls } as const
+/**
+ * The encrypters a libp2p case can run over (both ends offer only this one);
+ * `tls-joined`: with PeerIT's joined writes into TLS (src/transport/coalesce-writes.ts), `+tcp` into TCP too.
+ */
+const ENCRYPTERS = {
+  noise,
+  tls,
+  'tls-joined': () => coalescingEncrypter(tls(), { transport: false, secured: true }),
+  'tls-joined+tcp': () => coalescingEncrypter(tls(), { transport: true, secured: true })
+} as const
 type Encrypter = keyof typeof ENCRYPTERS
 
 /** A receiver's report. */

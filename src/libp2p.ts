@@ -1,9 +1,7 @@
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { tls } from '@libp2p/tls'
 import { createLibp2p } from 'libp2p'
 import { peeritFetch } from '../protocols/fetch/index.ts'
 import { peeritFile } from '../protocols/file/index.ts'
@@ -13,11 +11,13 @@ import { connectionManagerLimits, fetchServiceLimits, fileServiceLimits, guardLi
 import { PeerGuard } from './peer-guard.ts'
 import { DEFAULT_REACH, reachLibp2pOptions } from './reach/libp2p-options.ts'
 import { RefusalBackoff } from './refusal-backoff.ts'
+import { connectionEncrypters } from './transport/index.ts'
 import type { PeeritFetch, PeeritFetchInit } from '../protocols/fetch/index.ts'
 import type { PeeritFile, PeeritFileInit } from '../protocols/file/index.ts'
 import type { PeeritDhtInit } from './dht/service.ts'
 import type { PeerLimits } from './limits.ts'
 import type { ReachOptions, ReachServices } from './reach/libp2p-options.ts'
+import type { TransportTuning } from './transport/index.ts'
 import type { Identify } from '@libp2p/identify'
 import type { ComponentLogger, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -52,6 +52,8 @@ export interface PeeritLibp2pInit {
   reach?: ReachOptions
   /** Sentences for the owner's log about reachability (a relay refused, no UPnP router …). */
   onNotice?: (message: string) => void
+  /** Transport levers (src/transport/); default {@link DEFAULT_TRANSPORT}: only benchmarks change it. */
+  transport?: TransportTuning
 }
 
 /** A PeerIT libp2p node and the guard that bans peers breaking its rules. */
@@ -90,8 +92,8 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
     start: false,
     addresses: { listen: init.listen, appendAnnounce: reach.appendAnnounce },
     transports: [tcp(), ...reach.transports],
-    // TLS 1.3 first (OpenSSL: ~1.3× noise's throughput here, docs/benchmarks.md), noise for peers without it.
-    connectionEncrypters: [drainWhenSent(tls()), drainWhenSent(noise())],
+    // The muxer hears 'drain' only once the encrypted connection has sent its buffer (src/drain-when-sent.ts).
+    connectionEncrypters: connectionEncrypters(init.transport).map(encrypter => drainWhenSent(encrypter)),
     streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection, streamOptions: { maxStreamWindowSize: reach.maxStreamWindowSize } })],
     connectionManager: connectionManagerLimits(limits),
     connectionMonitor: reach.connectionMonitor,

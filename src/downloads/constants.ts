@@ -10,8 +10,9 @@ export const DEFAULT_TUNABLES: DownloadTunables = {
   // provider's rate is known, about a second of it, up to 64 pieces. A new
   // yamux stream starts with a small window, so each one costs both sides CPU
   // until it has grown: a fast provider's long runs cost a third less per byte
-  // (docs/benchmarks.md). A stall loses nothing: each piece is kept as it is
-  // verified, and only the rest of the run goes to another provider.
+  // (docs/benchmarks.md). A provider alone in its round is asked for this many
+  // at once. A stall loses nothing: each piece is kept as it is verified, and
+  // only the rest of the run goes to another provider.
   piecesPerRequest: 64,
   requestSeconds: 1,
   // Two requests per provider keep its pipe full while one stream is set up.

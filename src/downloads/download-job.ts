@@ -4,7 +4,7 @@ import { raceSignal } from 'race-signal'
 import { pieceCount } from '../../protocols/file/manifest.ts'
 import { Bitfield } from './bitfield.ts'
 import { discardDownload } from './discard.ts'
-import { DownloadAbortedError, DownloadCancelledError, DownloadPausedError, DownloadWriteError, SizeMismatchError } from './errors.ts'
+import { DownloadAbortedError, DownloadCancelledError, DownloadPausedError, DownloadWriteError, interruptedError, NoProvidersError, SizeMismatchError } from './errors.ts'
 import { fetchManifest } from './fetch-manifest.ts'
 import { sanitiseFileName } from './file-names.ts'
 import { DownloadJournal } from './journal.ts'
@@ -37,6 +37,8 @@ export interface DownloadJobContext {
   rate: DownloadRate
   history: DownloadHistory
   tunables: DownloadTunables
+  /** Whether interrupted downloads resume by themselves (what an interrupted one tells its followers). */
+  autoResume: boolean
   log: Logger
   /** A download's status changed. */
   onStatus: (entry: DownloadEntry) => void
@@ -277,7 +279,10 @@ export class DownloadJob {
         log.error('download of %s (%s) failed at %d bytes, the part file is kept - %e', name, this.contentId.slice(0, 12), received, error)
       }
       this.setStatus(status)
-      throw stopAs === 'paused' ? new DownloadPausedError(this.contentId, name) : error
+      if (stopAs === 'paused') {
+        throw new DownloadPausedError(this.contentId, name)
+      }
+      throw stopAs == null && error instanceof NoProvidersError ? interruptedError(name, error, this.ctx.autoResume) : error
     } finally {
       clearInterval(ticker)
       await journal.close()

@@ -56,6 +56,7 @@ export class DownloadManager {
       rate: new DownloadRate(init.bytesPerSecond ?? 0),
       history: this.history,
       tunables,
+      autoResume: this.autoResume != null,
       log,
       onStatus: (entry) => {
         this.autoResume?.onStatus(entry)

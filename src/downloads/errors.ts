@@ -2,8 +2,8 @@
 export class NoProvidersError extends Error {
   static readonly code = 'ERR_NO_PROVIDERS'
   readonly code = NoProvidersError.code
-  constructor (message: string) {
-    super(message)
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'NoProvidersError'
   }
 }
@@ -136,4 +136,21 @@ export class SizeMismatchError extends Error {
     super(`the file is ${actual} bytes long, not the ${expected} bytes the link says: the link is wrong or names another file`)
     this.name = 'SizeMismatchError'
   }
+}
+
+/**
+ * What a download that ran out of providers tells whoever followed it: it is
+ * interrupted, not failed, its part file is kept, and what happens next (it
+ * resumes by itself when auto-resume is on).
+ */
+export function interruptedError (name: string, cause: NoProvidersError, autoResume: boolean): NoProvidersError {
+  const next = autoResume
+    ? `it resumes by itself once a provider is reachable: watch it with \`peerit downloads\`, or try now with \`peerit resume ${shellWord(name)}\``
+    : `resume it with \`peerit resume ${shellWord(name)}\` once a provider is reachable (\`peerit fetch\` may find more)`
+  return new NoProvidersError(`interrupted, not failed (${cause.message}); its .part file is kept and ${next}`, { cause })
+}
+
+/** `word` as a shell would need it typed: quoted when it holds spaces or shell characters. */
+function shellWord (word: string): string {
+  return /^[\w.,@%+=:/-]+$/u.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }

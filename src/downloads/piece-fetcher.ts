@@ -84,6 +84,8 @@ export class PieceFetcher {
   private readonly rates = new Map<string, { window: RateWindow, bytes: number, since: number }>()
   /** Request lanes of the current round: every provider's `maxRequestsPerPeer`. */
   private lanes = 1
+  /** Providers of the current round. */
+  private providersInRound = 1
 
   constructor (init: PieceFetcherInit) {
     this.init = init
@@ -104,6 +106,7 @@ export class PieceFetcher {
     while (!scheduler.complete) {
       const providers = (await pool.nextRound(progressed, signal)).slice(0, tunables.maxPeersPerDownload)
       this.lanes = Math.max(1, providers.length * tunables.maxRequestsPerPeer)
+      this.providersInRound = providers.length
       const before = scheduler.piecesDone
       await Promise.all(providers.map(async provider => this.session(provider, runSignal, fatal)))
       if (fatal.signal.aborted) {
@@ -193,9 +196,17 @@ export class PieceFetcher {
     return rate.bytesPerSecond > 0 ? Math.max(1, Math.floor(rate.bytesPerSecond / manifest.pieceSize)) : Number.POSITIVE_INFINITY
   }
 
-  /** The run for one of `peer`'s lanes at the rate it has delivered so far (see {@link ratedRunLength}). */
+  /**
+   * The run for one of `peer`'s lanes at the rate it has delivered so far (see {@link ratedRunLength}).
+   * A provider alone in its round has nobody to share the last runs with, so its runs are as long as
+   * `piecesPerRequest` allows from the start: every new stream begins with yamux's small window, and
+   * short runs cost both sides a fifth more CPU per byte (docs/benchmarks.md).
+   */
   private ratedRun (peer: string): number {
     const { manifest, tunables } = this.init
+    if (this.providersInRound === 1) {
+      return Number.POSITIVE_INFINITY
+    }
     const rate = this.rates.get(peer)
     // Two lanes' first pieces land a moment apart: a rate is trusted only once it spans a while.
     const measured = rate != null && Date.now() - rate.since >= RATE_SPAN_MS ? rate.window.rate : 0

@@ -64,7 +64,8 @@ export class ProviderPool {
   /**
    * The providers for the next round. `progressed` says whether the previous
    * round got anywhere; after `maxProviderRounds` rounds in a row that did not,
-   * throws {@link NoProvidersError}.
+   * or two or more such rounds over `noProgressTimeoutMs`, throws
+   * {@link NoProvidersError}.
    */
   async nextRound (progressed: boolean, signal: AbortSignal): Promise<Provider[]> {
     const { maxProviderRounds, noProgressTimeoutMs, retryBackoffMs, maxRetryBackoffMs } = this.init.tunables
@@ -74,17 +75,20 @@ export class ProviderPool {
     if (this.started) {
       this.idleRounds = progressed ? 0 : this.idleRounds + 1
       const stalledMs = Date.now() - this.lastProgressAt
-      if (this.idleRounds >= maxProviderRounds || (this.idleRounds > 0 && stalledMs >= noProgressTimeoutMs)) {
+      // The time bound takes a second round: one slow round (a provider still
+      // starting, a dial queued behind others) must not end a download alone.
+      if (this.idleRounds >= maxProviderRounds || (this.idleRounds > 1 && stalledMs >= noProgressTimeoutMs)) {
         const why = this.lastFailure == null ? '' : ` (last: ${this.lastFailure})`
-        throw new NoProvidersError(`no provider could supply ${this.init.contentId.slice(0, 12)} after ${this.idleRounds} ${this.idleRounds === 1 ? 'attempt' : 'attempts'} in ${Math.round(stalledMs / 1000)} s${why}; it resumes by itself once a provider is reachable (\`peerit fetch\` may find more)`)
+        throw new NoProvidersError(`no provider could supply ${this.init.contentId.slice(0, 12)} after ${this.idleRounds} ${this.idleRounds === 1 ? 'attempt' : 'attempts'} in ${Math.round(stalledMs / 1000)} s${why}`)
       }
       if (this.idleRounds > 0) {
-        await sleep(Math.min(backoff(this.idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), noProgressTimeoutMs - stalledMs), undefined, { signal })
+        await sleep(Math.min(backoff(this.idleRounds - 1, retryBackoffMs, maxRetryBackoffMs), Math.max(0, noProgressTimeoutMs - stalledMs)), undefined, { signal })
       }
     }
     this.started = true
     let ids: string[]
-    const remainingMs = Math.max(0, this.lastProgressAt + noProgressTimeoutMs - Date.now())
+    // A search gets what is left of the time, and at least a sixth of it, so the second round still looks.
+    const remainingMs = Math.max(noProgressTimeoutMs / 6, this.lastProgressAt + noProgressTimeoutMs - Date.now())
     try {
       ids = await this.init.source(AbortSignal.any([signal, AbortSignal.timeout(remainingMs)]))
     } catch (err) {

@@ -138,7 +138,7 @@ export interface DownloadTunables {
   maxRetryBackoffMs: number
   /** Rounds of asking `providers()` again without any progress before failing with NoProvidersError. */
   maxProviderRounds: number
-  /** … or this long without progress, whichever comes first (a round still searching is cut short). */
+  /** … or two such rounds once this long has passed without progress (a search still running is cut short). */
   noProgressTimeoutMs: number
   /** Verified pieces are flushed and recorded at least this often … */
   persistIntervalMs: number

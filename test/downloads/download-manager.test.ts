@@ -224,7 +224,15 @@ describe('DownloadManager', () => {
   it('fails with NoProvidersError when nobody has the file, and resumes once a provider appears', TIMEOUT, async () => {
     await withDownloadPeers({ providers: 0, size: 2 * MiB }, async (peers) => {
       const manager = peers.manager()
-      await assert.rejects(manager.download({ contentId: peers.file.contentId, name: 'x.bin' }), { name: 'NoProvidersError', code: 'ERR_NO_PROVIDERS' })
+      await assert.rejects(manager.download({ contentId: peers.file.contentId, name: 'x.bin' }), (err: Error & { code?: string }) => {
+        assert.equal(err.name, 'NoProvidersError')
+        assert.equal(err.code, 'ERR_NO_PROVIDERS')
+        // Whoever followed it learns it is kept and goes on by itself, and how to watch or force it.
+        assert.match(err.message, /^interrupted, not failed \(no provider could supply/)
+        assert.match(err.message, /\.part file is kept and it resumes by itself once a provider is reachable/)
+        assert.match(err.message, /`peerit downloads`.*`peerit resume x\.bin`/)
+        return true
+      })
       const states = await manager.states()
       assert.equal(states.length, 1)
       assert.equal(states[0].status, 'interrupted')
@@ -232,6 +240,19 @@ describe('DownloadManager', () => {
       await peers.addProvider(contentId => contentId === peers.file.contentId ? peers.file.source : undefined)
       const [result] = (await manager.resumeAll()).completed
       assert.equal(await sha256File(result.path), sha256(peers.file.bytes))
+    })
+  })
+
+  it('an interrupted download without auto-resume says to resume it by hand, its name quoted for the shell', TIMEOUT, async () => {
+    await withDownloadPeers({ providers: 0, size: MiB }, async (peers) => {
+      const manager = peers.manager({ autoResume: false })
+      await assert.rejects(manager.download({ contentId: peers.file.contentId, name: "it's here.bin" }), (err: Error) => {
+        assert.equal(err.name, 'NoProvidersError')
+        assert.match(err.message, /^interrupted, not failed .*\.part file is kept and resume it with `peerit resume 'it'\\''s here\.bin'` once/)
+        assert.doesNotMatch(err.message, /by itself/)
+        return true
+      })
+      assert.equal((await manager.states())[0].status, 'interrupted')
     })
   })
 

@@ -39,7 +39,8 @@ describe('an interrupted download resumes on its own', () => {
     assert.ok(interrupted.received < content.length)
     const followed = await following
     assert.equal(followed.code, 1)
-    assert.match(followed.stderr, /resumes by itself/)
+    assert.match(followed.stderr, /interrupted, not failed .*\.part file is kept and it resumes by itself/)
+    assert.match(followed.stderr, /`peerit downloads`.*`peerit resume album\.zip`/)
 
     // Back on the same port: the downloader's contact redials it, and the download goes on.
     await provider.writeConfig({ listening_port: Number(address.split(':')[1]), ...providerConfig })

@@ -1,0 +1,41 @@
+/**
+ * How a PeerIT node's connections are encrypted and framed below the
+ * protocols: TLS 1.3 first, noise for peers without it, TLS writing joined
+ * buffers (./coalesce-writes.ts). Measured in bench/relay.ts and
+ * bench/transfer.ts (docs/benchmarks.md).
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { tls } from '@libp2p/tls'
+import { coalescingEncrypter } from './coalesce-writes.ts'
+import type { ConnectionEncrypter } from '@libp2p/interface'
+
+/** Transport levers a benchmark may turn on or off to measure them; a node keeps the defaults. */
+export interface TransportTuning {
+  /**
+   * Join the small buffers of each write before TLS sees them (a yamux
+   * frame's header with the head of its payload, a relayed frame's pieces).
+   *
+   * @default true
+   */
+  coalesceTls: boolean
+  /**
+   * Join the small buffers of each write before TCP sees them (TLS records,
+   * noise's length prefixes). Off: the copies cost the sender more CPU than
+   * the socket writes they save (docs/benchmarks.md).
+   *
+   * @default false
+   */
+  coalesceTcp: boolean
+}
+
+/** What a PeerIT node runs with. */
+export const DEFAULT_TRANSPORT: TransportTuning = { coalesceTls: true, coalesceTcp: false }
+
+/** The connection encrypters in order of preference: TLS 1.3 (OpenSSL: ~1.3× noise's throughput here), then noise. */
+export function connectionEncrypters (tuning: TransportTuning = DEFAULT_TRANSPORT): Array<(components: any) => ConnectionEncrypter> {
+  return [
+    coalescingEncrypter(tls(), { transport: tuning.coalesceTcp, secured: tuning.coalesceTls }),
+    // noise encrypts a whole write list into its own frames already: only its output could be joined
+    coalescingEncrypter(noise(), { transport: tuning.coalesceTcp, secured: false })
+  ]
+}
