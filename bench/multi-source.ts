@@ -38,7 +38,6 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { hashFile, peeritFile } from '../protocols/file/index.ts'
 import { DownloadManager } from '../src/downloads/download-manager.ts'
-import { drainWhenSent } from '../src/drain-when-sent.ts'
 import { Store } from '../src/store.ts'
 import { connectionEncrypters } from '../src/transport/index.ts'
 import type { DownloadTunables } from '../src/downloads/download-manager.ts'
@@ -85,7 +84,7 @@ async function node (lookup?: Parameters<typeof peeritFile>[0]) {
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     // As the daemon has them (src/libp2p.ts)
-    connectionEncrypters: connectionEncrypters().map(encrypter => drainWhenSent(encrypter)),
+    connectionEncrypters: connectionEncrypters(),
     streamMuxers: [yamux()],
     services: { peeritFile: peeritFile(lookup) }
   })

@@ -6,7 +6,6 @@ import { createLibp2p } from 'libp2p'
 import { peeritFetch } from '../protocols/fetch/index.ts'
 import { peeritFile } from '../protocols/file/index.ts'
 import { peeritDht } from './dht/service.ts'
-import { drainWhenSent } from './drain-when-sent.ts'
 import { connectionManagerLimits, fetchServiceLimits, fileServiceLimits, guardLimits } from './limits.ts'
 import { PeerGuard } from './peer-guard.ts'
 import { DEFAULT_REACH, reachLibp2pOptions } from './reach/libp2p-options.ts'
@@ -92,8 +91,7 @@ export async function createPeeritLibp2p (init: PeeritLibp2pInit): Promise<Peeri
     start: false,
     addresses: { listen: init.listen, appendAnnounce: reach.appendAnnounce },
     transports: [tcp(), ...reach.transports],
-    // The muxer hears 'drain' only once the encrypted connection has sent its buffer (src/drain-when-sent.ts).
-    connectionEncrypters: connectionEncrypters(init.transport).map(encrypter => drainWhenSent(encrypter)),
+    connectionEncrypters: connectionEncrypters(init.transport),
     streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection, streamOptions: { maxStreamWindowSize: reach.maxStreamWindowSize } })],
     connectionManager: connectionManagerLimits(limits),
     connectionMonitor: reach.connectionMonitor,

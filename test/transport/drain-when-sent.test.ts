@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { TypedEventEmitter } from 'main-event'
-import { drainWhenSent } from '../src/drain-when-sent.ts'
+import { drainWhenSent } from '../../src/transport/drain-when-sent.ts'
 import type { ConnectionEncrypter, MessageStream } from '@libp2p/interface'
 
 /** Just what the wrapper touches of an encrypted connection: its events and its write buffer. */

@@ -8,24 +8,18 @@
  * muxer hears 'drain' only once that buffer is empty ('idle'), so what waits
  * below the streams is bounded by what they send in one turn.
  */
+import { adaptEncrypter } from './adapt-encrypter.ts'
 import type { ConnectionEncrypter, MessageStream, SecuredConnection } from '@libp2p/interface'
 
 type DrainListener = (event: Event) => void
 
 /** Wraps a connection encrypter factory so the connections it secures report 'drain' only once their write buffer is empty. */
 export function drainWhenSent<Components> (factory: (components: Components) => ConnectionEncrypter): (components: Components) => ConnectionEncrypter {
-  return (components) => {
-    const encrypter = factory(components)
-    // Everything else (protocol, symbols, getters) through the prototype chain.
-    const wrapped: ConnectionEncrypter = Object.create(encrypter)
-    wrapped.secureInbound = async (connection, options) => holdDrainUntilSent(await encrypter.secureInbound(connection, options))
-    wrapped.secureOutbound = async (connection, options) => holdDrainUntilSent(await encrypter.secureOutbound(connection, options))
-    return wrapped
-  }
+  return adaptEncrypter(factory, { afterHandshake: holdDrainUntilSent })
 }
 
 /** From now on, 'drain' listeners added to the secured connection (the muxer's) wait for its write buffer to empty. */
-function holdDrainUntilSent<Extension> (secured: SecuredConnection<Extension>): SecuredConnection<Extension> {
+function holdDrainUntilSent (secured: SecuredConnection<unknown>): void {
   const connection: MessageStream = secured.connection
   const add = connection.addEventListener.bind(connection)
   const remove = connection.removeEventListener.bind(connection)
@@ -63,5 +57,4 @@ function holdDrainUntilSent<Extension> (secured: SecuredConnection<Extension>): 
     }
     remove(type as 'drain', listener as DrainListener, options)
   }) as MessageStream['removeEventListener']
-  return secured
 }
