@@ -32,15 +32,14 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
-import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { hashFile, peeritFile } from '../protocols/file/index.ts'
 import { DownloadManager } from '../src/downloads/download-manager.ts'
 import { Store } from '../src/store.ts'
+import { connectionEncrypters } from '../src/transport/index.ts'
 import type { DownloadTunables } from '../src/downloads/download-manager.ts'
 import type { ChildProcess } from 'node:child_process'
 
@@ -63,24 +62,57 @@ interface Report {
   maxRssMiB: number
   providers: number
   samples?: Sample[]
+  /** Wall-clock span of the download (Date.now()), to line up with the providers' timelines. */
+  startedAt?: number
+  endedAt?: number
 }
+
+/** What a provider did during a case, from its file service's counters sampled every {@link TIMELINE_MS}. */
+interface Timeline {
+  bytesServed: number
+  /** Date.now() of the first and the last sample that saw bytes go out. */
+  firstByteAt: number
+  lastByteAt: number
+  /** Between those, time with no request being served (its uplink unused). */
+  idleMs: number
+}
+
+const TIMELINE_MS = 5
 
 async function node (lookup?: Parameters<typeof peeritFile>[0]) {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [tls(), noise()],
+    // As the daemon has them (src/libp2p.ts)
+    connectionEncrypters: connectionEncrypters(),
     streamMuxers: [yamux()],
     services: { peeritFile: peeritFile(lookup) }
   })
 }
 
-async function provide (source: string, uploadBytesPerSecond: number): Promise<string> {
+async function provide (source: string, uploadBytesPerSecond: number): Promise<{ address: string, timeline: () => Timeline }> {
   const hashed = await hashFile(source)
   const { size } = await stat(source)
   const shared = { path: source, manifestBytes: hashed.manifestBytes, size, mtimeMs: hashed.mtimeMs }
   const provider = await node({ lookup: id => id === hashed.contentId ? shared : undefined, uploadBytesPerSecond })
-  return provider.getMultiaddrs()[0].toString()
+  const timeline: Timeline = { bytesServed: 0, firstByteAt: 0, lastByteAt: 0, idleMs: 0 }
+  let idleSince: number | undefined
+  setInterval(() => {
+    const { bytesServed, active } = provider.services.peeritFile.stats
+    const now = Date.now()
+    if (bytesServed > timeline.bytesServed) {
+      timeline.firstByteAt ||= now
+      timeline.lastByteAt = now
+      timeline.bytesServed = bytesServed
+    }
+    if (active === 0 && timeline.firstByteAt > 0) {
+      idleSince ??= now
+    } else if (active > 0 && idleSince != null) {
+      timeline.idleMs += now - idleSince
+      idleSince = undefined
+    }
+  }, TIMELINE_MS).unref()
+  return { address: provider.getMultiaddrs()[0].toString(), timeline: () => timeline }
 }
 
 async function receive (job: Extract<Role, { role: 'receiver' }>): Promise<Report> {
@@ -111,12 +143,14 @@ async function receive (job: Extract<Role, { role: 'receiver' }>): Promise<Repor
     return { ms: job.pace.seconds * 1000, cpuMs: 0, maxRssMiB: process.resourceUsage().maxRSS / 1024, providers: providerIds.length, samples }
   }
   const start = performance.now()
+  const startedAt = Date.now()
   const result = await manager.download({ contentId: job.contentId, name: 'received.bin' })
   const ms = performance.now() - start
+  const endedAt = Date.now()
   await store.close()
   await receiver.stop()
   const { user, system } = process.cpuUsage()
-  return { ms, cpuMs: (user + system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, providers: result.providers.length }
+  return { ms, cpuMs: (user + system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, providers: result.providers.length, startedAt, endedAt }
 }
 
 /** Runs a paced download for `pace.seconds`, sampling verified bytes and RSS every second. */
@@ -149,8 +183,9 @@ function printPaced (samples: Sample[], pace: Pace): void {
 
 async function runChild (job: Role): Promise<void> {
   if (job.role === 'provider') {
-    process.send?.(await provide(job.source, job.uploadBytesPerSecond))
-    process.once('message', () => { process.exit(0) })
+    const { address, timeline } = await provide(job.source, job.uploadBytesPerSecond)
+    process.send?.(address)
+    process.once('message', () => { process.send?.(timeline(), () => { process.exit(0) }) })
     return
   }
   const report = await receive(job)
@@ -172,13 +207,14 @@ async function reply<T> (child: ChildProcess): Promise<T> {
   return message as T
 }
 
-async function runCase (source: string, contentId: string, capsMBps: number[], dir: string, tunables: Partial<DownloadTunables>, pace?: Pace): Promise<Report> {
+async function runCase (source: string, contentId: string, capsMBps: number[], dir: string, tunables: Partial<DownloadTunables>, pace?: Pace): Promise<{ report: Report, timelines: Timeline[] }> {
   const providers = capsMBps.map(cap => spawnChild({ role: 'provider', source, uploadBytesPerSecond: cap * 1e6 }))
+  let report: Report | undefined
   try {
     const addresses = await Promise.all(providers.map(async child => reply<string>(child)))
     const receiverDir = await mkdtemp(join(dir, 'receiver-'))
     try {
-      return await reply<Report>(spawnChild({ role: 'receiver', dir: receiverDir, contentId, providers: addresses, tunables, pace }))
+      report = await reply<Report>(spawnChild({ role: 'receiver', dir: receiverDir, contentId, providers: addresses, tunables, pace }))
     } finally {
       await rm(receiverDir, { recursive: true, force: true })
     }
@@ -186,8 +222,22 @@ async function runCase (source: string, contentId: string, capsMBps: number[], d
     for (const child of providers) {
       child.send('stop')
     }
-    await Promise.all(providers.map(async child => once(child, 'exit')))
   }
+  const timelines = await Promise.all(providers.map(async child => reply<Timeline>(child)))
+  await Promise.all(providers.map(async child => child.exitCode ?? once(child, 'exit')))
+  return { report, timelines }
+}
+
+/** One line per provider: its share, its rate while it served, its idle time inside that, and how long before the end it went quiet. */
+function printTimelines (capsMBps: number[], timelines: Timeline[], report: Report): void {
+  const total = timelines.reduce((sum, timeline) => sum + timeline.bytesServed, 0)
+  timelines.forEach((timeline, i) => {
+    const spanMs = Math.max(1, timeline.lastByteAt - timeline.firstByteAt)
+    const startMs = timeline.firstByteAt - (report.startedAt ?? 0)
+    const tailMs = (report.endedAt ?? 0) - timeline.lastByteAt
+    console.log(`  provider ${i + 1} (cap ${capsMBps[i]}): ${(timeline.bytesServed / 2 ** 20).toFixed(0).padStart(4)} MiB (${(100 * timeline.bytesServed / total).toFixed(0)} %), ${(timeline.bytesServed / 1e3 / spanMs).toFixed(1)} MB/s over ${(spanMs / 1000).toFixed(2)} s from +${(startMs / 1000).toFixed(2)} s, idle ${timeline.idleMs} ms inside, quiet the last ${(tailMs / 1000).toFixed(2)} s`)
+    console.log(`    ${(timeline.bytesServed / 1e3 / Math.max(1, spanMs - timeline.idleMs)).toFixed(1)} MB/s while serving = ${(timeline.bytesServed / 1e3 / Math.max(1, spanMs - timeline.idleMs) / capsMBps[i]).toFixed(2)} of its cap`)
+  })
 }
 
 const UNITS: Record<string, number> = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }
@@ -236,12 +286,12 @@ async function main (): Promise<void> {
       // one uncapped provider: the pace, not an uplink, must be the limit
       const providers = [0]
       // The ceiling first, in the same run: a pace is only checked where the machine can go faster.
-      const free = await runCase(source, contentId, providers, dir, JSON.parse(values.tunables), { bytesPerSecond: 0, seconds: 5 })
+      const { report: free } = await runCase(source, contentId, providers, dir, JSON.parse(values.tunables), { bytesPerSecond: 0, seconds: 5 })
       const samples = (free.samples ?? []).filter(sample => sample.received < size)
       const ceiling = samples.length < 2 ? Number.NaN : (samples[samples.length - 1].received - samples[0].received) * 1000 / (samples[samples.length - 1].atMs - samples[0].atMs)
       console.log(`unlimited: ${(ceiling / 2 ** 20).toFixed(1)} MiB/s over the first seconds`)
       const pace = { bytesPerSecond: parseSize(values.rate), seconds: Number(values.seconds) }
-      const report = await runCase(source, contentId, providers, dir, JSON.parse(values.tunables), pace)
+      const { report } = await runCase(source, contentId, providers, dir, JSON.parse(values.tunables), pace)
       printPaced(report.samples ?? [], pace)
       return
     }
@@ -250,8 +300,9 @@ async function main (): Promise<void> {
     const best = new Map<string, Report>()
     for (let run = 1; run <= Number(values.runs); run++) {
       for (const caps of sets) {
-        const report = await runCase(source, contentId, caps, dir, JSON.parse(values.tunables))
+        const { report, timelines } = await runCase(source, contentId, caps, dir, JSON.parse(values.tunables))
         console.log(`run ${run}: caps ${label(caps).padEnd(10)} MB/s ${(size / 1e6 / (report.ms / 1000)).toFixed(1).padStart(7)} MB/s  receiver CPU ${(report.cpuMs / 1000).toFixed(1)} s  peak RSS ${report.maxRssMiB.toFixed(0)} MiB  (${report.providers} supplied pieces)`)
+        printTimelines(caps, timelines, report)
         if ((best.get(label(caps))?.ms ?? Infinity) > report.ms) {
           best.set(label(caps), report)
         }

@@ -1,6 +1,7 @@
 import { openSync, closeSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { daemonProcessEnv } from '../../src/daemon/process-env.ts'
 import { PeeritError } from '../../src/errors.ts'
 import { IpcClient } from '../../src/ipc/client.ts'
 import { locateNode, requireConfig } from '../context.ts'
@@ -84,7 +85,7 @@ export async function spawnDaemon (location: NodeLocation, watch?: boolean): Pro
   }
   // node:child_process is loaded here only: every short command would pay for it.
   const { spawn } = process.getBuiltinModule('node:child_process')
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'] })
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], env: daemonProcessEnv() })
   closeSync(log)
   try {
     return await new Promise<RunningStatus>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { MAX_REQUEST_LENGTH } from './constants.ts'
 import { IdleTimeout } from './idle-timeout.ts'
 import { decodeManifest, FileChangedError, pieceCount } from './manifest.ts'
 import { decodeRequest, encodeLength, encodeResponse, RequestKind, ResponseStatus } from './messages.ts'
-import { throttledChunkSize, UploadRate, waitForRates } from './upload-rate.ts'
+import { burstBytes, throttledChunkSize, UploadRate, waitForRates } from './upload-rate.ts'
 import type { FileStats, FileViolation, PeeritFileInit, SharedFileSource } from './index.ts'
 import type { Manifest } from './manifest.ts'
 import type { FileRequest } from './messages.ts'
@@ -61,7 +61,7 @@ export class FileServer {
   private readonly admission: Admission<FileViolation>
   /** The upload rate of all peers together; undefined when unlimited. */
   private uploadTotal?: UploadRate
-  /** Per-peer upload rates of the peers being served (dropped with their last request: at most one burst is regained). */
+  /** Per-peer upload rates of the peers being served, kept after their last request until rested, so a new request regains no allowance. */
   private readonly uploadPerPeer = new Map<string, UploadRate>()
   /** Bytes per chunk: a quarter second of the slowest upload rate, or readChunkSize when unlimited. */
   private chunkSize: number
@@ -77,7 +77,7 @@ export class FileServer {
   setUploadBytesPerSecond (bytesPerSecond: number): void {
     this.init.uploadBytesPerSecond = bytesPerSecond
     this.chunkSize = readChunkSize(this.init)
-    this.uploadTotal = bytesPerSecond > 0 ? new UploadRate(bytesPerSecond, this.chunkSize) : undefined
+    this.uploadTotal = bytesPerSecond > 0 ? new UploadRate(bytesPerSecond, burstBytes(bytesPerSecond, this.chunkSize)) : undefined
   }
 
   /** The libp2p stream handler; never throws. */
@@ -139,12 +139,13 @@ export class FileServer {
     }
     this.stats.active = this.admission.active
     if (this.init.uploadBytesPerSecondPerPeer > 0 && !this.uploadPerPeer.has(peerKey)) {
-      this.uploadPerPeer.set(peerKey, new UploadRate(this.init.uploadBytesPerSecondPerPeer, this.chunkSize))
+      this.forgetRestedRates()
+      this.uploadPerPeer.set(peerKey, new UploadRate(this.init.uploadBytesPerSecondPerPeer, burstBytes(this.init.uploadBytesPerSecondPerPeer, this.chunkSize)))
     }
     try {
       await this.answer(stream, peer, request, idle, log)
     } finally {
-      if (this.admission.leave(peerKey) === 0) {
+      if (this.admission.leave(peerKey) === 0 && this.uploadPerPeer.get(peerKey)?.rested === true) {
         this.uploadPerPeer.delete(peerKey)
       }
       this.stats.active = this.admission.active
@@ -246,6 +247,15 @@ export class FileServer {
       stream.send(chunk)
       await sendBufferBelow(stream, this.chunkSize, idle.signal)
       this.stats.bytesServed += chunk.byteLength
+    }
+  }
+
+  /** Drops the per-peer rates of peers no longer served whose allowance is whole again (the map stays as small as the peers served lately). */
+  private forgetRestedRates (): void {
+    for (const [peer, rate] of this.uploadPerPeer) {
+      if (rate.rested && this.admission.activeOf(peer) === 0) {
+        this.uploadPerPeer.delete(peer)
+      }
     }
   }
 

@@ -12,6 +12,13 @@ import type { Stream } from '@libp2p/interface'
 const MIN_THROTTLED_CHUNK = 16 * 1024
 /** A throttled chunk carries about this much of a second's allowance, so no single wait is long. */
 const CHUNKS_PER_SECOND = 4
+/**
+ * The allowance a rate may catch up on after a stall, in seconds of that rate
+ * (at least one chunk): over any span T a rate R sends at most R × (T + this).
+ * One chunk alone was 6.5 ms at 40 MB/s, so a reader or an event loop pausing
+ * any longer cost that uplink its time for good (docs/benchmarks.md).
+ */
+export const BURST_SECONDS = 0.1
 /** Longest single sleep before the server's idle timer is refreshed (the wait is ours, not the reader's). */
 const MAX_SLEEP_MS = 1_000
 
@@ -36,12 +43,22 @@ export class UploadRate {
     this.now = now
   }
 
+  /** Whether the rate has recovered its whole burst: forgetting it now gives nobody more than a new one would. */
+  get rested (): boolean {
+    return this.finishAt <= this.now()
+  }
+
   /** Books `bytes` and returns how many ms the caller must wait before sending them (0 = now). */
   book (bytes: number): number {
     const now = this.now()
     this.finishAt = Math.max(this.finishAt, now) + bytes * this.msPerByte
     return Math.max(0, this.finishAt - this.burstMs - now)
   }
+}
+
+/** How many bytes a rate lets go at once after an idle spell: {@link BURST_SECONDS} of it, and never less than one chunk. */
+export function burstBytes (bytesPerSecond: number, chunkSize: number): number {
+  return Math.max(chunkSize, Math.round(bytesPerSecond * BURST_SECONDS))
 }
 
 /**

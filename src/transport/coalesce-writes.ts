@@ -13,7 +13,8 @@
 import { AbstractMessageStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { concat } from 'uint8arrays/concat'
-import type { ConnectionEncrypter, MessageStream, SecureConnectionOptions, SecuredConnection } from '@libp2p/interface'
+import { adaptEncrypter } from './adapt-encrypter.ts'
+import type { ConnectionEncrypter, MessageStream } from '@libp2p/interface'
 
 /**
  * At most this many bytes are joined into one write: a send queue that piled
@@ -114,22 +115,8 @@ export interface CoalesceLayers {
  * the protocol id and the bytes on the wire do not change.
  */
 export function coalescingEncrypter<Components> (factory: (components: Components) => ConnectionEncrypter, layers: CoalesceLayers): (components: Components) => ConnectionEncrypter {
-  return (components) => {
-    const encrypter = factory(components)
-    const secure = async (inbound: boolean, connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection> => {
-      if (layers.transport) {
-        coalesceWrites(connection)
-      }
-      const secured = inbound ? await encrypter.secureInbound(connection, options) : await encrypter.secureOutbound(connection, options)
-      if (layers.secured) {
-        coalesceWrites(secured.connection)
-      }
-      return secured
-    }
-    // The encrypter itself stays the object libp2p sees (its protocol, capabilities and tag): only the two calls are wrapped.
-    return Object.assign(Object.create(encrypter) as ConnectionEncrypter, {
-      secureInbound: async (connection: MessageStream, options?: SecureConnectionOptions) => secure(true, connection, options),
-      secureOutbound: async (connection: MessageStream, options?: SecureConnectionOptions) => secure(false, connection, options)
-    })
-  }
+  return adaptEncrypter(factory, {
+    beforeHandshake: layers.transport ? connection => { coalesceWrites(connection) } : undefined,
+    afterHandshake: layers.secured ? secured => { coalesceWrites(secured.connection) } : undefined
+  })
 }

@@ -1,12 +1,14 @@
 /**
  * How a PeerIT node's connections are encrypted and framed below the
  * protocols: TLS 1.3 first, noise for peers without it, TLS writing joined
- * buffers (./coalesce-writes.ts). Measured in bench/relay.ts and
+ * buffers (./coalesce-writes.ts), and the muxer told 'drain' only once the
+ * encrypted connection has sent its buffer (./drain-when-sent.ts). Measured in bench/relay.ts and
  * bench/transfer.ts (docs/benchmarks.md).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { tls } from '@libp2p/tls'
 import { coalescingEncrypter } from './coalesce-writes.ts'
+import { drainWhenSent } from './drain-when-sent.ts'
 import type { ConnectionEncrypter } from '@libp2p/interface'
 
 /** Transport levers a benchmark may turn on or off to measure them; a node keeps the defaults. */
@@ -34,8 +36,8 @@ export const DEFAULT_TRANSPORT: TransportTuning = { coalesceTls: true, coalesceT
 /** The connection encrypters in order of preference: TLS 1.3 (OpenSSL: ~1.3× noise's throughput here), then noise. */
 export function connectionEncrypters (tuning: TransportTuning = DEFAULT_TRANSPORT): Array<(components: any) => ConnectionEncrypter> {
   return [
-    coalescingEncrypter(tls(), { transport: tuning.coalesceTcp, secured: tuning.coalesceTls }),
+    drainWhenSent(coalescingEncrypter(tls(), { transport: tuning.coalesceTcp, secured: tuning.coalesceTls })),
     // noise encrypts a whole write list into its own frames already: only its output could be joined
-    coalescingEncrypter(noise(), { transport: tuning.coalesceTcp, secured: false })
+    drainWhenSent(coalescingEncrypter(noise(), { transport: tuning.coalesceTcp, secured: false }))
   ]
 }

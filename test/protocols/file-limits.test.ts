@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { pieceCount, verifyPiece } from '../../protocols/file/index.ts'
-import { throttledChunkSize, UploadRate } from '../../protocols/file/upload-rate.ts'
+import { BURST_SECONDS, burstBytes, throttledChunkSize, UploadRate } from '../../protocols/file/upload-rate.ts'
 import { createFileNode, createShareFolder, introduce } from '../fixtures/file-nodes.ts'
 import type { PeeritFileInit } from '../../protocols/file/index.ts'
 import type { FileNode, ShareFolder, SharedFile } from '../fixtures/file-nodes.ts'
@@ -29,6 +29,42 @@ describe('UploadRate', () => {
     clock.now = 10_000
     assert.equal(rate.book(1000), 0, 'an idle spell restores the burst')
     assert.equal(rate.book(1000), 1000, 'but never more than one burst')
+  })
+
+  it('never sends more than rate × (span + burst) over any span, whatever the stalls', () => {
+    const clock = { now: 0 }
+    const bytesPerSecond = 40e6
+    const chunk = 256 * KiB
+    const burst = burstBytes(bytesPerSecond, chunk)
+    const rate = new UploadRate(bytesPerSecond, burst, () => clock.now)
+    const sent: Array<{ at: number, bytes: number }> = []
+    // A sender that stalls now and then (a slow reader, a busy event loop) and then sends as soon as it may.
+    for (let i = 0; i < 2000; i++) {
+      clock.now += i % 97 === 0 ? 250 : i % 13 === 0 ? 20 : 0
+      clock.now += rate.book(chunk)
+      sent.push({ at: clock.now, bytes: chunk })
+    }
+    for (let from = 0; from < sent.length; from += 37) {
+      let bytes = 0
+      for (let to = from; to < sent.length; to++) {
+        bytes += sent[to].bytes
+        const spanMs = sent[to].at - sent[from].at
+        assert.ok(bytes <= bytesPerSecond * spanMs / 1000 + burst + 1, `${bytes} bytes in ${spanMs} ms from send ${from}`)
+      }
+    }
+  })
+
+  it('allows a burst of a tenth of a second of the rate, at least one chunk', () => {
+    assert.equal(BURST_SECONDS, 0.1)
+    assert.equal(burstBytes(40e6, 256 * KiB), 4e6)
+    assert.equal(burstBytes(400 * KiB, 100 * KiB), 100 * KiB)
+    const clock = { now: 0 }
+    const rate = new UploadRate(1000, 100, () => clock.now)
+    assert.equal(rate.rested, true)
+    rate.book(100)
+    assert.equal(rate.rested, false, 'a booked burst is owed until its time has passed')
+    clock.now = 100
+    assert.equal(rate.rested, true)
   })
 
   it('sizes throttled chunks to a quarter second of the slowest rate, within [16 KiB, readChunkSize]', () => {
@@ -76,6 +112,22 @@ describe('file server limits on real nodes', () => {
     // the first chunk (a quarter second's worth) may go at once; half again as slack
     const floor = 0.5 * (file.bytes.byteLength - rate / 4) / rate * 1000
     assert.ok(elapsed >= floor, `took ${Math.round(elapsed)} ms, at least ${Math.round(floor)} expected`)
+  })
+
+  it('a per-peer upload rate is not reset by one request after another', async () => {
+    const rate = 256 * KiB
+    // One chunk each (a quarter second of the rate): a rate made afresh per request would send every one at once.
+    const small = await folder.add('one-chunk.bin', 64 * KiB, 16 * KiB)
+    const sender = await server({ uploadBytesPerSecondPerPeer: rate })
+    const asker = await client(sender)
+    const downloads = 8
+    const startedAt = performance.now()
+    for (let i = 0; i < downloads; i++) {
+      await timedDownload(asker, sender, small)
+    }
+    const elapsed = performance.now() - startedAt
+    const floor = 0.9 * (downloads * small.bytes.byteLength - burstBytes(rate, 64 * KiB)) / rate * 1000
+    assert.ok(elapsed >= floor, `${downloads} downloads took ${Math.round(elapsed)} ms, at least ${Math.round(floor)} expected`)
   })
 
   it('a total upload rate is shared by concurrent peers', async () => {
