@@ -32,6 +32,9 @@ describe('DiscoveredFiles', () => {
     await store.section('discoveredFiles').clear()
   })
   after(async () => {
+    // A test reopens the database as a new Store: close that one too, or LevelDB may still be
+    // writing into the folder while it is removed (ENOTEMPTY).
+    await store.close()
     await remove()
   })
 
