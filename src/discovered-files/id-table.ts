@@ -6,6 +6,7 @@
  * ids sharing their first bytes to make a plain prefix hash degrade to a scan.
  * A JS Map of hex strings cost ~130 bytes per file; this costs ~40.
  */
+import { murmurFinish } from './murmur-finish.ts'
 import { blockView, SnapshotUnusableError } from './snapshot.ts'
 
 const ID_BYTES = 32
@@ -141,10 +142,7 @@ export class IdTable {
       h = (h << 13) | (h >>> 19)
       h = (Math.imul(h, 5) + 0xe6546b64) | 0
     }
-    h ^= ID_BYTES
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
-    return (h ^ (h >>> 16)) >>> 0
+    return murmurFinish(h, ID_BYTES)
   }
 
   private grow (length: number): void {

@@ -8,6 +8,7 @@
  * The hash is seeded at random: names come from peers, who must not be able
  * to pick words that collide.
  */
+import { murmurFinish } from './murmur-finish.ts'
 
 const EMPTY = -1
 
@@ -38,7 +39,7 @@ export class WordIds {
 
   /** The id of the ASCII word `text[start, end)` whose running hash is `hash`, or -1. */
   findRange (text: string, start: number, end: number, hash: number): number {
-    const final = finish(hash, end - start)
+    const final = murmurFinish(hash, end - start)
     for (let slot = final & this.mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & this.mask) {
       const id = this.slots[slot]
       if (this.hashes[id] === final && this.sameBytes(id, text, start, end)) {
@@ -64,7 +65,7 @@ export class WordIds {
     this.starts[id] = this.used
     this.used += this.bytes.write(word, this.used, 'latin1')
     this.ends[id] = this.used
-    this.hashes[id] = finish(hash, word.length)
+    this.hashes[id] = murmurFinish(hash, word.length)
     this.insert(id)
     if (++this.entries * 2 > this.slots.length) {
       this.rehash(this.slots.length * 2)
@@ -140,14 +141,6 @@ export class WordIds {
 /** Whether a character code is one the ASCII word split keeps: `a-z` or `0-9` (see wordsOf). */
 export function isWordCode (code: number): boolean {
   return (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)
-}
-
-/** The final avalanche (MurmurHash3's), with the length folded in. */
-function finish (hash: number, length: number): number {
-  let h = hash ^ length
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
-  return (h ^ (h >>> 16)) >>> 0
 }
 
 function grown (array: Uint32Array<ArrayBuffer>, length: number): Uint32Array<ArrayBuffer> {
