@@ -113,7 +113,7 @@ export interface PeeritFileInit {
    *
    * In bytes.
    *
-   * @default 262_144 (256 KiB)
+   * @default 65_536 (64 KiB)
    */
   readChunkSize?: number
   /**
