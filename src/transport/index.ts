@@ -6,9 +6,9 @@
  * bench/transfer.ts (docs/benchmarks.md).
  */
 import { noise } from '@chainsafe/libp2p-noise'
-import { tls } from '@libp2p/tls'
 import { coalescingEncrypter } from './coalesce-writes.ts'
 import { drainWhenSent } from './drain-when-sent.ts'
+import { socketTls } from './socket-tls.ts'
 import type { ConnectionEncrypter } from '@libp2p/interface'
 
 /** Transport levers a benchmark may turn on or off to measure them; a node keeps the defaults. */
@@ -36,7 +36,7 @@ export const DEFAULT_TRANSPORT: TransportTuning = { coalesceTls: true, coalesceT
 /** The connection encrypters in order of preference: TLS 1.3 (OpenSSL: ~1.3× noise's throughput here), then noise. */
 export function connectionEncrypters (tuning: TransportTuning = DEFAULT_TRANSPORT): Array<(components: any) => ConnectionEncrypter> {
   return [
-    drainWhenSent(coalescingEncrypter(tls(), { transport: tuning.coalesceTcp, secured: tuning.coalesceTls })),
+    drainWhenSent(coalescingEncrypter(socketTls(), { transport: tuning.coalesceTcp, secured: tuning.coalesceTls })),
     // noise encrypts a whole write list into its own frames already: only its output could be joined
     drainWhenSent(coalescingEncrypter(noise(), { transport: tuning.coalesceTcp, secured: false }))
   ]
