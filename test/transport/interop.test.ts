@@ -1,52 +1,22 @@
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { after, test } from 'node:test'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { createLibp2p } from 'libp2p'
-import { sendBufferBelow } from '../../protocols/shared/back-pressure.ts'
+import { isSecuredOnSocket } from '../../src/transport/socket-tls.ts'
 import { startLimitedNode } from '../fixtures/limits.ts'
 import { eventually } from '../fixtures/poll.ts'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import { answerDigest, BLOB_PROTOCOL, digestOf, sendBlob, transportOf } from '../fixtures/transport.ts'
+import type { Libp2p } from '@libp2p/interface'
 
-const BLOB_PROTOCOL = '/peerit-test/blob/1.0'
 /** Big enough that yamux grows its windows and sends frames of several 16 KiB TLS records. */
 const BLOB_BYTES = 6 * 1024 * 1024
 
 const stops: Array<() => Promise<void>> = []
 after(async () => { await Promise.all(stops.map(async stop => stop())) })
-
-/** Answers each blob stream with the SHA-256 of everything it read. */
-async function answerDigest (stream: Stream): Promise<void> {
-  const hash = createHash('sha256')
-  for await (const chunk of stream) {
-    hash.update(chunk.subarray())
-  }
-  stream.send(hash.digest())
-  await stream.close()
-}
-
-/** Sends `blob` over a new stream in uneven writes (tiny ones between large ones); resolves with the digest the other side read. */
-async function sendBlob (from: Libp2p, to: Libp2p, blob: Uint8Array): Promise<{ digest: string, encryption?: string }> {
-  const signal = AbortSignal.timeout(60_000)
-  const connection = await from.dial(to.getMultiaddrs()[0], { signal })
-  const stream = await connection.newStream(BLOB_PROTOCOL, { signal })
-  const sizes = [1, 5, 300_000, 12, 1024 * 1024, 7, 65_536]
-  for (let at = 0, i = 0; at < blob.byteLength; i++) {
-    const end = Math.min(blob.byteLength, at + sizes[i % sizes.length])
-    stream.send(blob.subarray(at, end))
-    at = end
-    await sendBufferBelow(stream, 2 * 1024 * 1024, signal)
-  }
-  await stream.close({ signal })
-  const chunks: Uint8Array[] = []
-  for await (const chunk of stream) {
-    chunks.push(chunk.subarray())
-  }
-  return { digest: Buffer.concat(chunks).toString('hex'), encryption: connection.encryption }
-}
 
 /** A js-libp2p node with the given encrypters and every other option at its default. */
 async function plainNode (encrypters: 'tls+noise' | 'noise'): Promise<Libp2p> {
@@ -68,10 +38,13 @@ for (const [encrypters, expected] of [['tls+noise', '/tls/1.0.0'], ['noise', '/n
     await peerit.handle(BLOB_PROTOCOL, answerDigest)
     const plain = await plainNode(encrypters)
     const blob = randomBytes(BLOB_BYTES)
-    const digest = createHash('sha256').update(blob).digest('hex')
+    const digest = digestOf(blob)
+    // PeerIT runs TLS on the TCP socket itself; @libp2p/tls on the other end cannot tell
+    const onSocket = expected === '/tls/1.0.0'
 
     const outbound = await sendBlob(peerit, plain, blob)
     assert.equal(outbound.encryption, expected)
+    assert.equal(isSecuredOnSocket(transportOf(outbound.connection)), onSocket)
     assert.equal(outbound.digest, digest, 'the plain node read what the PeerIT node sent')
     // the other way on a connection the plain node opens
     await peerit.hangUp(plain.peerId)
@@ -79,6 +52,8 @@ for (const [encrypters, expected] of [['tls+noise', '/tls/1.0.0'], ['noise', '/n
 
     const inbound = await sendBlob(plain, peerit, blob)
     assert.equal(inbound.encryption, expected)
+    const [accepted] = peerit.getConnections(plain.peerId)
+    assert.equal(isSecuredOnSocket(transportOf(accepted)), onSocket)
     assert.equal(inbound.digest, digest, 'the PeerIT node read what the plain node sent')
   })
 }
