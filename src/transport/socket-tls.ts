@@ -155,7 +155,9 @@ class SocketTLS implements ConnectionEncrypter {
  * listener goes first (it would be handed the ciphertext again), and the
  * bytes it already read but nobody consumed (multistream-select can leave
  * the peer's first TLS record there) go back in front of the socket's
- * buffer, from where Node's TLS reads them before anything new.
+ * buffer, from where Node's TLS reads them before anything new. The
+ * socket's inactivity timeout moves to the TLS socket: the TCP socket's own
+ * timer no longer sees the traffic, and would cut a busy connection off.
  */
 function takeOverSocket (connection: TcpConnection, options: ConnectionOptions, isServer: boolean): TLSSocket {
   const raw = connection.socket
@@ -168,18 +170,29 @@ function takeOverSocket (connection: TcpConnection, options: ConnectionOptions, 
     early.consume(early.byteLength)
     raw.unshift(bytes)
   }
-  return isServer
+  const socket = isServer
     ? new TLSSocket(raw, { ...options, isServer: true, requestCert: true })
     : connect({ ...options, socket: raw })
+  const inactivityMs = raw.timeout ?? 0
+  if (inactivityMs > 0) {
+    raw.setTimeout(0)
+    socket.setTimeout(inactivityMs)
+    // the connection's own 'timeout' listener on the TCP socket aborts it, as before
+    socket.once('timeout', () => raw.emit('timeout'))
+  }
+  return socket
 }
 
 /**
  * libp2p closes a connection by closing the transport connection under the
- * encrypted one (`Connection.close` closes the muxer, then the maConn):
- * ending the socket there would cut TLS off mid-write with no close_notify.
- * So its graceful close ends TLS first (what TLS still holds is sent, then
- * the socket ends); a reset still resets the TCP socket, which takes TLS
- * down with it.
+ * encrypted one (`Connection.close` closes the muxer, then the maConn), and
+ * the TCP connection would end its socket under TLS's feet: what TLS still
+ * held would be lost, with no close_notify. So its graceful close ends TLS
+ * instead (the rest is sent, then close_notify, then the TCP FIN) and waits
+ * for the peer to end its side too, or for `options.signal` (libp2p's close
+ * timeout): closing while the peer's last bytes are unread would make the
+ * kernel answer them with a reset. A reset (`abort`) still resets the TCP
+ * socket, which takes TLS down with it.
  */
 function closeThroughTls (connection: TcpConnection, socket: TLSSocket): void {
   const raw = connection.socket
@@ -187,19 +200,19 @@ function closeThroughTls (connection: TcpConnection, socket: TLSSocket): void {
     if (raw.destroyed) {
       return
     }
-    const closed = new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        raw.destroy()
-        reject(options?.signal?.reason)
-      }
+    await new Promise<void>((resolve) => {
+      const onAbort = (): void => { raw.destroy() }
       raw.once('close', () => {
         options?.signal?.removeEventListener('abort', onAbort)
         resolve()
       })
+      if (options?.signal?.aborted === true) {
+        onAbort()
+        return
+      }
       options?.signal?.addEventListener('abort', onAbort, { once: true })
+      socket.end()
     })
-    socket.destroySoon()
-    await closed
   }
 }
 
