@@ -1,11 +1,13 @@
 /**
  * How a PeerIT node's connections are encrypted and framed below the
- * protocols: TLS 1.3 first, noise for peers without it, TLS writing joined
+ * protocols: TLS 1.3 first (on a direct TCP connection run by OpenSSL on the
+ * socket itself, ./socket-tls.ts), noise for peers without it, TLS writing joined
  * buffers (./coalesce-writes.ts), and the muxer told 'drain' only once the
  * encrypted connection has sent its buffer (./drain-when-sent.ts). Measured in bench/relay.ts and
  * bench/transfer.ts (docs/benchmarks.md).
  */
 import { noise } from '@chainsafe/libp2p-noise'
+import { tls } from '@libp2p/tls'
 import { coalescingEncrypter } from './coalesce-writes.ts'
 import { drainWhenSent } from './drain-when-sent.ts'
 import { socketTls } from './socket-tls.ts'
@@ -28,15 +30,22 @@ export interface TransportTuning {
    * @default false
    */
   coalesceTcp: boolean
+  /**
+   * Run TLS on a direct TCP connection's socket (./socket-tls.ts); off:
+   * `@libp2p/tls` over a JavaScript stream everywhere, as before.
+   *
+   * @default true
+   */
+  tlsOnSocket?: boolean
 }
 
 /** What a PeerIT node runs with. */
-export const DEFAULT_TRANSPORT: TransportTuning = { coalesceTls: true, coalesceTcp: false }
+export const DEFAULT_TRANSPORT: TransportTuning = { coalesceTls: true, coalesceTcp: false, tlsOnSocket: true }
 
 /** The connection encrypters in order of preference: TLS 1.3 (OpenSSL: ~1.3× noise's throughput here), then noise. */
 export function connectionEncrypters (tuning: TransportTuning = DEFAULT_TRANSPORT): Array<(components: any) => ConnectionEncrypter> {
   return [
-    drainWhenSent(coalescingEncrypter(socketTls(), { transport: tuning.coalesceTcp, secured: tuning.coalesceTls })),
+    drainWhenSent(coalescingEncrypter(tuning.tlsOnSocket === false ? tls() : socketTls(), { transport: tuning.coalesceTcp, secured: tuning.coalesceTls })),
     // noise encrypts a whole write list into its own frames already: only its output could be joined
     drainWhenSent(coalescingEncrypter(noise(), { transport: tuning.coalesceTcp, secured: false }))
   ]
