@@ -16,7 +16,7 @@
  */
 import { Socket } from 'node:net'
 import { TLSSocket, connect } from 'node:tls'
-import { InvalidCryptoExchangeError, TimeoutError, serviceCapabilities } from '@libp2p/interface'
+import { ConnectionClosedError, InvalidCryptoExchangeError, TimeoutError, serviceCapabilities } from '@libp2p/interface'
 import { PROTOCOL, tls } from '@libp2p/tls'
 import { generateCertificate, toMessageStream, verifyPeerCertificate } from '@libp2p/tls/utils'
 import { AbstractMessageStream } from '@libp2p/utils'
@@ -106,14 +106,21 @@ class SocketTLS implements ConnectionEncrypter {
     const socket = takeOverSocket(connection, tlsOptions, isServer)
 
     return new Promise<SecuredConnection>((resolve, reject) => {
+      let settled = false
+      // stays on the socket after a failure too: a late error from a destroyed socket reaches a listener
       const fail = (err: Error): void => {
+        if (settled) {
+          return
+        }
+        settled = true
         log.error('securing the %s connection failed - %e', connection.direction, err)
-        cleanUp()
+        stopWaiting()
         socket.destroy()
         connection.abort(err)
         reject(err)
       }
       const onAbort = (): void => { fail(new TimeoutError('The TLS handshake timed out')) }
+      const onClose = (): void => { fail(new ConnectionClosedError('The connection closed during the TLS handshake')) }
       const onSecure = (): void => {
         verifyPeerCertificate(socket.getPeerCertificate().raw, options?.remotePeer, log)
           .then(remotePeer => {
@@ -124,9 +131,14 @@ class SocketTLS implements ConnectionEncrypter {
                 throw new InvalidCryptoExchangeError(`Selected muxer ${alpn} did not exist`)
               }
             }
-            // created before our listeners go so an error always has one to reach
+            if (settled) {
+              return
+            }
+            settled = true
+            stopWaiting()
+            // the secured connection adds its own 'error' listener before ours goes
             const secured = toMessageStream(connection, socket)
-            cleanUp()
+            socket.off('error', fail)
             closeThroughTls(connection, socket)
             securedOnSocket.add(connection)
             log('remote certificate ok, remote peer %p, TLS on the socket', remotePeer)
@@ -134,13 +146,14 @@ class SocketTLS implements ConnectionEncrypter {
           })
           .catch(fail)
       }
-      const cleanUp = (): void => {
+      const stopWaiting = (): void => {
         options?.signal?.removeEventListener('abort', onAbort)
-        socket.off('error', fail)
         socket.off('secure', onSecure)
+        socket.off('close', onClose)
       }
       socket.on('error', fail)
       socket.once('secure', onSecure)
+      socket.once('close', onClose)
       if (options?.signal?.aborted === true) {
         onAbort()
         return

@@ -80,8 +80,8 @@ function socketTo (node: Libp2p, peer: Libp2p): Socket {
 /** multistream-select's header and `/tls/1.0.0`, each length-prefixed: what a dialer sends before its TLS handshake. */
 const SELECT_TLS = Buffer.concat([Buffer.from([19]), Buffer.from('/multistream/1.0.0\n'), Buffer.from([11]), Buffer.from('/tls/1.0.0\n')])
 
-/** Opens a TCP socket to `node` that selects TLS and then sends `then` (or nothing); resolves once the node closed it. */
-async function selectTlsThen (node: Libp2p, then?: Uint8Array): Promise<void> {
+/** Opens a TCP socket to `node` that selects TLS and then sends `then` (or nothing, or ends its side); resolves once the node closed it. */
+async function selectTlsThen (node: Libp2p, then?: Uint8Array | 'end'): Promise<void> {
   const { host, port } = getNetConfig(node.getMultiaddrs()[0])
   const socket = connect(port ?? 0, host)
   stops.push(async () => { socket.destroy() })
@@ -89,7 +89,9 @@ async function selectTlsThen (node: Libp2p, then?: Uint8Array): Promise<void> {
   socket.on('error', () => {})
   socket.on('data', () => {})
   socket.write(SELECT_TLS)
-  if (then != null) {
+  if (then === 'end') {
+    socket.end()
+  } else if (then != null) {
     socket.write(then)
   }
   await closed
@@ -136,6 +138,13 @@ test('a peer that stops after selecting TLS is cut off at the upgrade timeout', 
   await selectTlsThen(node)
   await eventually(() => inbound.errors.length > 0, { what: 'the handshake error' })
   assert.equal(inbound.errors[0].name, 'TimeoutError')
+  assert.equal(node.getConnections().length, 0)
+})
+
+test('a peer that closes its socket during the handshake fails it at once, not at the timeout', async () => {
+  const { node, inbound } = await tlsNode({ inboundUpgradeTimeout: 60_000 })
+  await selectTlsThen(node, 'end')
+  await eventually(() => inbound.errors.length > 0, { what: 'the handshake error', timeoutMs: 10_000 })
   assert.equal(node.getConnections().length, 0)
 })
 
