@@ -224,7 +224,12 @@ function closeThroughTls (connection: TcpConnection, socket: TLSSocket): void {
         return
       }
       options?.signal?.addEventListener('abort', onAbort, { once: true })
-      socket.end()
+      if (socket.destroyed) {
+        // TLS is gone already (a reset, an error): nothing is left to send through it
+        raw.destroy()
+      } else if (!socket.writableEnded) {
+        socket.end()
+      }
     })
   }
 }
