@@ -44,7 +44,8 @@ import { decodeManifest, hashFile, peeritFile, pieceCount, verifyPiece } from '.
 import { sendBufferBelow } from '../protocols/shared/back-pressure.ts'
 import { DownloadManager } from '../src/downloads/index.ts'
 import { Store } from '../src/store.ts'
-import { coalescingEncrypter } from '../src/transport/coalesce-writes.ts'
+import { adaptEncrypter } from '../src/transport/adapt-encrypter.ts'
+import { coalesceWrites, coalescingEncrypter } from '../src/transport/coalesce-writes.ts'
 import { socketTls } from '../src/transport/socket-tls.ts'
 import type { PeeritFile } from '../protocols/file/index.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
@@ -87,8 +88,9 @@ const ENCRYPTERS = {
   'tls-joined': () => coalescingEncrypter(tls(), { transport: false, secured: true }),
   'tls-joined+tcp': () => coalescingEncrypter(tls(), { transport: true, secured: true }),
   // TLS run by OpenSSL on the TCP socket (src/transport/socket-tls.ts), alone and with joined writes
+  // forced on (a node joins only where TLS runs over a JavaScript stream)
   'tls-socket': socketTls,
-  'tls-socket-joined': () => coalescingEncrypter(socketTls(), { transport: false, secured: true })
+  'tls-socket-joined': () => adaptEncrypter(socketTls(), { afterHandshake: secured => { coalesceWrites(secured.connection) } })
 } as const
 type Encrypter = keyof typeof ENCRYPTERS
 
