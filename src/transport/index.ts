@@ -1,8 +1,8 @@
 /**
  * How a PeerIT node's connections are encrypted and framed below the
  * protocols: TLS 1.3 first (on a direct TCP connection run by OpenSSL on the
- * socket itself, ./socket-tls.ts), noise for peers without it, TLS writing joined
- * buffers (./coalesce-writes.ts), and the muxer told 'drain' only once the
+ * socket itself, ./socket-tls.ts), noise for peers without it, TLS over a
+ * JavaScript stream (relayed) writing joined buffers (./coalesce-writes.ts), and the muxer told 'drain' only once the
  * encrypted connection has sent its buffer (./drain-when-sent.ts). Measured in bench/relay.ts and
  * bench/transfer.ts (docs/benchmarks.md).
  */
@@ -17,7 +17,8 @@ import type { ConnectionEncrypter } from '@libp2p/interface'
 export interface TransportTuning {
   /**
    * Join the small buffers of each write before TLS sees them (a yamux
-   * frame's header with the head of its payload, a relayed frame's pieces).
+   * frame's header with the head of its payload, a relayed frame's pieces),
+   * where TLS runs over a JavaScript stream (not on a TCP socket).
    *
    * @default true
    */
