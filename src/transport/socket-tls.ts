@@ -30,6 +30,7 @@ interface TcpConnection extends MessageStream {
   socket: Socket
   readBuffer: Uint8ArrayList
   sendClose: (options?: AbortOptions) => Promise<void>
+  sendReset: (err: Error) => void
 }
 
 /** Connections secured on their socket, so tests and logs can tell which path a connection took. */
@@ -169,8 +170,9 @@ class SocketTLS implements ConnectionEncrypter {
  * bytes it already read but nobody consumed (multistream-select can leave
  * the peer's first TLS record there) go back in front of the socket's
  * buffer, from where Node's TLS reads them before anything new. The
- * socket's inactivity timeout moves to the TLS socket: the TCP socket's own
- * timer no longer sees the traffic, and would cut a busy connection off.
+ * socket's inactivity timeout moves to the TLS socket: left on the TCP
+ * socket it never fired once TLS had its handle, and an idle connection
+ * stayed open for good (test/transport/socket-tls.test.ts).
  */
 function takeOverSocket (connection: TcpConnection, options: ConnectionOptions, isServer: boolean): TLSSocket {
   const raw = connection.socket
@@ -204,17 +206,27 @@ function takeOverSocket (connection: TcpConnection, options: ConnectionOptions, 
  * instead (the rest is sent, then close_notify, then the TCP FIN) and waits
  * for the peer to end its side too, or for `options.signal` (libp2p's close
  * timeout): closing while the peer's last bytes are unread would make the
- * kernel answer them with a reset. A reset (`abort`) still resets the TCP
- * socket, which takes TLS down with it.
+ * kernel answer them with a reset. A reset (`abort`) destroys TLS first and
+ * then resets the TCP socket: closing the socket's handle while TLS still
+ * used it (its session tickets in flight right after the handshake, when
+ * the connection gater refuses a peer) crashed Node 24 with a segfault.
  */
 function closeThroughTls (connection: TcpConnection, socket: TLSSocket): void {
   const raw = connection.socket
+  const sendReset = connection.sendReset.bind(connection)
+  connection.sendReset = (err: Error) => {
+    socket.destroy()
+    sendReset(err)
+  }
   connection.sendClose = async (options?: AbortOptions) => {
     if (raw.destroyed) {
       return
     }
     await new Promise<void>((resolve) => {
-      const onAbort = (): void => { raw.destroy() }
+      const onAbort = (): void => {
+        socket.destroy()
+        raw.destroy()
+      }
       raw.once('close', () => {
         options?.signal?.removeEventListener('abort', onAbort)
         resolve()

@@ -12,7 +12,7 @@ import { createLibp2p } from 'libp2p'
 import { isSecuredOnSocket, socketTls } from '../../src/transport/socket-tls.ts'
 import { eventually } from '../fixtures/poll.ts'
 import { answerDigest, BLOB_PROTOCOL, digestOf, readHex, sendBlob, sendBlobOn, transportOf } from '../fixtures/transport.ts'
-import type { ConnectionEncrypter, Libp2p, MessageStream, Stream } from '@libp2p/interface'
+import type { ConnectionEncrypter, ConnectionGater, Libp2p, MessageStream, Stream } from '@libp2p/interface'
 import type { TCPOptions } from '@libp2p/tcp'
 import type { TLSComponents } from '@libp2p/tls'
 import type { Socket } from 'node:net'
@@ -33,6 +33,7 @@ interface TlsNodeOptions {
   inboundUpgradeTimeout?: number
   /** Awaited before each inbound handshake starts (to let the peer's first bytes pile up). */
   beforeInbound?: (connection: MessageStream) => Promise<void>
+  connectionGater?: ConnectionGater
 }
 
 /** socketTls(), recording what each inbound handshake met in `record`. */
@@ -62,7 +63,8 @@ async function tlsNode (options: TlsNodeOptions = {}): Promise<{ node: Libp2p, i
     transports: [tcp(options.tcp)],
     connectionEncrypters: [recordingTls(inbound, options.beforeInbound)],
     streamMuxers: [yamux()],
-    connectionManager: { inboundConnectionThreshold: 1000, inboundUpgradeTimeout: options.inboundUpgradeTimeout }
+    connectionManager: { inboundConnectionThreshold: 1000, inboundUpgradeTimeout: options.inboundUpgradeTimeout },
+    connectionGater: options.connectionGater
   })
   stops.push(async () => node.stop())
   await node.handle(BLOB_PROTOCOL, answerDigest)
@@ -211,6 +213,23 @@ for (const side of ['dialer', 'listener'] as const) {
     assert.ok(await read.promise <= 64 * 1024, 'the listener\'s stream ended')
     await eventually(() => sockets.every(socket => socket?.destroyed === true), { what: 'both sockets to close' })
     assert.notEqual(other.status, 'open')
+  })
+}
+
+for (const hook of ['denyInboundEncryptedConnection', 'denyInboundUpgradedConnection'] as const) {
+  test(`a connection the gater refuses right after the handshake (${hook}) is reset, and the process lives on`, async () => {
+    // this reset used to close the TCP handle under TLS's feet: Node segfaulted (the whole test file died)
+    const listener = await tlsNode({ connectionGater: { [hook]: () => true } })
+    const dialer = await tlsNode()
+    await dialer.node.dial(listener.node.getMultiaddrs()[0]).then(connection => {
+      // the dialer may see the connection open before the reset reaches it
+      return eventually(() => connection.status !== 'open', { what: 'the dialer to see the reset' })
+    }, () => {})
+    assert.equal(listener.node.getConnections().length, 0)
+    // the process is alive: its other nodes still connect
+    const other = await tlsNode()
+    const sent = await sendBlob(other.node, dialer.node, randomBytes(1024))
+    assert.equal(sent.encryption, '/tls/1.0.0')
   })
 }
 
