@@ -10,12 +10,21 @@
  * over a direct connection and once over the relayed one (raw libp2p stream,
  * receiver discards).
  *
- *   npx node bench/relay.ts [--size 256MiB] [--runs 1] [--cpu-prof DIR] [--tunings joined,plain]
+ *   npx node bench/relay.ts [--size 256MiB] [--runs 1] [--cpu-prof DIR] [--tunings joined,plain] [--count] [--e2e tls,noise]
  *
  * `--cpu-prof DIR` writes the relay process's V8 CPU profile into DIR (open
  * it in Chrome's DevTools, or sum its self time by function). `--tunings`
  * measures transport levers side by side (src/transport/): each tuning gets
  * its own relay, sender and receiver, and every run measures each in turn.
+ * `--count` counts operations per MiB in every process (./relay-counters.ts:
+ * yamux frames and window updates per leg, stream sends, TLS records, socket
+ * writes, event-loop callbacks); the counters cost CPU, so read the CPU
+ * figures of a run without it. Each transfer prints the receiver's longest
+ * wait for a chunk, and each run how many of the cores the processes kept
+ * busy (CPU seconds ÷ wall seconds: near 2 on this machine's 2 cores, the
+ * pipeline is CPU-bound; well below, it stalls on something else). `--e2e tls,noise` measures, instead of the
+ * tunings, which encrypter costs less on the connection through the relay,
+ * the hops staying TLS (./relay-e2e-nodes.ts).
  */
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
@@ -29,8 +38,12 @@ import { createPeeritLibp2p } from '../src/libp2p.ts'
 import { resolveLimits } from '../src/limits.ts'
 import { DEFAULT_REACH } from '../src/reach/libp2p-options.ts'
 import { DEFAULT_TRANSPORT } from '../src/transport/index.ts'
+import { installCounters, perMiB, snapshot } from './relay-counters.ts'
+import { E2E_ENCRYPTERS, e2eEnd, tlsOnlyRelay } from './relay-e2e-nodes.ts'
 import type { ReachOptions } from '../src/reach/libp2p-options.ts'
 import type { TransportTuning } from '../src/transport/index.ts'
+import type { Counts } from './relay-counters.ts'
+import type { E2eEncrypter } from './relay-e2e-nodes.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
 const RAW_PROTOCOL = '/peerit-bench/raw/1.0'
@@ -60,13 +73,18 @@ async function node (reach: Partial<ReachOptions>, transport: TransportTuning): 
   return libp2p
 }
 
-async function relayChild (transport: TransportTuning): Promise<void> {
-  const relay = await node({ relayServer: true, publicNetworks: ['127.0.0.1/32'] }, transport)
+/** The end-to-end encrypter a setup name stands for (`e2e-noise`), if it is an `--e2e` one. */
+function e2eOf (name: string): E2eEncrypter | undefined {
+  return E2E_ENCRYPTERS.find(e2e => name === `e2e-${e2e}`)
+}
+
+async function relayChild (name: string): Promise<void> {
+  const relay = e2eOf(name) == null ? await node({ relayServer: true, publicNetworks: ['127.0.0.1/32'] }, TUNINGS[name]) : await tlsOnlyRelay()
   process.send?.({ address: relay.getMultiaddrs()[0].toString() })
   process.on('message', (message: { type: string }) => {
     if (message.type === 'cpu') {
       const usage = process.cpuUsage()
-      process.send?.({ cpuMs: (usage.user + usage.system) / 1000 })
+      process.send?.({ cpuMs: (usage.user + usage.system) / 1000, counts: snapshot() })
     } else {
       void Promise.resolve(relay.stop()).then(() => process.exit(0))
     }
@@ -79,15 +97,27 @@ function cpuMsSince (start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000
 }
 
-/** Asks the relay child for its CPU time so far. */
-async function relayCpuMs (child: ReturnType<typeof fork>): Promise<number> {
+/** Asks the relay child for its CPU time and counts so far. */
+async function relayUsage (child: ReturnType<typeof fork>): Promise<{ cpuMs: number, counts: Counts }> {
   child.send({ type: 'cpu' })
-  const [reply] = await once(child, 'message') as [{ cpuMs: number }]
-  return reply.cpuMs
+  const [reply] = await once(child, 'message') as [{ cpuMs: number, counts: Counts }]
+  return reply
+}
+
+/** The receiver's longest wait between two chunks: a stalled pipeline shows there. */
+class Pace {
+  private last = -1
+  longestMs = 0
+
+  received (): void {
+    const now = performance.now()
+    this.longestMs = Math.max(this.longestMs, this.last < 0 ? 0 : now - this.last)
+    this.last = now
+  }
 }
 
 /** Streams `size` bytes from the sender to the receiver over `address`; resolves with MiB/s. */
-async function transfer (receiver: Libp2p<any>, address: string, size: number): Promise<number> {
+async function transfer (receiver: Libp2p<any>, address: string, size: number, label: string): Promise<number> {
   const connection = await receiver.dial(multiaddr(address))
   const stream = await connection.newStream(RAW_PROTOCOL)
   const started = performance.now()
@@ -96,14 +126,17 @@ async function transfer (receiver: Libp2p<any>, address: string, size: number): 
   stream.send(request)
   await stream.close()
   let received = 0
+  const pace = new Pace()
   for await (const chunk of stream) {
     received += chunk.byteLength
+    pace.received()
   }
   if (received !== size) {
     throw new Error(`received ${received} of ${size} bytes (stream ${stream.status}, read ${stream.readStatus}, remote write ${stream.remoteWriteStatus})`)
   }
   const seconds = (performance.now() - started) / 1000
   await connection.close()
+  console.log(`       ${label} (${connection.encryption ?? '?'}): longest wait for a chunk ${pace.longestMs.toFixed(0)} ms`)
   return size / MiB / seconds
 }
 
@@ -118,15 +151,18 @@ interface Setup {
 }
 
 /** Starts a relay child, a sender that reserved a slot on it and serves RAW_PROTOCOL, and a receiver. */
-async function setUp (name: string, profile: string[]): Promise<Setup> {
+async function setUp (name: string, profile: string[], count: boolean): Promise<Setup> {
   const transport = TUNINGS[name]
-  const child = fork(fileURLToPath(import.meta.url), ['--relay-child', name], { execArgv: [...process.execArgv, ...profile] })
+  const e2e = e2eOf(name)
+  const child = fork(fileURLToPath(import.meta.url), ['--relay-child', name, ...count ? ['--count'] : []], { execArgv: [...process.execArgv, ...profile] })
   const [{ address: relayAddress }] = await once(child, 'message') as [{ address: string }]
-  const sender = await node({}, transport)
+  const sender = e2e == null ? await node({}, transport) : await e2eEnd(e2e, relayAddress)
   // neither side counts the other as public: nobody reverses the relayed connection
-  const receiver = await node({}, transport)
+  const receiver = e2e == null ? await node({}, transport) : await e2eEnd(e2e)
   await sender.handle(RAW_PROTOCOL, serveRaw)
-  await sender.dial(multiaddr(relayAddress))
+  if (e2e == null) {
+    await sender.dial(multiaddr(relayAddress))
+  }
   const deadline = Date.now() + 20_000
   let circuit: string | undefined
   while (circuit == null && Date.now() < deadline) {
@@ -167,18 +203,21 @@ async function serveRaw (stream: Stream): Promise<void> {
 }
 
 async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { size: { type: 'string', default: '256MiB' }, runs: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, tunings: { type: 'string', default: 'joined' } } })
+  const { values } = parseArgs({ options: { size: { type: 'string', default: '256MiB' }, runs: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, tunings: { type: 'string', default: 'joined' }, e2e: { type: 'string' }, count: { type: 'boolean', default: false } } })
   const size = parseSize(values.size)
-  const names = values.tunings.split(',')
-  const unknown = names.find(name => TUNINGS[name] == null)
+  const names = values.e2e == null ? values.tunings.split(',') : values.e2e.split(',').map(e2e => `e2e-${e2e}`)
+  const unknown = names.find(name => TUNINGS[name] == null && e2eOf(name) == null)
   if (unknown != null) {
-    throw new Error(`--tunings ${unknown}: use ${Object.keys(TUNINGS).join(', ')}`)
+    throw new Error(values.e2e == null ? `--tunings ${unknown}: use ${Object.keys(TUNINGS).join(', ')}` : `--e2e ${unknown.slice(4)}: use ${E2E_ENCRYPTERS.join(', ')}`)
   }
   const profile = values['cpu-prof'] == null ? [] : ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']]
+  if (values.count) {
+    await installCounters()
+  }
   const setups: Setup[] = []
   try {
     for (const name of names) {
-      setups.push(await setUp(name, profile))
+      setups.push(await setUp(name, profile, values.count))
     }
     console.log(`${values.size} per case, ${values.runs} run(s)`)
     const perGiB = (ms: number): string => (ms / 1000 / (size / GiB)).toFixed(2)
@@ -188,16 +227,28 @@ async function main (): Promise<void> {
       // Every run measures each tuning in turn, so machine drift hits all alike.
       for (const { name, child, receiver, direct, circuit } of setups) {
         // The sender and the receiver share this process: its CPU is what both ends spend.
+        const directCounts = snapshot()
         let ends = process.cpuUsage()
-        const directRate = await transfer(receiver, direct, size)
+        const directRate = await transfer(receiver, direct, size, 'direct')
         const directEndsMs = cpuMsSince(ends)
-        const relayBefore = await relayCpuMs(child)
+        const endsCounts = snapshot()
+        const relayBefore = await relayUsage(child)
         ends = process.cpuUsage()
-        const relayedRate = await transfer(receiver, circuit, size)
+        const relayedRate = await transfer(receiver, circuit, size, 'relayed')
         const relayedEndsMs = cpuMsSince(ends)
-        const relayCpu = await relayCpuMs(child) - relayBefore
+        const relayAfter = await relayUsage(child)
+        const relayCpu = relayAfter.cpuMs - relayBefore.cpuMs
+        if (values.count) {
+          printCounts({
+            'direct, both ends': perMiB(directCounts, endsCounts, size),
+            'relayed, both ends': perMiB(endsCounts, snapshot(), size),
+            relay: perMiB(relayBefore.counts, relayAfter.counts, size)
+          })
+        }
         figures.set(name, [...figures.get(name) ?? [], { ratio: relayedRate / directRate, direct: directEndsMs, ends: relayedEndsMs, relay: relayCpu }])
         console.log(`run ${run} ${name}: direct ${directRate.toFixed(0)} MiB/s · relayed ${relayedRate.toFixed(0)} MiB/s · ratio ${(relayedRate / directRate).toFixed(2)}× · relay CPU ${perGiB(relayCpu)} s per GiB relayed`)
+        const cores = (cpuMs: number, rate: number): string => (cpuMs / (size / MiB / rate * 1000)).toFixed(2)
+        console.log(`       cores busy: direct ${cores(directEndsMs, directRate)} · relayed ${cores(relayedEndsMs + relayCpu, relayedRate)}`)
         console.log(`       CPU per GiB: direct ${perGiB(directEndsMs)} s (both ends) · relayed ${perGiB(relayedEndsMs)} s (both ends) + ${perGiB(relayCpu)} s (relay) = ${((relayedEndsMs + relayCpu) / directEndsMs).toFixed(1)}× the direct CPU`)
       }
     }
@@ -211,6 +262,16 @@ async function main (): Promise<void> {
   }
 }
 
+/** One table of counts per MiB, a column per process. */
+function printCounts (columns: Record<string, Counts>): void {
+  const names = [...new Set(Object.values(columns).flatMap(counts => Object.keys(counts)))].sort()
+  const headers = Object.keys(columns)
+  console.log(`       per MiB: ${headers.join(' | ')}`)
+  for (const name of names) {
+    console.log(`         ${name}: ${headers.map(header => (columns[header][name] ?? 0).toFixed(1)).join(' | ')}`)
+  }
+}
+
 function parseSize (text: string): number {
   const match = /^(\d+)(KiB|MiB|GiB)?$/.exec(text)
   if (match == null) {
@@ -221,7 +282,10 @@ function parseSize (text: string): number {
 
 const childAt = process.argv.indexOf('--relay-child')
 if (childAt >= 0) {
-  await relayChild(TUNINGS[process.argv[childAt + 1]])
+  if (process.argv.includes('--count')) {
+    await installCounters()
+  }
+  await relayChild(process.argv[childAt + 1])
 } else {
   await main()
 }
