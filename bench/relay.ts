@@ -3,8 +3,11 @@
  * one run on 127.0.0.1, and the relay's CPU per GiB relayed.
  *
  * The relay runs in a child process of its own (a real PeerIT relay node:
- * `relay_server` with no byte caps), so its CPU time is its own; the sender
- * and the receiver run here. Neither counts 127.0.0.1 as public, so the
+ * `relay_server` with no byte caps), and so does the sender, so each has its
+ * own event loop as on real hosts and its own CPU time; the receiver runs
+ * here. (Before 2026-12-01 18:40 the sender shared the receiver's process:
+ * one event loop did both ends' work, which alone held relayed below 0.6×
+ * direct.) Neither counts 127.0.0.1 as public, so the
  * sender reserves a slot on the relay as a NAT'd node would and nobody
  * reverses the relayed connection; the receiver fetches the same bytes once
  * over a direct connection and once over the relayed one (raw libp2p stream,
@@ -45,6 +48,7 @@ import type { TransportTuning } from '../src/transport/index.ts'
 import type { Counts } from './relay-counters.ts'
 import type { E2eEncrypter } from './relay-e2e-nodes.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
+import type { ChildProcess } from 'node:child_process'
 
 const RAW_PROTOCOL = '/peerit-bench/raw/1.0'
 const CHUNK = 256 * 1024
@@ -81,24 +85,47 @@ function e2eOf (name: string): E2eEncrypter | undefined {
 async function relayChild (name: string): Promise<void> {
   const relay = e2eOf(name) == null ? await node({ relayServer: true, publicNetworks: ['127.0.0.1/32'] }, TUNINGS[name]) : await tlsOnlyRelay()
   process.send?.({ address: relay.getMultiaddrs()[0].toString() })
+  answerParent(relay)
+}
+
+/** The sender's process: serves RAW_PROTOCOL, holds a slot on the relay, and tells its two addresses. */
+async function senderChild (name: string, relayAddress: string): Promise<void> {
+  const e2e = e2eOf(name)
+  // it does not count the receiver as public: nobody reverses the relayed connection
+  const sender = e2e == null ? await node({}, TUNINGS[name]) : await e2eEnd(e2e, relayAddress)
+  await sender.handle(RAW_PROTOCOL, serveRaw)
+  if (e2e == null) {
+    await sender.dial(multiaddr(relayAddress))
+  }
+  const deadline = Date.now() + 20_000
+  let circuit: string | undefined
+  while (circuit == null && Date.now() < deadline) {
+    circuit = sender.getMultiaddrs().map(a => a.toString()).find(a => a.includes('/p2p-circuit'))
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  if (circuit == null) {
+    throw new Error('the sender got no relay slot')
+  }
+  const direct = sender.getMultiaddrs().map(a => a.toString()).find(a => !a.includes('/p2p-circuit')) ?? ''
+  const hop = sender.getConnections().find(c => relayAddress.endsWith(c.remotePeer.toString()))
+  process.send?.({ direct, circuit, hop: `${hop?.encryption ?? '?'} + ${hop?.multiplexer ?? '?'}` })
+  answerParent(sender)
+}
+
+/** A child's side of the parent's questions: its CPU time and counts so far, or stop. */
+function answerParent (libp2p: Libp2p<any>): void {
   process.on('message', (message: { type: string }) => {
     if (message.type === 'cpu') {
       const usage = process.cpuUsage()
       process.send?.({ cpuMs: (usage.user + usage.system) / 1000, counts: snapshot() })
     } else {
-      void Promise.resolve(relay.stop()).then(() => process.exit(0))
+      void Promise.resolve(libp2p.stop()).then(() => process.exit(0))
     }
   })
 }
 
-/** CPU milliseconds (user + system) this process spent since `start`. */
-function cpuMsSince (start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start)
-  return (used.user + used.system) / 1000
-}
-
-/** Asks the relay child for its CPU time and counts so far. */
-async function relayUsage (child: ReturnType<typeof fork>): Promise<{ cpuMs: number, counts: Counts }> {
+/** Asks a child for its CPU time and counts so far. */
+async function childUsage (child: ChildProcess): Promise<Usage> {
   child.send({ type: 'cpu' })
   const [reply] = await once(child, 'message') as [{ cpuMs: number, counts: Counts }]
   return reply
@@ -140,48 +167,58 @@ async function transfer (receiver: Libp2p<any>, address: string, size: number, l
   return size / MiB / seconds
 }
 
-/** One tuning's relay (a child process), sender and receiver, and the two addresses the receiver dials. */
+/** One tuning's relay and sender (child processes), receiver, and the two addresses the receiver dials. */
 interface Setup {
   name: string
-  child: ReturnType<typeof fork>
-  sender: Libp2p<any>
+  relay: ChildProcess
+  sender: ChildProcess
   receiver: Libp2p<any>
   direct: string
   circuit: string
 }
 
-/** Starts a relay child, a sender that reserved a slot on it and serves RAW_PROTOCOL, and a receiver. */
+/** CPU milliseconds and counts of a process so far. */
+interface Usage {
+  cpuMs: number
+  counts: Counts
+}
+
+/** Starts a relay child, a sender child that reserved a slot on it and serves RAW_PROTOCOL, and a receiver. */
 async function setUp (name: string, profile: string[], count: boolean): Promise<Setup> {
-  const transport = TUNINGS[name]
   const e2e = e2eOf(name)
-  const child = fork(fileURLToPath(import.meta.url), ['--relay-child', name, ...count ? ['--count'] : []], { execArgv: [...process.execArgv, ...profile] })
-  const [{ address: relayAddress }] = await once(child, 'message') as [{ address: string }]
-  const sender = e2e == null ? await node({}, transport) : await e2eEnd(e2e, relayAddress)
-  // neither side counts the other as public: nobody reverses the relayed connection
-  const receiver = e2e == null ? await node({}, transport) : await e2eEnd(e2e)
-  await sender.handle(RAW_PROTOCOL, serveRaw)
-  if (e2e == null) {
-    await sender.dial(multiaddr(relayAddress))
-  }
-  const deadline = Date.now() + 20_000
-  let circuit: string | undefined
-  while (circuit == null && Date.now() < deadline) {
-    circuit = sender.getMultiaddrs().map(a => a.toString()).find(a => a.includes('/p2p-circuit'))
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  if (circuit == null) {
-    throw new Error('the sender got no relay slot')
-  }
-  const direct = sender.getMultiaddrs().map(a => a.toString()).find(a => !a.includes('/p2p-circuit')) ?? ''
-  const hop = sender.getConnections().find(c => relayAddress.endsWith(c.remotePeer.toString()))
-  console.log(`${name}: relay ${relayAddress}; hop connections ${hop?.encryption ?? '?'} + ${hop?.multiplexer ?? '?'}`)
-  return { name, child, sender, receiver, direct, circuit }
+  const spawn = (args: string[]): ChildProcess => fork(fileURLToPath(import.meta.url), [...args, ...count ? ['--count'] : []], { execArgv: [...process.execArgv, ...profile] })
+  const relay = spawn(['--relay-child', name])
+  const [{ address: relayAddress }] = await once(relay, 'message') as [{ address: string }]
+  const sender = spawn(['--sender-child', name, relayAddress])
+  const [{ direct, circuit, hop }] = await once(sender, 'message') as [{ direct: string, circuit: string, hop: string }]
+  // it does not count the sender as public either
+  const receiver = e2e == null ? await node({}, TUNINGS[name]) : await e2eEnd(e2e)
+  console.log(`${name}: relay ${relayAddress}; hop connections ${hop}`)
+  return { name, relay, sender, receiver, direct, circuit }
 }
 
 async function tearDown (setup: Setup): Promise<void> {
-  await Promise.all([setup.sender.stop(), setup.receiver.stop()])
-  setup.child.send({ type: 'stop' })
-  await once(setup.child, 'exit')
+  await setup.receiver.stop()
+  for (const child of [setup.sender, setup.relay]) {
+    child.send({ type: 'stop' })
+    await once(child, 'exit')
+  }
+}
+
+/** This process's CPU time and counts so far. */
+function ownUsage (): Usage {
+  const usage = process.cpuUsage()
+  return { cpuMs: (usage.user + usage.system) / 1000, counts: snapshot() }
+}
+
+/** The receiver's (here) and the sender's usage together: both ends. */
+async function endsUsage (sender: ChildProcess): Promise<Usage> {
+  const [own, theirs] = [ownUsage(), await childUsage(sender)]
+  const counts: Counts = { ...own.counts }
+  for (const [key, value] of Object.entries(theirs.counts)) {
+    counts[key] = (counts[key] ?? 0) + value
+  }
+  return { cpuMs: own.cpuMs + theirs.cpuMs, counts }
 }
 
 /** The sender's side: the request is the size as 8 bytes, answered with that many zero bytes. */
@@ -225,28 +262,26 @@ async function main (): Promise<void> {
     const figures = new Map<string, Array<{ ratio: number, direct: number, ends: number, relay: number }>>()
     for (let run = 1; run <= Number(values.runs); run++) {
       // Every run measures each tuning in turn, so machine drift hits all alike.
-      for (const { name, child, receiver, direct, circuit } of setups) {
-        // The sender and the receiver share this process: its CPU is what both ends spend.
-        const directCounts = snapshot()
-        let ends = process.cpuUsage()
+      for (const { name, relay, sender, receiver, direct, circuit } of setups) {
+        const before = await endsUsage(sender)
         const directRate = await transfer(receiver, direct, size, 'direct')
-        const directEndsMs = cpuMsSince(ends)
-        const endsCounts = snapshot()
-        const relayBefore = await relayUsage(child)
-        ends = process.cpuUsage()
+        const between = await endsUsage(sender)
+        const relayBefore = await childUsage(relay)
         const relayedRate = await transfer(receiver, circuit, size, 'relayed')
-        const relayedEndsMs = cpuMsSince(ends)
-        const relayAfter = await relayUsage(child)
+        const after = await endsUsage(sender)
+        const relayAfter = await childUsage(relay)
+        const directEndsMs = between.cpuMs - before.cpuMs
+        const relayedEndsMs = after.cpuMs - between.cpuMs
         const relayCpu = relayAfter.cpuMs - relayBefore.cpuMs
+        figures.set(name, [...figures.get(name) ?? [], { ratio: relayedRate / directRate, direct: directEndsMs, ends: relayedEndsMs, relay: relayCpu }])
+        console.log(`run ${run} ${name}: direct ${directRate.toFixed(0)} MiB/s · relayed ${relayedRate.toFixed(0)} MiB/s · ratio ${(relayedRate / directRate).toFixed(2)}× · relay CPU ${perGiB(relayCpu)} s per GiB relayed`)
         if (values.count) {
           printCounts({
-            'direct, both ends': perMiB(directCounts, endsCounts, size),
-            'relayed, both ends': perMiB(endsCounts, snapshot(), size),
+            'direct, both ends': perMiB(before.counts, between.counts, size),
+            'relayed, both ends': perMiB(between.counts, after.counts, size),
             relay: perMiB(relayBefore.counts, relayAfter.counts, size)
           })
         }
-        figures.set(name, [...figures.get(name) ?? [], { ratio: relayedRate / directRate, direct: directEndsMs, ends: relayedEndsMs, relay: relayCpu }])
-        console.log(`run ${run} ${name}: direct ${directRate.toFixed(0)} MiB/s · relayed ${relayedRate.toFixed(0)} MiB/s · ratio ${(relayedRate / directRate).toFixed(2)}× · relay CPU ${perGiB(relayCpu)} s per GiB relayed`)
         const cores = (cpuMs: number, rate: number): string => (cpuMs / (size / MiB / rate * 1000)).toFixed(2)
         console.log(`       cores busy: direct ${cores(directEndsMs, directRate)} · relayed ${cores(relayedEndsMs + relayCpu, relayedRate)}`)
         console.log(`       CPU per GiB: direct ${perGiB(directEndsMs)} s (both ends) · relayed ${perGiB(relayedEndsMs)} s (both ends) + ${perGiB(relayCpu)} s (relay) = ${((relayedEndsMs + relayCpu) / directEndsMs).toFixed(1)}× the direct CPU`)
@@ -281,11 +316,12 @@ function parseSize (text: string): number {
 }
 
 const childAt = process.argv.indexOf('--relay-child')
-if (childAt >= 0) {
+const senderAt = process.argv.indexOf('--sender-child')
+if (childAt >= 0 || senderAt >= 0) {
   if (process.argv.includes('--count')) {
     await installCounters()
   }
-  await relayChild(process.argv[childAt + 1])
+  await (childAt >= 0 ? relayChild(process.argv[childAt + 1]) : senderChild(process.argv[senderAt + 1], process.argv[senderAt + 2]))
 } else {
   await main()
 }
