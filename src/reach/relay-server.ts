@@ -9,10 +9,13 @@
  * factory builds: `handleReserve` (a reservation over the cap is logged),
  * `onHop` (the dialer's leg is metered), `handleConnect` (its target is
  * learnt) and `stopHop` (the leg to the reserving peer: admitted, counted,
- * metered, and each leg read only while the other takes what it forwards). They are methods of @libp2p/circuit-relay-v2 4.2.13, which
- * package.json pins exactly; a release without them makes the relay refuse
- * to start ({@link RelayUnsupportedError}) rather than run without its caps,
- * and test/reach/relay-hooks.test.ts fails.
+ * metered, and each leg read only while the other takes what it forwards).
+ * They are methods of @libp2p/circuit-relay-v2 4.2.13, which package.json
+ * pins exactly; a release without them makes the relay refuse to start
+ * ({@link RelayUnsupportedError}) rather than run without its caps, and
+ * test/reach/relay-hooks.test.ts fails. The legs are paired through the
+ * abort options handleConnect hands on to stopHop; a release that stopped
+ * doing so fails test/reach/relay-backpressure.test.ts.
  */
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
