@@ -25,9 +25,10 @@
  * figures of a run without it. Each transfer prints the receiver's longest
  * wait for a chunk, and each run how many of the cores the processes kept
  * busy (CPU seconds ÷ wall seconds: near 2 on this machine's 2 cores, the
- * pipeline is CPU-bound; well below, it stalls on something else). `--e2e tls,noise` measures, instead of the
- * tunings, which encrypter costs less on the connection through the relay,
- * the hops staying TLS (./relay-e2e-nodes.ts).
+ * pipeline is CPU-bound; well below, it stalls on something else).
+ * `--e2e tls,noise` measures, instead of the tunings, which encrypter costs
+ * less on the connection through the relay, the hops staying TLS
+ * (./relay-e2e-nodes.ts).
  */
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
@@ -59,7 +60,8 @@ const GiB = 1024 * MiB
 const TUNINGS: Record<string, TransportTuning> = {
   joined: DEFAULT_TRANSPORT,
   plain: { coalesceTls: false, coalesceTcp: false },
-  'joined+tcp': { coalesceTls: true, coalesceTcp: true }
+  'joined+tcp': { coalesceTls: true, coalesceTcp: true },
+  'joined-duplex': { ...DEFAULT_TRANSPORT, tlsOnSocket: false }
 }
 
 /** A PeerIT libp2p node on loopback with the given reachability settings, nothing shared. */
