@@ -117,7 +117,8 @@ const job = child === -1 ? undefined : JSON.parse(process.argv[child + 1]) as { 
 if (job?.role === 'receiver') {
   process.once('exit', () => {
     const round = (ms: number): number => Math.round(ms)
-    const phases = { firstPieceMs: round((firstPieceAt ?? started) - started), idleMs: round(idleMs), endMs: round(performance.now() - lastPieceAt) }
+    // Cases without pieces (a raw stream) have no phases.
+    const phases = firstPieceAt == null ? {} : { firstPieceMs: round(firstPieceAt - started), idleMs: round(idleMs), endMs: round(performance.now() - lastPieceAt) }
     const line = { ...counts, pausedMs: round(counts.pausedMs), writeMs: round(counts.writeMs), datasyncMs: round(counts.datasyncMs), ...phases }
     process.stderr.write(`counters (${job.key}/${job.encrypter}) ${JSON.stringify(line)}\n`)
   })

@@ -81,7 +81,8 @@ const SUPERSEDED = Symbol('superseded')
  * Fetches the missing pieces of one file from several providers at once.
  * Each provider gets `maxRequestsPerPeer` lanes, each a loop of requests for
  * runs of pieces; every piece is verified on arrival and written at its
- * offset. A provider that stalls or fails gives its pieces back; one that
+ * offset while the next ones arrive (a few writes in flight per request), and
+ * counts as done once its write has finished. A provider that stalls or fails gives its pieces back; one that
  * sends a bad piece is banned. When every provider has dropped out, the pool
  * is asked for a new round.
  */
@@ -207,14 +208,17 @@ export class PieceFetcher {
 
   /**
    * The run for one of `peer`'s lanes at the rate it has delivered so far (see {@link ratedRunLength}).
-   * A provider alone in its round has nobody to share the last runs with, so its runs are as long as
-   * `piecesPerRequest` allows from the start: every new stream begins with yamux's small window, and
-   * short runs cost both sides a fifth more CPU per byte (docs/benchmarks.md).
+   * A provider alone in its round has nobody to share the last runs with, so its runs are long from
+   * the start (every new stream begins with yamux's small window, and short runs cost both sides a
+   * fifth more CPU per byte), but no longer than its lanes' share of the byte budget: a run's budget
+   * comes back only as its pieces are written, so a run of the whole budget kept the next request
+   * from going out until the last write had finished, and the connection idled between requests
+   * (docs/benchmarks.md).
    */
   private ratedRun (peer: string): number {
-    const { manifest, tunables } = this.init
+    const { manifest, tunables, budget } = this.init
     if (this.providersInRound === 1) {
-      return Number.POSITIVE_INFINITY
+      return Math.max(1, Math.floor(budget.capacity / (tunables.maxRequestsPerPeer * manifest.pieceSize)))
     }
     const rate = this.rates.get(peer)
     // Two lanes' first pieces land a moment apart: a rate is trusted only once it spans a while.
