@@ -55,6 +55,7 @@ export class FileTable {
   private readonly peers: Array<TablePeer | undefined> = []
   private readonly peerNumbers = new Map<string, number>()
   private changes = 0
+  private renumberings = 0
 
   /** A table from the blocks and meta of {@link snapshot}; throws when they do not fit together. */
   static fromSnapshot (meta: FileTableMeta, blocks: Map<string, Buffer>): FileTable {
@@ -93,6 +94,11 @@ export class FileTable {
       table.more.set(more[at], links)
     }
     return table
+  }
+
+  /** Bumped by {@link clearFiles}: ordinals from before mean nothing after. */
+  get generation (): number {
+    return this.renumberings
   }
 
   /** Bumped by every change: a snapshot written while it moved may be torn. */
@@ -348,6 +354,7 @@ export class FileTable {
   /** Forgets every file (peers are kept). */
   clearFiles (): void {
     this.changes++
+    this.renumberings++
     this.idTable.clear()
     this.names = new TextColumn()
     this.normalized = new TextColumn()

@@ -88,7 +88,12 @@ export class IdTable {
 
   /** The ordinal of a present id. */
   get (id: string): number | undefined {
-    if (this.live === 0 || !CONTENT_ID.test(id)) {
+    return CONTENT_ID.test(id) ? this.getChecked(id) : undefined
+  }
+
+  /** As {@link get}, for an id already checked to be 64 lowercase hex digits (ingest checks each once). */
+  getChecked (id: string): number | undefined {
+    if (this.live === 0) {
       return undefined
     }
     this.scratch.write(id, 0, ID_BYTES, 'hex')
@@ -104,6 +109,41 @@ export class IdTable {
   /** The id of an ordinal, as 64 hex digits. */
   idAt (ordinal: number): string {
     return this.ids.toString('hex', ordinal * ID_BYTES, (ordinal + 1) * ID_BYTES)
+  }
+
+  /**
+   * The ordinals of present ids starting with `prefix` (1–64 lowercase hex
+   * digits), in id order, at most `limit`: a scan of the raw ids, no string
+   * made for those that do not match.
+   */
+  withPrefix (prefix: string, limit: number): number[] {
+    const whole = prefix.length >> 1
+    const bytes = Buffer.from(prefix.slice(0, 2 * whole), 'hex')
+    const nibble = prefix.length % 2 === 1 ? parseInt(prefix[prefix.length - 1], 16) : -1
+    const found: number[] = []
+    const { ids } = this
+    const matches = (at: number): boolean => {
+      for (let index = 0; index < whole; index++) {
+        if (ids[at + index] !== bytes[index]) {
+          return false
+        }
+      }
+      return nibble === -1 || ids[at + whole] >> 4 === nibble
+    }
+    for (let ordinal = 0; ordinal < this.count; ordinal++) {
+      if (matches(ordinal * ID_BYTES) && !this.dead.has(ordinal)) {
+        found.push(ordinal)
+      }
+    }
+    // compare() orders its source (the second range) against its target (the first).
+    return found
+      .sort((a, b) => ids.compare(ids, b * ID_BYTES, (b + 1) * ID_BYTES, a * ID_BYTES, (a + 1) * ID_BYTES))
+      .slice(0, limit)
+  }
+
+  /** Copies the 32 raw bytes of an ordinal's id into `target` at `offset`. */
+  copyId (ordinal: number, target: Buffer, offset: number): void {
+    this.ids.copy(target, offset, ordinal * ID_BYTES, (ordinal + 1) * ID_BYTES)
   }
 
   /** Forgets the id of an ordinal (its ordinal is never reused). */
