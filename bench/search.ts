@@ -8,7 +8,6 @@
  * Run: `npx node --expose-gc bench/search.ts [--files N] [--seed 42]`.
  */
 import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,8 +15,8 @@ import { parseArgs } from 'node:util'
 import { DiscoveredFiles } from '../src/discovered-files.ts'
 import { Store } from '../src/store.ts'
 import { silentLogger, tempStore } from '../test/fixtures/search.ts'
+import { providerRecords } from './discovered-records.ts'
 import { FileNames } from './file-names.ts'
-import type { ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
 import type { DiscoveredFileRecord } from '../src/discovered-files.ts'
 import type { SearchQuery } from '../src/search/index.ts'
 import type { Section } from '../src/store.ts'
@@ -26,25 +25,10 @@ const { values } = parseArgs({
   options: { files: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '42' }, reopen: { type: 'string' }, from: { type: 'string', default: 'snapshot' } }
 })
 const fileCount = Number(values.files)
-const PROVIDERS = 10
 
 // Seeded, Zipf-distributed names (see file-names.ts), so every run indexes the same realistic mix.
 const names = new FileNames({ seed: Number(values.seed) })
 const vocabulary = names.words
-
-function recordsFor (count: number): ProviderRecord[] {
-  const records: ProviderRecord[] = Array.from({ length: PROVIDERS }, (_, index) => ({
-    peerId: `12D3KooWBenchProvider${index}`,
-    addresses: [`/ip4/127.0.0.1/tcp/${4000 + index}`],
-    files: [] as SharedFileEntry[],
-    hops: 1
-  }))
-  for (let index = 0; index < count; index++) {
-    const id = createHash('sha256').update(String(index)).digest('hex')
-    records[index % PROVIDERS].files.push({ id, name: names.nameFor(index), size: 1000 + index, type: 'other' })
-  }
-  return records
-}
 
 const queries: SearchQuery[] = [
   { text: 'beatles' }, { text: 'beat' }, { text: 'help' }, { text: 'cancion' }, { text: 'yesterday' },
@@ -71,7 +55,7 @@ function memoryLine (): string {
 
 /** Ingests the generated records into a fresh store; the records and that index are garbage afterwards. */
 async function ingestPhase (store: Store, location: string): Promise<void> {
-  const records = recordsFor(fileCount)
+  const records = providerRecords(fileCount, names)
   const files = new DiscoveredFiles({ files: section(store), logger: silentLogger(), snapshotPath: snapshotPathOf(location) })
   await files.open()
   const started = performance.now()
