@@ -1,7 +1,7 @@
 import { FileTable } from './discovered-files/file-table.ts'
 import { IndexPersistence } from './discovered-files/persistence.ts'
 import { RecordEncoder } from './discovered-files/record-codec.ts'
-import { SegmentWriter } from './discovered-files/record-log.ts'
+import { SegmentAppender, SegmentWriter } from './discovered-files/record-log.ts'
 import { DEFAULT_INGEST_LIMITS, checkFile, checkProvider, filesOf } from './discovered-files/sanitize.ts'
 import { WordIndex } from './discovered-files/word-index.ts'
 import { compileQuery, extensionOf, fileKindOf, normalizeText, wordsOf } from './search/index.ts'
@@ -165,7 +165,7 @@ export class DiscoveredFiles {
    */
   async ingest (records: ProviderRecord[], now: number = Date.now()): Promise<{ files: number }> {
     let accepted = 0
-    let segment = new SegmentWriter(this.encoder)
+    const segments = this.appender()
     for (const record of records) {
       const provider = checkProvider(record, this.limits)
       if (provider === undefined) {
@@ -188,15 +188,14 @@ export class DiscoveredFiles {
         }
         ordinal ??= this.addFile(file.id, file.name, file.size)
         this.table.link(ordinal, peer, now, this.maxProvidersPerFile)
-        segment.put(this.table, ordinal)
+        segments.put(this.table, ordinal)
         accepted++
-        if (segment.entries >= WRITE_BATCH) {
-          await this.persistence.append(segment)
-          segment = new SegmentWriter(this.encoder)
+        if (segments.full) {
+          await segments.rotate()
         }
       }
     }
-    await this.persistence.append(segment)
+    await segments.finish()
     await this.compactLog()
     this.words.prepare()
     return { files: accepted }
@@ -276,7 +275,7 @@ export class DiscoveredFiles {
   /** Drops providers not seen for `providerMaxAgeMs`, and files left with none; resolves with the number of files dropped. */
   async ageOut (now: number = Date.now()): Promise<number> {
     const cutoff = now - this.providerMaxAgeMs
-    let segment = new SegmentWriter(this.encoder)
+    const segments = this.appender()
     let dropped = 0
     const { table } = this
     for (let ordinal = 0; ordinal < table.ordinals; ordinal++) {
@@ -288,19 +287,18 @@ export class DiscoveredFiles {
       const id = table.ids.idAt(ordinal)
       if (kept.length === 0) {
         table.delete(ordinal)
-        segment.remove(id)
+        segments.remove(id)
         dropped++
       } else {
         table.setProviders(ordinal, kept)
-        segment.put(table, ordinal)
+        segments.put(table, ordinal)
       }
-      if (segment.entries >= WRITE_BATCH) {
-        await this.persistence.append(segment)
-        segment = new SegmentWriter(this.encoder)
+      if (segments.full) {
+        await segments.rotate()
       }
     }
     table.dropPeersBefore(cutoff)
-    await this.persistence.append(segment)
+    await segments.finish()
     if (table.ordinals > 2 * table.size + 1000) {
       this.compact()
     }
@@ -342,6 +340,11 @@ export class DiscoveredFiles {
     // The addresses seen last win: older records may hold stale ones.
     this.table.setProviders(ordinal, record.providers.map(({ peerId, addresses, lastSeen }) =>
       ({ peer: this.table.peerNumber(peerId, addresses, lastSeen, false), lastSeen })))
+  }
+
+  /** Segments of changes, appended to the log as they fill. */
+  private appender (): SegmentAppender {
+    return new SegmentAppender(this.encoder, async segment => { await this.persistence.append(segment) }, WRITE_BATCH)
   }
 
   /**

@@ -27,7 +27,7 @@ export class ByteWriter {
   used = 0
 
   constructor (length = INITIAL_BYTES) {
-    this.bytes = Buffer.allocUnsafe(length)
+    this.bytes = Buffer.allocUnsafe(Math.max(length, 64))
   }
 
   /** Makes room for `length` more bytes at `used`. */

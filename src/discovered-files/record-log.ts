@@ -24,12 +24,14 @@ const HEADER_BYTES = 5
 
 /** A segment being written: the files' records as they are when added. */
 export class SegmentWriter {
-  private readonly out = new ByteWriter()
+  private readonly out: ByteWriter
   private readonly encoder: RecordEncoder
   private count = 0
 
-  constructor (encoder: RecordEncoder) {
+  /** `expectedBytes`: room to start with (the last segment's size saves regrowing the buffer each time). */
+  constructor (encoder: RecordEncoder, expectedBytes?: number) {
     this.encoder = encoder
+    this.out = new ByteWriter(expectedBytes)
     this.out.reserve(HEADER_BYTES)
     this.out.used = HEADER_BYTES
   }
@@ -37,6 +39,11 @@ export class SegmentWriter {
   /** Entries so far. */
   get entries (): number {
     return this.count
+  }
+
+  /** Bytes written so far. */
+  get byteLength (): number {
+    return this.out.used
   }
 
   /** Adds the record of a file of `table` as it is now. */
@@ -108,4 +115,56 @@ export function readSegment (value: Uint8Array, visit: (id: string, record: Disc
     at += length
   }
   return at === bytes.byteLength
+}
+
+/**
+ * Fills segments of up to `entriesPerSegment` entries and appends each once
+ * full, encoding the next while LevelDB writes the last (its writes run on
+ * LevelDB's own threads): one segment in flight at most, so memory stays
+ * bounded when the disk is slower than the encoding. Call {@link rotate}
+ * when {@link full}, and {@link finish} at the end: it resolves once every
+ * segment is written.
+ */
+export class SegmentAppender {
+  private readonly encoder: RecordEncoder
+  private readonly append: (segment: SegmentWriter) => Promise<void>
+  private readonly entriesPerSegment: number
+  private segment: SegmentWriter
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor (encoder: RecordEncoder, append: (segment: SegmentWriter) => Promise<void>, entriesPerSegment: number) {
+    this.encoder = encoder
+    this.append = append
+    this.entriesPerSegment = entriesPerSegment
+    this.segment = new SegmentWriter(encoder)
+  }
+
+  /** Whether the current segment should be handed over ({@link rotate}). */
+  get full (): boolean {
+    return this.segment.entries >= this.entriesPerSegment
+  }
+
+  /** Adds the record of a file of `table` as it is now. */
+  put (table: FileTable, ordinal: number): void {
+    this.segment.put(table, ordinal)
+  }
+
+  /** Adds the removal of a file, by its content id. */
+  remove (id: string): void {
+    this.segment.remove(id)
+  }
+
+  /** Waits for the segment in flight, then starts writing the current one and begins a new one. */
+  async rotate (): Promise<void> {
+    await this.writing
+    this.writing = this.append(this.segment)
+    this.segment = new SegmentWriter(this.encoder, this.segment.byteLength)
+  }
+
+  /** Writes what is left; resolves once every segment is written (add nothing after). */
+  async finish (): Promise<void> {
+    await this.writing
+    this.writing = this.append(this.segment)
+    await this.writing
+  }
 }
