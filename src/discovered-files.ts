@@ -4,7 +4,7 @@ import { RecordEncoder } from './discovered-files/record-codec.ts'
 import { SegmentAppender, SegmentWriter } from './discovered-files/record-log.ts'
 import { DEFAULT_INGEST_LIMITS, checkFile, checkProvider, filesOf } from './discovered-files/sanitize.ts'
 import { WordIndex } from './discovered-files/word-index.ts'
-import { compileQuery, extensionOf, fileKindOf, normalizeText, wordsOf } from './search/index.ts'
+import { compileQuery, extensionOf, normalizeText, wordsOf } from './search/index.ts'
 import type { ProviderRecord } from '../protocols/fetch/index.ts'
 import type { ProviderLink } from './discovered-files/file-table.ts'
 import type { IngestLimits } from './discovered-files/sanitize.ts'
@@ -381,7 +381,7 @@ export class DiscoveredFiles {
 
   private addFile (id: string, name: string, size: number): number {
     const normalized = normalizeText(name)
-    const ordinal = this.table.add(id, name, normalized, size, fileKindOf(name), extensionOf(name))
+    const ordinal = this.table.add(id, name, normalized, size, extensionOf(name))
     this.words.addName(ordinal, normalized)
     return ordinal
   }

@@ -1,4 +1,4 @@
-import { FILE_KINDS } from '../search/index.ts'
+import { FILE_KINDS, kindOfExtension } from '../search/index.ts'
 import { IdTable } from './id-table.ts'
 import { blocksUnder, blockView, SnapshotUnusableError } from './snapshot.ts'
 import { TextColumn } from './text-column.ts'
@@ -52,6 +52,8 @@ export class FileTable {
   private readonly more = new Map<number, ProviderLink[]>()
   private readonly extensionNames: string[] = []
   private readonly extensionIds = new Map<string, number>()
+  /** By extension id: the index in FILE_KINDS of its files' kind, worked out once per extension. */
+  private readonly extensionKinds: number[] = []
   private readonly peers: Array<TablePeer | undefined> = []
   private readonly peerNumbers = new Map<string, number>()
   private changes = 0
@@ -74,7 +76,7 @@ export class FileTable {
       throw new SnapshotUnusableError('file table blocks do not fit together')
     }
     for (const extension of meta.extensions) {
-      table.extensionIds.set(extension, table.extensionNames.push(extension) - 1)
+      table.addExtension(String(extension))
     }
     meta.peers.forEach((peer, number) => {
       table.peers.push(peer === null ? undefined : { peerId: peer[0], addresses: peer[1], lastSeen: peer[2] })
@@ -163,8 +165,8 @@ export class FileTable {
     return this.ids.size
   }
 
-  /** Adds a file that is not present, without providers; returns its ordinal. */
-  add (id: string, name: string, normalized: string, size: number, kind: FileKind, extension: string): number {
+  /** Adds a file that is not present, without providers; returns its ordinal. Its kind follows from its extension (see extensionOf). */
+  add (id: string, name: string, normalized: string, size: number, extension: string): number {
     const ordinal = this.ids.add(id)
     if (ordinal === this.sizes.length) {
       const length = Math.max(1024, this.sizes.length * 2)
@@ -178,15 +180,18 @@ export class FileTable {
     this.normalized.push(normalized)
     this.changes++
     this.sizes[ordinal] = size
-    this.kinds[ordinal] = FILE_KINDS.indexOf(kind)
-    let extensionId = this.extensionIds.get(extension)
-    if (extensionId === undefined) {
-      extensionId = this.extensionNames.push(extension) - 1
-      this.extensionIds.set(extension, extensionId)
-    }
+    const extensionId = this.extensionIds.get(extension) ?? this.addExtension(extension)
+    this.kinds[ordinal] = this.extensionKinds[extensionId]
     this.extensions[ordinal] = extensionId
     this.firstPeer[ordinal] = NO_PEER
     return ordinal
+  }
+
+  private addExtension (extension: string): number {
+    const extensionId = this.extensionNames.push(extension) - 1
+    this.extensionIds.set(extension, extensionId)
+    this.extensionKinds.push(FILE_KINDS.indexOf(kindOfExtension(extension)))
+    return extensionId
   }
 
   /** Whether an ordinal holds a live file. */

@@ -17,7 +17,7 @@ const BOB = '12D3KooWBob'
 describe('discovered-file records', () => {
   it('encode and decode: name, size, every provider with its addresses and time', () => {
     const table = new FileTable()
-    const ordinal = table.add(idOf('a'), 'Canción del mar.flac', 'cancion del mar.flac', 2 ** 40 + 3, 'music', 'flac')
+    const ordinal = table.add(idOf('a'), 'Canción del mar.flac', 'cancion del mar.flac', 2 ** 40 + 3, 'flac')
     table.link(ordinal, table.peerNumber(ALICE, ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'], 5, true), 5, 64)
     table.link(ordinal, table.peerNumber(BOB, [], 7, true), 7.5, 64)
     const encoder = new RecordEncoder()
@@ -43,7 +43,7 @@ describe('discovered-file records', () => {
     assert.equal(decodeRecord(Buffer.from([99, 1, 2, 3])), undefined, 'an unknown format byte')
     assert.equal(decodeRecord(new Uint8Array(0)), undefined)
     const table = new FileTable()
-    const ordinal = table.add(idOf('b'), 'name.txt', 'name.txt', 1, 'document', 'txt')
+    const ordinal = table.add(idOf('b'), 'name.txt', 'name.txt', 1, 'txt')
     table.link(ordinal, table.peerNumber(ALICE, ['/ip4/127.0.0.1/tcp/1'], 1, true), 1, 64)
     const whole = new RecordEncoder().encode(table, ordinal)
     for (let length = 0; length < whole.byteLength; length++) {
@@ -59,8 +59,8 @@ describe('discovered-file records', () => {
 describe('log segments', () => {
   it('hold puts and removals in order, and a damaged one stops where the damage starts', () => {
     const table = new FileTable()
-    const first = table.add(idOf('1'), 'one.txt', 'one.txt', 1, 'document', 'txt')
-    const second = table.add(idOf('2'), 'two.txt', 'two.txt', 2, 'document', 'txt')
+    const first = table.add(idOf('1'), 'one.txt', 'one.txt', 1, 'txt')
+    const second = table.add(idOf('2'), 'two.txt', 'two.txt', 2, 'txt')
     table.link(first, table.peerNumber(ALICE, [], 1, true), 1, 64)
     table.link(second, table.peerNumber(BOB, [], 2, true), 2, 64)
     const segment = new SegmentWriter(new RecordEncoder())
@@ -90,7 +90,7 @@ describe('log segments', () => {
         continue
       }
       const name = `file number ${index} of many.txt`
-      const ordinal = table.add(id, name, name, index, 'document', 'txt')
+      const ordinal = table.add(id, name, name, index, 'txt')
       table.link(ordinal, peer, index, 64)
       segment.put(table, ordinal)
       written.push([id, name])
