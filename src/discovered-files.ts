@@ -166,6 +166,7 @@ export class DiscoveredFiles {
   async ingest (records: ProviderRecord[], now: number = Date.now()): Promise<{ files: number }> {
     let accepted = 0
     const segments = this.appender()
+    this.reserve(records)
     for (const record of records) {
       const provider = checkProvider(record, this.limits)
       if (provider === undefined) {
@@ -340,6 +341,17 @@ export class DiscoveredFiles {
     // The addresses seen last win: older records may hold stale ones.
     this.table.setProviders(ordinal, record.providers.map(({ peerId, addresses, lastSeen }) =>
       ({ peer: this.table.peerNumber(peerId, addresses, lastSeen, false), lastSeen })))
+  }
+
+  /** Room in the table and index for the files of `records`, at most up to `maxFiles`. */
+  private reserve (records: ProviderRecord[]): void {
+    let incoming = 0
+    for (const record of records) {
+      incoming += Array.isArray(record?.files) ? Math.min(record.files.length, this.limits.maxFilesPerProvider) : 0
+    }
+    incoming = Math.min(incoming, Math.max(0, this.maxFiles - this.table.size))
+    this.words.reserve(incoming, this.table.ordinals)
+    this.table.reserve(incoming)
   }
 
   /** Segments of changes, appended to the log as they fill. */

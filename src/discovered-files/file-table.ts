@@ -169,12 +169,7 @@ export class FileTable {
   add (id: string, name: string, normalized: string, size: number, extension: string): number {
     const ordinal = this.ids.add(id)
     if (ordinal === this.sizes.length) {
-      const length = Math.max(1024, this.sizes.length * 2)
-      this.sizes = grow(this.sizes, new Float64Array(length))
-      this.kinds = grow(this.kinds, new Uint8Array(length))
-      this.extensions = grow(this.extensions, new Int32Array(length))
-      this.firstPeer = grow(this.firstPeer, new Int32Array(length))
-      this.firstSeen = grow(this.firstSeen, new Float64Array(length))
+      this.growColumns(Math.max(1024, this.sizes.length * 2))
     }
     this.names.push(name)
     this.normalized.push(normalized)
@@ -185,6 +180,29 @@ export class FileTable {
     this.extensions[ordinal] = extensionId
     this.firstPeer[ordinal] = NO_PEER
     return ordinal
+  }
+
+  /**
+   * Makes room for `files` more files in every column at once: an ingest
+   * knows how many may come, and each doubling of a column was another
+   * copy and more external memory, which makes V8 mark the whole heap again.
+   */
+  reserve (files: number): void {
+    const wanted = this.ordinals + files
+    if (wanted > this.sizes.length) {
+      this.growColumns(Math.max(wanted, this.sizes.length * 2))
+    }
+    this.idTable.reserve(files)
+    this.names.reserve(files)
+    this.normalized.reserve(files)
+  }
+
+  private growColumns (length: number): void {
+    this.sizes = grow(this.sizes, new Float64Array(length))
+    this.kinds = grow(this.kinds, new Uint8Array(length))
+    this.extensions = grow(this.extensions, new Int32Array(length))
+    this.firstPeer = grow(this.firstPeer, new Int32Array(length))
+    this.firstSeen = grow(this.firstSeen, new Float64Array(length))
   }
 
   private addExtension (extension: string): number {

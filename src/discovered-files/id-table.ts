@@ -79,9 +79,7 @@ export class IdTable {
     }
     const ordinal = this.count++
     if (this.ids.byteLength < this.count * ID_BYTES) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(64 * ID_BYTES, this.ids.byteLength * 2))
-      this.ids.copy(bigger)
-      this.ids = bigger
+      this.growIds(Math.max(64 * ID_BYTES, this.ids.byteLength * 2))
     }
     // Ingest looks an id up just before adding it: its bytes and hash are still in the scratch buffer.
     const hash = this.decode(id)
@@ -89,6 +87,21 @@ export class IdTable {
     this.insert(ordinal, hash)
     this.live++
     return ordinal
+  }
+
+  /** Makes room for `more` ids at once (see FileTable.reserve). */
+  reserve (more: number): void {
+    const wanted = this.count + more
+    if (this.ids.byteLength < wanted * ID_BYTES) {
+      this.growIds(wanted * ID_BYTES)
+    }
+    let slots = Math.max(1024, this.slots.length)
+    while (wanted > (slots >> 1)) {
+      slots *= 2
+    }
+    if (slots > this.slots.length) {
+      this.grow(slots)
+    }
   }
 
   /** The ordinal of a present id. */
@@ -200,6 +213,12 @@ export class IdTable {
       h = (Math.imul(h, 5) + 0xe6546b64) | 0
     }
     return murmurFinish(h, ID_BYTES)
+  }
+
+  private growIds (byteLength: number): void {
+    const bigger = Buffer.allocUnsafeSlow(byteLength)
+    this.ids.copy(bigger, 0, 0, this.count * ID_BYTES)
+    this.ids = bigger
   }
 
   private grow (length: number): void {

@@ -28,10 +28,11 @@ export class SegmentWriter {
   private readonly encoder: RecordEncoder
   private count = 0
 
-  /** `expectedBytes`: room to start with (the last segment's size saves regrowing the buffer each time). */
-  constructor (encoder: RecordEncoder, expectedBytes?: number) {
+  /** `out`: a writer to reuse (a written segment's), emptied first; a new one when not given. */
+  constructor (encoder: RecordEncoder, out = new ByteWriter()) {
     this.encoder = encoder
-    this.out = new ByteWriter(expectedBytes)
+    this.out = out
+    this.out.used = 0
     this.out.reserve(HEADER_BYTES)
     this.out.used = HEADER_BYTES
   }
@@ -41,9 +42,9 @@ export class SegmentWriter {
     return this.count
   }
 
-  /** Bytes written so far. */
-  get byteLength (): number {
-    return this.out.used
+  /** The writer holding the segment's bytes, for the next segment once this one is written. */
+  get writer (): ByteWriter {
+    return this.out
   }
 
   /** Adds the record of a file of `table` as it is now. */
@@ -130,6 +131,8 @@ export class SegmentAppender {
   private readonly append: (segment: SegmentWriter) => Promise<void>
   private readonly entriesPerSegment: number
   private segment: SegmentWriter
+  /** The segment being written, if any. */
+  private inFlight?: SegmentWriter
   private writing: Promise<void> = Promise.resolve()
 
   constructor (encoder: RecordEncoder, append: (segment: SegmentWriter) => Promise<void>, entriesPerSegment: number) {
@@ -157,8 +160,12 @@ export class SegmentAppender {
   /** Waits for the segment in flight, then starts writing the current one and begins a new one. */
   async rotate (): Promise<void> {
     await this.writing
+    // Two buffers in turn: a megabyte-sized buffer per segment was external memory
+    // growth, which makes V8 mark the whole heap again and again.
+    const written = this.inFlight
+    this.inFlight = this.segment
     this.writing = this.append(this.segment)
-    this.segment = new SegmentWriter(this.encoder, this.segment.byteLength)
+    this.segment = new SegmentWriter(this.encoder, written?.writer)
   }
 
   /** Writes what is left; resolves once every segment is written (add nothing after). */

@@ -53,6 +53,16 @@ export class WordIndex {
     return index
   }
 
+  /** Makes room for the postings of `files` more files, guessed from the `indexedFiles` so far (see FileTable.reserve). */
+  reserve (files: number, indexedFiles: number): void {
+    const perFile = indexedFiles === 0 ? GUESSED_WORDS : (this.frozenOrdinals.length + this.postings) / indexedFiles
+    const wanted = this.postings + Math.ceil(files * perFile)
+    if (wanted > this.ordinals.length) {
+      this.ordinals = grown(this.ordinals, wanted)
+      this.next = grown(this.next, wanted)
+    }
+  }
+
   /** How many distinct words are indexed. */
   get vocabularySize (): number {
     return this.wordCount
@@ -326,9 +336,9 @@ export class WordIndex {
   }
 }
 
-/** A copy of `array` with room for as many again (typed arrays cannot grow in place). */
-function grown (array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(array.length * 2)
+/** A copy of `array` with room for `length` (by default as many again: typed arrays cannot grow in place). */
+function grown (array: Int32Array<ArrayBuffer>, length = array.length * 2): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(length)
   bigger.set(array)
   return bigger
 }
@@ -336,6 +346,8 @@ function grown (array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
 // Words per vocabulary chunk: only the newest chunk changes as words arrive,
 // so the joined text of the others is built once.
 const CHUNK_WORDS = 4096
+// Words a file name is guessed to have before any is indexed.
+const GUESSED_WORDS = 6
 // Past one in this many files, scanning every name beats building a candidate set.
 const SCAN_SHARE = 4
 // Up to this many matching words, their posting lists are merged in order (lazily); past it, a bitmap.
