@@ -371,6 +371,7 @@ export class DiscoveredFiles {
     }
     const started = Date.now()
     const generation = table.generation
+    this.log('rewriting the discovered-file log: %d entries for %d files', this.persistence.logEntries, table.size)
     await this.persistence.rewrite((function * () {
       let segment = new SegmentWriter(encoder)
       for (let ordinal = 0; ordinal < table.ordinals; ordinal++) {

@@ -101,7 +101,7 @@ describe('log segments', () => {
   })
 })
 
-describe('a store written before the binary record format', () => {
+describe('a store written before the record log (one record per file, JSON or binary)', () => {
   let folder: { path: string, remove: () => Promise<void> }
   let store: Store
   const snapshotPath = (): string => join(folder.path, 'discovered.snapshot')
@@ -119,14 +119,36 @@ describe('a store written before the binary record format', () => {
     (await files.list({ limit: 1000 })).sort((a, b) => a.id.localeCompare(b.id))
   const keys = async (): Promise<string[]> => store.section('discoveredFiles').keys().all()
 
-  /** Writes records the way the code before the binary format did: one JSON value per file through the section's JSON encoding. */
-  const writeOldStore = async (): Promise<void> => {
-    const old: Array<[string, DiscoveredFileRecord]> = [
-      [idOf('help'), { name: 'Beatles - Help.mp3', size: 4_000_000, providers: [{ peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 }] }],
-      [idOf('mar'), { name: 'Canción del mar.flac', size: 30_000_000, providers: [{ peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 }, { peerId: BOB, addresses: [], lastSeen: 900 }] }],
-      [idOf('report'), { name: 'holiday report.pdf', size: 12, providers: [{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4002'], lastSeen: 900 }] }]
-    ]
-    await store.section<DiscoveredFileRecord>('discoveredFiles').batch(old.map(([key, value]) => ({ type: 'put', key, value })))
+  const oldFiles: Array<[string, DiscoveredFileRecord]> = [
+    [idOf('help'), { name: 'Beatles - Help.mp3', size: 4_000_000, providers: [{ peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 }] }],
+    [idOf('mar'), { name: 'Canción del mar.flac', size: 30_000_000, providers: [{ peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 }, { peerId: BOB, addresses: [], lastSeen: 900 }] }],
+    [idOf('report'), { name: 'holiday report.pdf', size: 12, providers: [{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4002'], lastSeen: 900 }] }]
+  ]
+
+  /**
+   * Writes one record per file keyed by its content id, as the code before
+   * the log did: JSON values through the section's JSON encoding (before the
+   * binary format), or binary values (RECORD_FORMAT 1) encoded from a file
+   * table by RecordEncoder and put raw (after it).
+   */
+  const writeOldStore = async (format: 'json' | 'binary' = 'json'): Promise<void> => {
+    if (format === 'json') {
+      await store.section<DiscoveredFileRecord>('discoveredFiles').batch(oldFiles.map(([key, value]) => ({ type: 'put', key, value })))
+      return
+    }
+    const table = new FileTable()
+    const encoder = new RecordEncoder()
+    const section = store.section<Buffer>('discoveredFiles')
+    // A chained batch (as the old code used) needs the section open.
+    await section.open()
+    const batch = section.batch()
+    for (const [id, { name, size, providers }] of oldFiles) {
+      const ordinal = table.add(id, name, name.toLowerCase(), size, name.slice(name.lastIndexOf('.') + 1))
+      table.setProviders(ordinal, providers.map(({ peerId, addresses, lastSeen }) => ({ peer: table.peerNumber(peerId, addresses, lastSeen, false), lastSeen })))
+      batch.put(id, encoder.encode(table, ordinal), { valueEncoding: 'buffer' })
+    }
+    await batch.write()
+    assert.equal((await section.get(idOf('mar'), { valueEncoding: 'buffer' }))?.[0], RECORD_FORMAT, 'stored binary')
   }
 
   before(async () => {
@@ -142,33 +164,35 @@ describe('a store written before the binary record format', () => {
     await folder.remove()
   })
 
-  it('keeps every old file with its providers; changes go to the log, and a log rewrite retires the old records', async () => {
-    await writeOldStore()
-    const files = await open()
-    assert.equal(files.size, 3)
-    assert.deepEqual((await files.search({ text: 'cancion' })).map(file => [file.name, file.size, file.type]), [['Canción del mar.flac', 30_000_000, 'music']])
-    assert.deepEqual((await files.get(idOf('mar')))?.providers, [
-      { peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 },
-      { peerId: BOB, addresses: [], lastSeen: 900 }
-    ])
-    const help = { id: idOf('help'), name: 'Beatles - Help.mp3', size: 4_000_000, type: 'music' as const }
-    await files.ingest([{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4003'], files: [help], hops: 1 }], 2000)
-    const expected = await contentsOf(files)
-    assert.deepEqual(expected.find(file => file.id === idOf('help'))?.providers.map(provider => provider.peerId), [ALICE, BOB])
-    await restart()
-    assert.deepEqual(await contentsOf(await open()), expected, 'the log entry wins over the old record')
-    assert.ok((await keys()).includes(idOf('report')), 'old records stay until the log is rewritten')
+  for (const format of ['json', 'binary'] as const) {
+    it(`keeps every old file (${format} records) with its providers; changes go to the log, and a log rewrite retires the old records`, async () => {
+      await writeOldStore(format)
+      const files = await open()
+      assert.equal(files.size, 3)
+      assert.deepEqual((await files.search({ text: 'cancion' })).map(file => [file.name, file.size, file.type]), [['Canción del mar.flac', 30_000_000, 'music']])
+      assert.deepEqual((await files.get(idOf('mar')))?.providers, [
+        { peerId: ALICE, addresses: ['/ip4/127.0.0.1/tcp/4001'], lastSeen: 1000 },
+        { peerId: BOB, addresses: [], lastSeen: 900 }
+      ])
+      const help = { id: idOf('help'), name: 'Beatles - Help.mp3', size: 4_000_000, type: 'music' as const }
+      await files.ingest([{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4003'], files: [help], hops: 1 }], 2000)
+      const expected = await contentsOf(files)
+      assert.deepEqual(expected.find(file => file.id === idOf('help'))?.providers.map(provider => provider.peerId), [ALICE, BOB])
+      await restart()
+      assert.deepEqual(await contentsOf(await open()), expected, 'the log entry wins over the old record')
+      assert.ok((await keys()).includes(idOf('report')), 'old records stay until the log is rewritten')
 
-    // One fetch reporting the same file 1,100 times makes the log far longer than the files: it is rewritten.
-    const again = await open()
-    await again.ingest([{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4003'], files: Array.from({ length: 1100 }, () => help), hops: 1 }], 2000)
-    const stored = await keys()
-    assert.deepEqual(stored.filter(key => !key.startsWith('~')), [], 'no per-file record is left')
-    assert.ok(stored.filter(key => key.startsWith('~log~')).length >= 1)
-    assert.deepEqual(await contentsOf(again), expected)
-    await restart()
-    assert.deepEqual(await contentsOf(await open()), expected, 'the rewritten log holds every file')
-  })
+      // One fetch reporting the same file 1,100 times makes the log far longer than the files: it is rewritten.
+      const again = await open()
+      await again.ingest([{ peerId: BOB, addresses: ['/ip4/127.0.0.1/tcp/4003'], files: Array.from({ length: 1100 }, () => help), hops: 1 }], 2000)
+      const stored = await keys()
+      assert.deepEqual(stored.filter(key => !key.startsWith('~')), [], 'no per-file record is left')
+      assert.ok(stored.filter(key => key.startsWith('~log~')).length >= 1)
+      assert.deepEqual(await contentsOf(again), expected)
+      await restart()
+      assert.deepEqual(await contentsOf(await open()), expected, 'the rewritten log holds every file')
+    })
+  }
 
   it('opens from the records the first time, then from a snapshot, with the same files', async () => {
     await writeOldStore()
