@@ -118,22 +118,24 @@ export function readSegment (value: Uint8Array, visit: (id: string, record: Disc
   return at === bytes.byteLength
 }
 
+// Segments handed to LevelDB and not yet written: two, so the next write is queued the moment one ends.
+const MAX_IN_FLIGHT = 2
+
 /**
  * Fills segments of up to `entriesPerSegment` entries and appends each once
- * full, encoding the next while LevelDB writes the last (its writes run on
- * LevelDB's own threads): one segment in flight at most, so memory stays
- * bounded when the disk is slower than the encoding. Call {@link rotate}
- * when {@link full}, and {@link finish} at the end: it resolves once every
- * segment is written.
+ * full, encoding the next while LevelDB writes the last ones (its writes run
+ * on its own threads): at most MAX_IN_FLIGHT segments waiting, so memory
+ * stays bounded when the disk is slower than the encoding. Call
+ * {@link rotate} when {@link full}, and {@link finish} at the end: it
+ * resolves once every segment is written.
  */
 export class SegmentAppender {
   private readonly encoder: RecordEncoder
   private readonly append: (segment: SegmentWriter) => Promise<void>
   private readonly entriesPerSegment: number
   private segment: SegmentWriter
-  /** The segment being written, if any. */
-  private inFlight?: SegmentWriter
-  private writing: Promise<void> = Promise.resolve()
+  /** Segments being written, oldest first. */
+  private readonly inFlight: Array<{ segment: SegmentWriter, written: Promise<void> }> = []
 
   constructor (encoder: RecordEncoder, append: (segment: SegmentWriter) => Promise<void>, entriesPerSegment: number) {
     this.encoder = encoder
@@ -157,21 +159,28 @@ export class SegmentAppender {
     this.segment.remove(id)
   }
 
-  /** Waits for the segment in flight, then starts writing the current one and begins a new one. */
+  /** Starts writing the current segment (after the oldest in flight, when too many are) and begins a new one. */
   async rotate (): Promise<void> {
-    await this.writing
-    // Two buffers in turn: a megabyte-sized buffer per segment was external memory
+    const oldest = this.inFlight.length >= MAX_IN_FLIGHT ? this.inFlight.shift() : undefined
+    await oldest?.written
+    this.send()
+    // Buffers in turn: a megabyte-sized buffer per segment was external memory
     // growth, which makes V8 mark the whole heap again and again.
-    const written = this.inFlight
-    this.inFlight = this.segment
-    this.writing = this.append(this.segment)
-    this.segment = new SegmentWriter(this.encoder, written?.writer)
+    this.segment = new SegmentWriter(this.encoder, oldest?.segment.writer)
   }
 
   /** Writes what is left; resolves once every segment is written (add nothing after). */
   async finish (): Promise<void> {
-    await this.writing
-    this.writing = this.append(this.segment)
-    await this.writing
+    this.send()
+    for (const { written } of this.inFlight.splice(0)) {
+      await written
+    }
+  }
+
+  private send (): void {
+    const written = this.append(this.segment)
+    // Awaited later, in order: until then a failure must not count as unhandled (it is thrown by that await).
+    written.catch(() => {})
+    this.inFlight.push({ segment: this.segment, written })
   }
 }
