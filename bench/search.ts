@@ -8,6 +8,7 @@
  * Run: `npx node --expose-gc bench/search.ts [--files N] [--seed 42]`.
  */
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,6 +43,19 @@ const queries: SearchQuery[] = [
 const percentile = (sorted: number[], fraction: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]
 const ms = (value: number): string => `${value.toFixed(2)} ms`
 const cpuMs = (since: NodeJS.CpuUsage): number => { const { user, system } = process.cpuUsage(since); return (user + system) / 1000 }
+/**
+ * CPU time of the main thread alone (Linux: /proc, 10 ms ticks), or NaN elsewhere. JS runs there
+ * and LevelDB on its own threads, so on an idle machine the ingest's wall time cannot be below it:
+ * the figure that still means something when other work loads the machine.
+ */
+function mainThreadCpuMs (): number {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return NaN
+  }
+}
 
 const section = (target: Store): Section<DiscoveredFileRecord> => target.section<DiscoveredFileRecord>('discoveredFiles')
 const snapshotPathOf = (location: string): string => join(dirname(location), 'discovered.snapshot')
@@ -60,9 +74,12 @@ async function ingestPhase (store: Store, location: string): Promise<void> {
   await files.open()
   const started = performance.now()
   const cpu = process.cpuUsage()
+  const mainThread = mainThreadCpuMs()
+  // Wall time until ingest() resolves: every segment written to LevelDB (as the daemon answers a fetch).
   const { files: accepted } = await files.ingest(records)
   const ingestMs = performance.now() - started
-  console.log(`ingest: ${accepted} files in ${ms(ingestMs)} (CPU ${ms(cpuMs(cpu))}) → ${Math.round(accepted / ingestMs * 1000)} files/s wall, ${Math.round(accepted / cpuMs(cpu) * 1000)} per CPU second (target ≥ 100,000)`)
+  const mainMs = mainThreadCpuMs() - mainThread
+  console.log(`ingest: ${accepted} files in ${ms(ingestMs)} (CPU ${ms(cpuMs(cpu))}, main thread ${ms(mainMs)}) → ${Math.round(accepted / ingestMs * 1000)} files/s wall, ${Math.round(accepted / cpuMs(cpu) * 1000)} per CPU second, ${Math.round(accepted / mainMs * 1000)} per main-thread CPU second (target ≥ 100,000)`)
   const saving = performance.now()
   const savingCpu = process.cpuUsage()
   await files.close()
