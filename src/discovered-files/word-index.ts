@@ -49,7 +49,6 @@ export class WordIndex {
     if (index.frozenStarts.length !== index.wordCount + 1 || index.frozenStarts[index.wordCount] !== index.frozenOrdinals.length) {
       throw new SnapshotUnusableError('word index blocks do not fit together')
     }
-    index.linked = new Int32Array(Math.max(1024, index.wordCount) * WORD_STATE)
     return index
   }
 
@@ -203,7 +202,8 @@ export class WordIndex {
   }
 
   private linkedCount (id: number): number {
-    return this.linked[id * WORD_STATE + COUNT]
+    // After a snapshot load the array covers no word until the first add (see buildWordIds).
+    return id * WORD_STATE < this.linked.length ? this.linked[id * WORD_STATE + COUNT] : 0
   }
 
   /** A word's first posting linked since the freeze, or -1. */
@@ -290,6 +290,10 @@ export class WordIndex {
   }
 
   private buildWordIds (): WordIds {
+    // The per-word state of the snapshot's words, allocated only now: searches never need it.
+    if (this.linked.length < this.wordCount * WORD_STATE) {
+      this.linked = grown(this.linked, this.wordCount * WORD_STATE)
+    }
     const wordIds = new WordIds()
     for (const chunk of this.chunks) {
       chunk.forEachWord((word, index) => { wordIds.set(word, chunk.firstId + index) })
@@ -301,8 +305,8 @@ export class WordIndex {
   /** A new word's id (the caller records it in wordIds). */
   private newWord (word: string): number {
     const id = this.wordCount++
-    if (id * WORD_STATE === this.linked.length) {
-      this.linked = grown(this.linked)
+    if (id * WORD_STATE >= this.linked.length) {
+      this.linked = grown(this.linked, Math.max(2 * this.linked.length, (id + 1) * WORD_STATE))
     }
     let chunk = this.chunks.at(-1)
     if (chunk === undefined || chunk.size === CHUNK_WORDS) {
