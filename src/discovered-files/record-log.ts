@@ -118,7 +118,7 @@ export function readSegment (value: Uint8Array, visit: (id: string, record: Disc
   return at === bytes.byteLength
 }
 
-// Segments handed to LevelDB and not yet written: two, so the next write is queued the moment one ends.
+// Segments handed to LevelDB and not yet written while the next is encoded: two, so the next write is queued the moment one ends.
 const MAX_IN_FLIGHT = 2
 
 /**
@@ -159,11 +159,13 @@ export class SegmentAppender {
     this.segment.remove(id)
   }
 
-  /** Starts writing the current segment (after the oldest in flight, when too many are) and begins a new one. */
+  /** Hands the current segment to LevelDB, waits while too many are in flight, and begins a new one. */
   async rotate (): Promise<void> {
-    const oldest = this.inFlight.length >= MAX_IN_FLIGHT ? this.inFlight.shift() : undefined
-    await oldest?.written
+    // Queued before any wait: another ingest may change these files while this one waits, and its
+    // segment must come after this one in the log, or a restart would replay the older state last.
     this.send()
+    const oldest = this.inFlight.length > MAX_IN_FLIGHT ? this.inFlight.shift() : undefined
+    await oldest?.written
     // Buffers in turn: a megabyte-sized buffer per segment was external memory
     // growth, which makes V8 mark the whole heap again and again.
     this.segment = new SegmentWriter(this.encoder, oldest?.segment.writer)
