@@ -42,7 +42,8 @@ const GiB = 1024 * MiB
 const TUNINGS: Record<string, TransportTuning> = {
   joined: DEFAULT_TRANSPORT,
   plain: { coalesceTls: false, coalesceTcp: false },
-  'joined+tcp': { coalesceTls: true, coalesceTcp: true }
+  'joined+tcp': { coalesceTls: true, coalesceTcp: true },
+  'joined-duplex': { ...DEFAULT_TRANSPORT, tlsOnSocket: false }
 }
 
 /** A PeerIT libp2p node on loopback with the given reachability settings, nothing shared. */

@@ -44,7 +44,9 @@ import { decodeManifest, hashFile, peeritFile, pieceCount, verifyPiece } from '.
 import { sendBufferBelow } from '../protocols/shared/back-pressure.ts'
 import { DownloadManager } from '../src/downloads/index.ts'
 import { Store } from '../src/store.ts'
-import { coalescingEncrypter } from '../src/transport/coalesce-writes.ts'
+import { adaptEncrypter } from '../src/transport/adapt-encrypter.ts'
+import { coalesceWrites, coalescingEncrypter } from '../src/transport/coalesce-writes.ts'
+import { socketTls } from '../src/transport/socket-tls.ts'
 import type { PeeritFile } from '../protocols/file/index.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { ChildProcess } from 'node:child_process'
@@ -77,13 +79,18 @@ interface SenderReport {
 
 /**
  * The encrypters a libp2p case can run over (both ends offer only this one);
- * `tls-joined`: with PeerIT's joined writes into TLS (src/transport/coalesce-writes.ts), `+tcp` into TCP too.
+ * `tls-joined`: with PeerIT's joined writes into TLS (src/transport/coalesce-writes.ts), `+tcp` into TCP too;
+ * `tls-socket`: TLS on the TCP socket itself (src/transport/socket-tls.ts).
  */
 const ENCRYPTERS = {
   noise,
   tls,
   'tls-joined': () => coalescingEncrypter(tls(), { transport: false, secured: true }),
-  'tls-joined+tcp': () => coalescingEncrypter(tls(), { transport: true, secured: true })
+  'tls-joined+tcp': () => coalescingEncrypter(tls(), { transport: true, secured: true }),
+  // TLS run by OpenSSL on the TCP socket (src/transport/socket-tls.ts), alone and with joined writes
+  // forced on (a node joins only where TLS runs over a JavaScript stream)
+  'tls-socket': socketTls,
+  'tls-socket-joined': () => adaptEncrypter(socketTls(), { afterHandshake: secured => { coalesceWrites(secured.connection) } })
 } as const
 type Encrypter = keyof typeof ENCRYPTERS
 

@@ -11,8 +11,8 @@ import type { ConnectionEncrypter, MessageStream, SecuredConnection } from '@lib
 export interface EncrypterHooks {
   /** The connection the encrypter will write its records into (TCP). */
   beforeHandshake?: (connection: MessageStream) => void
-  /** The connection the encrypter returns (what the muxer writes into). */
-  afterHandshake?: (secured: SecuredConnection<any>) => void
+  /** The connection the encrypter returns (what the muxer writes into), and the one it was handed. */
+  afterHandshake?: (secured: SecuredConnection<any>, connection: MessageStream) => void
 }
 
 /** Wraps a connection encrypter factory so every connection it secures goes through `hooks`. */
@@ -23,13 +23,13 @@ export function adaptEncrypter<Components> (factory: (components: Components) =>
     wrapped.secureInbound = async (connection, options) => {
       hooks.beforeHandshake?.(connection)
       const secured = await encrypter.secureInbound(connection, options)
-      hooks.afterHandshake?.(secured)
+      hooks.afterHandshake?.(secured, connection)
       return secured
     }
     wrapped.secureOutbound = async (connection, options) => {
       hooks.beforeHandshake?.(connection)
       const secured = await encrypter.secureOutbound(connection, options)
-      hooks.afterHandshake?.(secured)
+      hooks.afterHandshake?.(secured, connection)
       return secured
     }
     return wrapped

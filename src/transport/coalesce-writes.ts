@@ -14,6 +14,7 @@ import { AbstractMessageStream } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { concat } from 'uint8arrays/concat'
 import { adaptEncrypter } from './adapt-encrypter.ts'
+import { isSecuredOnSocket } from './socket-tls.ts'
 import type { ConnectionEncrypter, MessageStream } from '@libp2p/interface'
 
 /**
@@ -105,7 +106,13 @@ export function * writeRuns (bufs: Uint8Array[], maxBytes: number): Generator<Ui
 export interface CoalesceLayers {
   /** The connection it encrypts over (TCP): TLS records, noise's length prefixes and frames. */
   transport: boolean
-  /** The connection it returns: what yamux writes (TLS writes each buffer as a record; noise already joins). */
+  /**
+   * The connection it returns: what yamux writes (TLS writes each buffer as a
+   * record; noise already joins). Never where TLS runs on the TCP socket
+   * itself (./socket-tls.ts): there a write costs no trip through a
+   * JavaScript stream, and joining cost the sender and the relay more CPU
+   * than it saved (docs/benchmarks.md, "TLS on the TCP socket").
+   */
   secured: boolean
 }
 
@@ -117,6 +124,12 @@ export interface CoalesceLayers {
 export function coalescingEncrypter<Components> (factory: (components: Components) => ConnectionEncrypter, layers: CoalesceLayers): (components: Components) => ConnectionEncrypter {
   return adaptEncrypter(factory, {
     beforeHandshake: layers.transport ? connection => { coalesceWrites(connection) } : undefined,
-    afterHandshake: layers.secured ? secured => { coalesceWrites(secured.connection) } : undefined
+    afterHandshake: layers.secured
+      ? (secured, connection) => {
+          if (!isSecuredOnSocket(connection)) {
+            coalesceWrites(secured.connection)
+          }
+        }
+      : undefined
   })
 }

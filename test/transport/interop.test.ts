@@ -1,60 +1,35 @@
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { after, test } from 'node:test'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { createLibp2p } from 'libp2p'
-import { sendBufferBelow } from '../../protocols/shared/back-pressure.ts'
+import { pieceCount, peeritFile, verifyPiece } from '../../protocols/file/index.ts'
+import { isSecuredOnSocket } from '../../src/transport/socket-tls.ts'
+import { createShareFolder, introduce } from '../fixtures/file-nodes.ts'
 import { startLimitedNode } from '../fixtures/limits.ts'
 import { eventually } from '../fixtures/poll.ts'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import { answerDigest, BLOB_PROTOCOL, digestOf, sendBlob, transportOf } from '../fixtures/transport.ts'
+import type { PeeritFile, PeeritFileInit } from '../../protocols/file/index.ts'
+import type { SharedFile } from '../fixtures/file-nodes.ts'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 
-const BLOB_PROTOCOL = '/peerit-test/blob/1.0'
 /** Big enough that yamux grows its windows and sends frames of several 16 KiB TLS records. */
 const BLOB_BYTES = 6 * 1024 * 1024
 
 const stops: Array<() => Promise<void>> = []
 after(async () => { await Promise.all(stops.map(async stop => stop())) })
 
-/** Answers each blob stream with the SHA-256 of everything it read. */
-async function answerDigest (stream: Stream): Promise<void> {
-  const hash = createHash('sha256')
-  for await (const chunk of stream) {
-    hash.update(chunk.subarray())
-  }
-  stream.send(hash.digest())
-  await stream.close()
-}
-
-/** Sends `blob` over a new stream in uneven writes (tiny ones between large ones); resolves with the digest the other side read. */
-async function sendBlob (from: Libp2p, to: Libp2p, blob: Uint8Array): Promise<{ digest: string, encryption?: string }> {
-  const signal = AbortSignal.timeout(60_000)
-  const connection = await from.dial(to.getMultiaddrs()[0], { signal })
-  const stream = await connection.newStream(BLOB_PROTOCOL, { signal })
-  const sizes = [1, 5, 300_000, 12, 1024 * 1024, 7, 65_536]
-  for (let at = 0, i = 0; at < blob.byteLength; i++) {
-    const end = Math.min(blob.byteLength, at + sizes[i % sizes.length])
-    stream.send(blob.subarray(at, end))
-    at = end
-    await sendBufferBelow(stream, 2 * 1024 * 1024, signal)
-  }
-  await stream.close({ signal })
-  const chunks: Uint8Array[] = []
-  for await (const chunk of stream) {
-    chunks.push(chunk.subarray())
-  }
-  return { digest: Buffer.concat(chunks).toString('hex'), encryption: connection.encryption }
-}
-
-/** A js-libp2p node with the given encrypters and every other option at its default. */
-async function plainNode (encrypters: 'tls+noise' | 'noise'): Promise<Libp2p> {
+/** A js-libp2p node with the given encrypters and every other option at its default, and PeerIT's file protocol serving what `lookup` finds. */
+async function plainNode (encrypters: 'tls+noise' | 'noise', lookup: PeeritFileInit['lookup'] = () => undefined): Promise<Libp2p<{ peeritFile: PeeritFile }>> {
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: encrypters === 'noise' ? [noise()] : [tls(), noise()],
-    streamMuxers: [yamux()]
+    streamMuxers: [yamux()],
+    services: { peeritFile: peeritFile({ lookup }) }
   })
   stops.push(async () => node.stop())
   await node.handle(BLOB_PROTOCOL, answerDigest)
@@ -68,10 +43,13 @@ for (const [encrypters, expected] of [['tls+noise', '/tls/1.0.0'], ['noise', '/n
     await peerit.handle(BLOB_PROTOCOL, answerDigest)
     const plain = await plainNode(encrypters)
     const blob = randomBytes(BLOB_BYTES)
-    const digest = createHash('sha256').update(blob).digest('hex')
+    const digest = digestOf(blob)
+    // PeerIT runs TLS on the TCP socket itself; @libp2p/tls on the other end cannot tell
+    const onSocket = expected === '/tls/1.0.0'
 
     const outbound = await sendBlob(peerit, plain, blob)
     assert.equal(outbound.encryption, expected)
+    assert.equal(isSecuredOnSocket(transportOf(outbound.connection)), onSocket)
     assert.equal(outbound.digest, digest, 'the plain node read what the PeerIT node sent')
     // the other way on a connection the plain node opens
     await peerit.hangUp(plain.peerId)
@@ -79,6 +57,46 @@ for (const [encrypters, expected] of [['tls+noise', '/tls/1.0.0'], ['noise', '/n
 
     const inbound = await sendBlob(plain, peerit, blob)
     assert.equal(inbound.encryption, expected)
+    const [accepted] = peerit.getConnections(plain.peerId)
+    assert.equal(isSecuredOnSocket(transportOf(accepted)), onSocket)
     assert.equal(inbound.digest, digest, 'the PeerIT node read what the plain node sent')
   })
 }
+
+/** Fetches every piece of `file` from `server` and checks each against the manifest; resolves with the bytes. */
+async function fetchFile (client: PeeritFile, server: PeerId, file: SharedFile): Promise<Uint8Array> {
+  const signal = AbortSignal.timeout(60_000)
+  const manifest = await client.getManifest(server, file.contentId, { signal })
+  const pieces: Uint8Array[] = []
+  for await (const piece of client.getPieces(server, file.contentId, manifest, 0, pieceCount(manifest), { signal })) {
+    assert.ok(verifyPiece(manifest, piece.index, piece.bytes), `piece ${piece.index} verifies`)
+    pieces.push(piece.bytes)
+  }
+  return Buffer.concat(pieces)
+}
+
+test('a PeerIT node and a plain js-libp2p node (tls+noise, PeerIT\'s file protocol) fetch a file from each other over TLS', async () => {
+  const folder = await createShareFolder()
+  stops.push(async () => folder.remove())
+  const fromPeerit = await folder.add('from-peerit.bin', 3 * 1024 * 1024 + 17)
+  const fromPlain = await folder.add('from-plain.bin', 2 * 1024 * 1024 + 5)
+  const peerit = (await startLimitedNode({}, [], { lookup: id => id === fromPeerit.contentId ? fromPeerit.source : undefined })).libp2p
+  stops.push(async () => peerit.stop())
+  const plain = await plainNode('tls+noise', id => id === fromPlain.contentId ? fromPlain.source : undefined)
+
+  // the plain node dials: PeerIT is the TLS server
+  await introduce(plain, peerit)
+  assert.deepEqual(await fetchFile(plain.services.peeritFile, peerit.peerId, fromPeerit), Buffer.from(fromPeerit.bytes))
+  const [accepted] = peerit.getConnections(plain.peerId)
+  assert.equal(accepted.encryption, '/tls/1.0.0')
+  assert.ok(isSecuredOnSocket(transportOf(accepted)))
+  await peerit.hangUp(plain.peerId)
+  await eventually(() => plain.getConnections(peerit.peerId).length === 0, { what: 'the plain node to see the hang-up' })
+
+  // PeerIT dials: it is the TLS client
+  await introduce(peerit, plain)
+  assert.deepEqual(await fetchFile(peerit.services.peeritFile, plain.peerId, fromPlain), Buffer.from(fromPlain.bytes))
+  const [dialled] = peerit.getConnections(plain.peerId)
+  assert.equal(dialled.direction, 'outbound')
+  assert.ok(isSecuredOnSocket(transportOf(dialled)))
+})
