@@ -7,15 +7,14 @@
  * the rounds, and the ratio new ÷ old.
  * Run: `npx node --expose-gc bench/discovered-versus.ts --old /tmp/old [--files 100000] [--rounds 3]`.
  */
-import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DiscoveredFiles } from '../src/discovered-files.ts'
 import { Store } from '../src/store.ts'
 import { silentLogger, tempStore } from '../test/fixtures/search.ts'
+import { providerRecords } from './discovered-records.ts'
 import { FileNames } from './file-names.ts'
-import type { ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
 
 const { values } = parseArgs({ options: { old: { type: 'string' }, files: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' } } })
 if (values.old === undefined) {
@@ -24,13 +23,7 @@ if (values.old === undefined) {
 const fileCount = Number(values.files)
 const { DiscoveredFiles: OldDiscoveredFiles } = await import(pathToFileURL(join(values.old, 'src/discovered-files.ts')).href)
 
-const names = new FileNames({ seed: 42 })
-const records: ProviderRecord[] = Array.from({ length: 10 }, (_, index) => ({
-  peerId: `12D3KooWBenchProvider${index}`, addresses: [`/ip4/127.0.0.1/tcp/${4000 + index}`], files: [] as SharedFileEntry[], hops: 1
-}))
-for (let index = 0; index < fileCount; index++) {
-  records[index % 10].files.push({ id: createHash('sha256').update(String(index)).digest('hex'), name: names.nameFor(index), size: 1000 + index, type: 'other' })
-}
+const records = providerRecords(fileCount, new FileNames({ seed: 42 }))
 
 const cpuMs = (since: NodeJS.CpuUsage): number => { const { user, system } = process.cpuUsage(since); return (user + system) / 1000 }
 const measured = { old: { ingest: [] as number[], rebuild: [] as number[] }, new: { ingest: [] as number[], rebuild: [] as number[] } }

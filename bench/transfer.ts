@@ -15,6 +15,9 @@
  *     [--tunables '[{}, {"piecesPerRequest":32}]']   (several: case e runs once per set, e0, e1 …)
  *
  * Each libp2p case runs once per encrypter in the list (both ends offering only that one).
+ * `PEERIT_BENCH_PROFILE=<dir>` writes a CPU profile of every child there, and
+ * `PEERIT_BENCH_COUNTERS=1` prints a line of counters per receiver (streams,
+ * frames, pauses, writes, syncs, gaps between requests: bench/transfer-counters.ts).
  * Besides the receiver's CPU time each line shows the sender's (from its first
  * request to the end): on a shared machine CPU per byte is steadier than a rate.
  *
@@ -296,9 +299,14 @@ async function runChild (job: Job): Promise<void> {
 // ── parent side ────────────────────────────────────────────────────────────
 
 function spawnChild (job: Job): ChildProcess {
-  // PEERIT_BENCH_PROFILE=<dir> writes a CPU profile of every child there.
+  // PEERIT_BENCH_PROFILE=<dir> writes a CPU profile of every child there;
+  // PEERIT_BENCH_COUNTERS=1 makes every receiver print what it did (bench/transfer-counters.ts).
   const profile = process.env.PEERIT_BENCH_PROFILE
-  const execArgv = profile == null ? process.execArgv : [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profile}`]
+  const execArgv = [
+    ...process.execArgv,
+    ...(profile == null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]),
+    ...(process.env.PEERIT_BENCH_COUNTERS == null ? [] : ['--import', new URL('./transfer-counters.ts', import.meta.url).href])
+  ]
   return fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
 }
 

@@ -1,9 +1,10 @@
 import { FileTable } from './discovered-files/file-table.ts'
-import { IndexPersistence, RecordWrites } from './discovered-files/persistence.ts'
-import { decodeRecord, RecordEncoder } from './discovered-files/record-codec.ts'
+import { IndexPersistence } from './discovered-files/persistence.ts'
+import { RecordEncoder } from './discovered-files/record-codec.ts'
+import { SegmentAppender, SegmentWriter } from './discovered-files/record-log.ts'
 import { DEFAULT_INGEST_LIMITS, checkFile, checkProvider, filesOf } from './discovered-files/sanitize.ts'
 import { WordIndex } from './discovered-files/word-index.ts'
-import { compileQuery, extensionOf, fileKindOf, normalizeText, wordsOf } from './search/index.ts'
+import { compileQuery, extensionOf, normalizeText, wordsOf } from './search/index.ts'
 import type { ProviderRecord } from '../protocols/fetch/index.ts'
 import type { ProviderLink } from './discovered-files/file-table.ts'
 import type { IngestLimits } from './discovered-files/sanitize.ts'
@@ -32,7 +33,7 @@ export interface DiscoveredFile {
   providers: Provider[]
 }
 
-/** A discovered file as persisted, keyed by its content id (encoded by discovered-files/record-codec.ts). */
+/** A discovered file as persisted (an entry of the record log, see discovered-files/record-log.ts). */
 export interface DiscoveredFileRecord {
   name: string
   size: number
@@ -59,10 +60,12 @@ export interface DiscoveredFilesInit extends Partial<IngestLimits> {
 /** Default of {@link DiscoveredFilesInit.providerMaxAgeMs}. */
 export const PROVIDER_MAX_AGE_MS = 24 * 60 * 60 * 1000
 
-// Puts per LevelDB batch while ingesting: large enough to amortise, small enough to bound memory.
+// Files per log segment (one LevelDB value, see record-log.ts): large enough to amortise, small enough to bound memory.
 const WRITE_BATCH = 10_000
 const DEFAULT_SEARCH_LIMIT = 1000
 const MAX_COUNT = 0xffff
+// Log entries allowed past twice the files before a rewrite: small stores are not rewritten after every fetch.
+const LOG_SLACK = 1000
 
 /**
  * What fetches brought back: every discovered file with its providers. The
@@ -72,7 +75,6 @@ const MAX_COUNT = 0xffff
  * IndexPersistence), and otherwise rebuilds it from the records.
  */
 export class DiscoveredFiles {
-  private readonly section: Section<DiscoveredFileRecord>
   private readonly log: Logger
   private readonly limits: IngestLimits
   private readonly providerMaxAgeMs: number
@@ -86,7 +88,6 @@ export class DiscoveredFiles {
   private opened: 'snapshot' | 'records' = 'records'
 
   constructor (init: DiscoveredFilesInit) {
-    this.section = init.files
     this.log = init.logger.forComponent('peerit:discovered-files')
     this.limits = {
       maxFilesPerProvider: init.maxFilesPerProvider ?? DEFAULT_INGEST_LIMITS.maxFilesPerProvider,
@@ -142,24 +143,16 @@ export class DiscoveredFiles {
     await this.saveSnapshot()
   }
 
-  /** Reads every record into a fresh index. */
+  /** Replays every record into a fresh index. */
   private async rebuild (): Promise<void> {
-    // nextv() reads entries a thousand at a time: a promise per entry would double the time.
     this.table = new FileTable()
     this.words = new WordIndex()
-    // Values raw: binary records and the JSON ones of older stores are told apart by their first byte.
-    const iterator = (this.section as unknown as Section<Buffer>).iterator({ valueEncoding: 'buffer' })
-    try {
-      for (let entries = await iterator.nextv(1000); entries.length > 0; entries = await iterator.nextv(1000)) {
-        for (const [id, value] of entries) {
-          // Keys of the section are content ids; anything else in it (the snapshot token) is not a file.
-          if (CONTENT_ID.test(id)) {
-            this.load(id, decodeRecord(value))
-          }
-        }
-      }
-    } finally {
-      await iterator.close()
+    const damaged = await this.persistence.replay((id, record) => { this.apply(id, record) })
+    if (damaged > 0) {
+      this.log.error('skipped %d damaged discovered-file values', damaged)
+    }
+    if (this.table.ordinals > 2 * this.table.size + 1000) {
+      this.compact()
     }
     this.words.freeze()
   }
@@ -172,7 +165,8 @@ export class DiscoveredFiles {
    */
   async ingest (records: ProviderRecord[], now: number = Date.now()): Promise<{ files: number }> {
     let accepted = 0
-    let writes = new RecordWrites()
+    const segments = this.appender()
+    this.reserve(records)
     for (const record of records) {
       const provider = checkProvider(record, this.limits)
       if (provider === undefined) {
@@ -189,21 +183,21 @@ export class DiscoveredFiles {
         if (file === undefined) {
           continue
         }
-        let ordinal = this.table.ids.get(file.id)
+        let ordinal = this.table.ids.getChecked(file.id)
         if (ordinal === undefined && this.table.size >= this.maxFiles) {
           continue
         }
         ordinal ??= this.addFile(file.id, file.name, file.size)
         this.table.link(ordinal, peer, now, this.maxProvidersPerFile)
-        writes.put(file.id, this.encoder.encode(this.table, ordinal))
+        segments.put(this.table, ordinal)
         accepted++
-        if (writes.length >= WRITE_BATCH) {
-          await this.persistence.write(writes)
-          writes = new RecordWrites()
+        if (segments.full) {
+          await segments.rotate()
         }
       }
     }
-    await this.persistence.write(writes)
+    await segments.finish()
+    await this.compactLog()
     this.words.prepare()
     return { files: accepted }
   }
@@ -263,15 +257,7 @@ export class DiscoveredFiles {
     if (!/^[0-9a-f]{1,64}$/.test(hex)) {
       return []
     }
-    const found: DiscoveredFile[] = []
-    // Content ids are hex, so every key with the prefix sorts below prefix + 'g'.
-    for await (const id of this.section.keys({ gte: hex, lt: `${hex}g`, limit: options.limit ?? 20 })) {
-      const file = await this.get(id)
-      if (file !== undefined) {
-        found.push(file)
-      }
-    }
-    return found
+    return this.table.ids.withPrefix(hex, options.limit ?? 20).map(ordinal => this.view(ordinal))
   }
 
   /** Files whose name equals `name` once both are normalised (case and accents ignored). */
@@ -290,7 +276,7 @@ export class DiscoveredFiles {
   /** Drops providers not seen for `providerMaxAgeMs`, and files left with none; resolves with the number of files dropped. */
   async ageOut (now: number = Date.now()): Promise<number> {
     const cutoff = now - this.providerMaxAgeMs
-    let writes = new RecordWrites()
+    const segments = this.appender()
     let dropped = 0
     const { table } = this
     for (let ordinal = 0; ordinal < table.ordinals; ordinal++) {
@@ -302,22 +288,22 @@ export class DiscoveredFiles {
       const id = table.ids.idAt(ordinal)
       if (kept.length === 0) {
         table.delete(ordinal)
-        writes.del(id)
+        segments.remove(id)
         dropped++
       } else {
         table.setProviders(ordinal, kept)
-        writes.put(id, this.encoder.encode(table, ordinal))
+        segments.put(table, ordinal)
       }
-      if (writes.length >= WRITE_BATCH) {
-        await this.persistence.write(writes)
-        writes = new RecordWrites()
+      if (segments.full) {
+        await segments.rotate()
       }
     }
     table.dropPeersBefore(cutoff)
-    await this.persistence.write(writes)
+    await segments.finish()
     if (table.ordinals > 2 * table.size + 1000) {
       this.compact()
     }
+    await this.compactLog()
     this.log('aged out %d files', dropped)
     return dropped
   }
@@ -336,19 +322,79 @@ export class DiscoveredFiles {
     return longest === '' ? everyOrdinal(this.table.ordinals) : this.table.normalizedContaining(longest)
   }
 
-  private load (id: string, record: DiscoveredFileRecord | undefined): void {
-    if (typeof record?.name !== 'string' || !Array.isArray(record.providers) || this.table.ids.get(id) !== undefined) {
+  /** Replays one persisted entry: a file's record replaces what an earlier one said; undefined removes it. */
+  private apply (id: string, record: DiscoveredFileRecord | undefined): void {
+    if (!CONTENT_ID.test(id)) {
       return
     }
-    const ordinal = this.addFile(id, record.name, record.size)
+    let ordinal = this.table.ids.getChecked(id)
+    if (record === undefined) {
+      if (ordinal !== undefined) {
+        this.table.delete(ordinal)
+      }
+      return
+    }
+    if (typeof record.name !== 'string' || !Number.isSafeInteger(record.size) || !Array.isArray(record.providers)) {
+      return
+    }
+    ordinal ??= this.addFile(id, record.name, record.size)
     // The addresses seen last win: older records may hold stale ones.
     this.table.setProviders(ordinal, record.providers.map(({ peerId, addresses, lastSeen }) =>
       ({ peer: this.table.peerNumber(peerId, addresses, lastSeen, false), lastSeen })))
   }
 
+  /** Room in the table and index for the files of `records`, at most up to `maxFiles`. */
+  private reserve (records: ProviderRecord[]): void {
+    let incoming = 0
+    for (const record of records) {
+      incoming += Array.isArray(record?.files) ? Math.min(record.files.length, this.limits.maxFilesPerProvider) : 0
+    }
+    incoming = Math.min(incoming, Math.max(0, this.maxFiles - this.table.size))
+    this.words.reserve(incoming, this.table.ordinals)
+    this.table.reserve(incoming)
+  }
+
+  /** Segments of changes, appended to the log as they fill. */
+  private appender (): SegmentAppender {
+    return new SegmentAppender(this.encoder, async segment => { await this.persistence.append(segment) }, WRITE_BATCH)
+  }
+
+  /**
+   * Rewrites the log once it holds more than twice as many entries as there
+   * are files (each re-fetch of a file appends one), so it stays within a
+   * small multiple of the files' size.
+   */
+  private async compactLog (): Promise<void> {
+    const { table, encoder } = this
+    if (this.persistence.logEntries <= 2 * table.size + LOG_SLACK) {
+      return
+    }
+    const started = Date.now()
+    const generation = table.generation
+    this.log('rewriting the discovered-file log: %d entries for %d files', this.persistence.logEntries, table.size)
+    await this.persistence.rewrite((function * () {
+      let segment = new SegmentWriter(encoder)
+      for (let ordinal = 0; ordinal < table.ordinals; ordinal++) {
+        // A renumbering (compact) while this runs would skip or repeat files: give up, the next pass tries again.
+        if (table.generation !== generation) {
+          throw new Error('the file table was renumbered during the log rewrite')
+        }
+        if (table.has(ordinal)) {
+          segment.put(table, ordinal)
+        }
+        if (segment.entries >= WRITE_BATCH) {
+          yield segment
+          segment = new SegmentWriter(encoder)
+        }
+      }
+      yield segment
+    })())
+    this.log('rewrote the discovered-file log: %d files in %d ms', table.size, Date.now() - started)
+  }
+
   private addFile (id: string, name: string, size: number): number {
     const normalized = normalizeText(name)
-    const ordinal = this.table.add(id, name, normalized, size, fileKindOf(name), extensionOf(name))
+    const ordinal = this.table.add(id, name, normalized, size, extensionOf(name))
     this.words.addName(ordinal, normalized)
     return ordinal
   }

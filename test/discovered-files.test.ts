@@ -132,6 +132,26 @@ describe('DiscoveredFiles', () => {
     assert.deepEqual((await reopened.search({ text: 'cancion' })).map(file => file.name), ['Canción.ogg'])
   })
 
+  it('persists concurrent ingests of the same files in the order they changed them', async () => {
+    // Several segments each (10,000 files a segment), so each ingest waits for LevelDB in between.
+    const many = Array.from({ length: 35_000 }, (_, index) => entry(`shared file ${index}.txt`, index))
+    const files = await open()
+    await Promise.all([
+      files.ingest([record(ALICE, many)], 1000),
+      files.ingest([record(BOB, many)], 2000),
+      files.ingest([record(ALICE, many.slice(0, 15_000))], 3000)
+    ])
+    const byId = (a: { id: string }, b: { id: string }): number => a.id.localeCompare(b.id)
+    const before = (await files.list({ limit: 40_000 })).sort(byId)
+    assert.deepEqual(before[0].providers.map(provider => [provider.peerId, provider.lastSeen]).sort(), [[ALICE, 3000], [BOB, 2000]])
+    await store.close()
+    store = new Store(location)
+    await store.open()
+    // Rebuilt from the log alone: its last entry for each file must be the state held in memory.
+    const reopened = await open()
+    assert.deepEqual((await reopened.list({ limit: 40_000 })).sort(byId), before)
+  })
+
   it('bounds hostile records: long names, control characters, junk entries, huge file lists', async () => {
     const files = await open({ maxFilesPerProvider: 1000, maxAddressesPerProvider: 2 })
     const longName = `${'x'.repeat(10_000)}.mp3`

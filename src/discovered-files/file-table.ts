@@ -1,4 +1,4 @@
-import { FILE_KINDS } from '../search/index.ts'
+import { FILE_KINDS, kindOfExtension } from '../search/index.ts'
 import { IdTable } from './id-table.ts'
 import { blocksUnder, blockView, SnapshotUnusableError } from './snapshot.ts'
 import { TextColumn } from './text-column.ts'
@@ -52,9 +52,12 @@ export class FileTable {
   private readonly more = new Map<number, ProviderLink[]>()
   private readonly extensionNames: string[] = []
   private readonly extensionIds = new Map<string, number>()
+  /** By extension id: the index in FILE_KINDS of its files' kind, worked out once per extension. */
+  private readonly extensionKinds: number[] = []
   private readonly peers: Array<TablePeer | undefined> = []
   private readonly peerNumbers = new Map<string, number>()
   private changes = 0
+  private renumberings = 0
 
   /** A table from the blocks and meta of {@link snapshot}; throws when they do not fit together. */
   static fromSnapshot (meta: FileTableMeta, blocks: Map<string, Buffer>): FileTable {
@@ -73,7 +76,7 @@ export class FileTable {
       throw new SnapshotUnusableError('file table blocks do not fit together')
     }
     for (const extension of meta.extensions) {
-      table.extensionIds.set(extension, table.extensionNames.push(extension) - 1)
+      table.addExtension(String(extension))
     }
     meta.peers.forEach((peer, number) => {
       table.peers.push(peer === null ? undefined : { peerId: peer[0], addresses: peer[1], lastSeen: peer[2] })
@@ -93,6 +96,11 @@ export class FileTable {
       table.more.set(more[at], links)
     }
     return table
+  }
+
+  /** Bumped by {@link clearFiles}: ordinals from before mean nothing after. */
+  get generation (): number {
+    return this.renumberings
   }
 
   /** Bumped by every change: a snapshot written while it moved may be torn. */
@@ -157,30 +165,51 @@ export class FileTable {
     return this.ids.size
   }
 
-  /** Adds a file that is not present, without providers; returns its ordinal. */
-  add (id: string, name: string, normalized: string, size: number, kind: FileKind, extension: string): number {
+  /** Adds a file that is not present, without providers; returns its ordinal. Its kind follows from its extension (see extensionOf). */
+  add (id: string, name: string, normalized: string, size: number, extension: string): number {
     const ordinal = this.ids.add(id)
     if (ordinal === this.sizes.length) {
-      const length = Math.max(1024, this.sizes.length * 2)
-      this.sizes = grow(this.sizes, new Float64Array(length))
-      this.kinds = grow(this.kinds, new Uint8Array(length))
-      this.extensions = grow(this.extensions, new Int32Array(length))
-      this.firstPeer = grow(this.firstPeer, new Int32Array(length))
-      this.firstSeen = grow(this.firstSeen, new Float64Array(length))
+      this.growColumns(Math.max(1024, this.sizes.length * 2))
     }
     this.names.push(name)
     this.normalized.push(normalized)
     this.changes++
     this.sizes[ordinal] = size
-    this.kinds[ordinal] = FILE_KINDS.indexOf(kind)
-    let extensionId = this.extensionIds.get(extension)
-    if (extensionId === undefined) {
-      extensionId = this.extensionNames.push(extension) - 1
-      this.extensionIds.set(extension, extensionId)
-    }
+    const extensionId = this.extensionIds.get(extension) ?? this.addExtension(extension)
+    this.kinds[ordinal] = this.extensionKinds[extensionId]
     this.extensions[ordinal] = extensionId
     this.firstPeer[ordinal] = NO_PEER
     return ordinal
+  }
+
+  /**
+   * Makes room for `files` more files in every column at once: an ingest
+   * knows how many may come, and each doubling of a column was another
+   * copy and more external memory, which makes V8 mark the whole heap again.
+   */
+  reserve (files: number): void {
+    const wanted = this.ordinals + files
+    if (wanted > this.sizes.length) {
+      this.growColumns(Math.max(wanted, this.sizes.length * 2))
+    }
+    this.idTable.reserve(files)
+    this.names.reserve(files)
+    this.normalized.reserve(files)
+  }
+
+  private growColumns (length: number): void {
+    this.sizes = grow(this.sizes, new Float64Array(length))
+    this.kinds = grow(this.kinds, new Uint8Array(length))
+    this.extensions = grow(this.extensions, new Int32Array(length))
+    this.firstPeer = grow(this.firstPeer, new Int32Array(length))
+    this.firstSeen = grow(this.firstSeen, new Float64Array(length))
+  }
+
+  private addExtension (extension: string): number {
+    const extensionId = this.extensionNames.push(extension) - 1
+    this.extensionIds.set(extension, extensionId)
+    this.extensionKinds.push(FILE_KINDS.indexOf(kindOfExtension(extension)))
+    return extensionId
   }
 
   /** Whether an ordinal holds a live file. */
@@ -348,6 +377,7 @@ export class FileTable {
   /** Forgets every file (peers are kept). */
   clearFiles (): void {
     this.changes++
+    this.renumberings++
     this.idTable.clear()
     this.names = new TextColumn()
     this.normalized = new TextColumn()

@@ -29,6 +29,9 @@ export class IdTable {
   /** Ordinals whose id was deleted: they stay in the table until the next rebuild. */
   private readonly dead = new Set<number>()
   private readonly scratch = Buffer.alloc(ID_BYTES)
+  /** The id whose bytes the scratch buffer holds, and their hash. */
+  private scratchId = ''
+  private scratchHash = 0
   private seed = (Math.random() * 2 ** 32) >>> 0
 
   /** A table from the blocks and meta of {@link snapshot}; throws when they do not fit together. */
@@ -76,25 +79,47 @@ export class IdTable {
     }
     const ordinal = this.count++
     if (this.ids.byteLength < this.count * ID_BYTES) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(64 * ID_BYTES, this.ids.byteLength * 2))
-      this.ids.copy(bigger)
-      this.ids = bigger
+      this.growIds(Math.max(64 * ID_BYTES, this.ids.byteLength * 2))
     }
-    this.ids.write(id, ordinal * ID_BYTES, ID_BYTES, 'hex')
-    this.insert(ordinal)
+    // Ingest looks an id up just before adding it: its bytes and hash are still in the scratch buffer.
+    const hash = this.decode(id)
+    this.scratch.copy(this.ids, ordinal * ID_BYTES)
+    this.insert(ordinal, hash)
     this.live++
     return ordinal
   }
 
+  /** Makes room for `more` ids at once (see FileTable.reserve). */
+  reserve (more: number): void {
+    const wanted = this.count + more
+    if (this.ids.byteLength < wanted * ID_BYTES) {
+      this.growIds(wanted * ID_BYTES)
+    }
+    let slots = Math.max(1024, this.slots.length)
+    while (wanted > (slots >> 1)) {
+      slots *= 2
+    }
+    if (slots > this.slots.length) {
+      this.grow(slots)
+    }
+  }
+
   /** The ordinal of a present id. */
   get (id: string): number | undefined {
-    if (this.live === 0 || !CONTENT_ID.test(id)) {
+    return CONTENT_ID.test(id) ? this.getChecked(id) : undefined
+  }
+
+  /** As {@link get}, for an id already checked to be 64 lowercase hex digits (ingest checks each once). */
+  getChecked (id: string): number | undefined {
+    if (this.live === 0) {
       return undefined
     }
-    this.scratch.write(id, 0, ID_BYTES, 'hex')
-    for (let slot = this.hash(this.scratch, 0) & this.mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & this.mask) {
+    const { ids, scratch } = this
+    for (let slot = this.decode(id) & this.mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & this.mask) {
       const ordinal = this.slots[slot]
-      if (!this.dead.has(ordinal) && this.ids.compare(this.scratch, 0, ID_BYTES, ordinal * ID_BYTES, (ordinal + 1) * ID_BYTES) === 0) {
+      const at = ordinal * ID_BYTES
+      // Bytes compared here first: a native compare() per probed slot cost more than the rest of the lookup.
+      if (ids[at] === scratch[0] && ids[at + 1] === scratch[1] && ids.compare(scratch, 0, ID_BYTES, at, at + ID_BYTES) === 0 && !this.dead.has(ordinal)) {
         return ordinal
       }
     }
@@ -104,6 +129,41 @@ export class IdTable {
   /** The id of an ordinal, as 64 hex digits. */
   idAt (ordinal: number): string {
     return this.ids.toString('hex', ordinal * ID_BYTES, (ordinal + 1) * ID_BYTES)
+  }
+
+  /**
+   * The ordinals of present ids starting with `prefix` (1–64 lowercase hex
+   * digits), in id order, at most `limit`: a scan of the raw ids, no string
+   * made for those that do not match.
+   */
+  withPrefix (prefix: string, limit: number): number[] {
+    const whole = prefix.length >> 1
+    const bytes = Buffer.from(prefix.slice(0, 2 * whole), 'hex')
+    const nibble = prefix.length % 2 === 1 ? parseInt(prefix[prefix.length - 1], 16) : -1
+    const found: number[] = []
+    const { ids } = this
+    const matches = (at: number): boolean => {
+      for (let index = 0; index < whole; index++) {
+        if (ids[at + index] !== bytes[index]) {
+          return false
+        }
+      }
+      return nibble === -1 || ids[at + whole] >> 4 === nibble
+    }
+    for (let ordinal = 0; ordinal < this.count; ordinal++) {
+      if (matches(ordinal * ID_BYTES) && !this.dead.has(ordinal)) {
+        found.push(ordinal)
+      }
+    }
+    // compare() orders its source (the second range) against its target (the first).
+    return found
+      .sort((a, b) => ids.compare(ids, b * ID_BYTES, (b + 1) * ID_BYTES, a * ID_BYTES, (a + 1) * ID_BYTES))
+      .slice(0, limit)
+  }
+
+  /** Copies the 32 raw bytes of an ordinal's id into `target` at `offset`. */
+  copyId (ordinal: number, target: Buffer, offset: number): void {
+    this.ids.copy(target, offset, ordinal * ID_BYTES, (ordinal + 1) * ID_BYTES)
   }
 
   /** Forgets the id of an ordinal (its ordinal is never reused). */
@@ -124,8 +184,18 @@ export class IdTable {
     this.dead.clear()
   }
 
-  private insert (ordinal: number): void {
-    let slot = this.hash(this.ids, ordinal * ID_BYTES) & this.mask
+  /** Puts an id's raw bytes in the scratch buffer (unless they are there already); returns its hash. */
+  private decode (id: string): number {
+    if (id !== this.scratchId) {
+      this.scratch.write(id, 0, ID_BYTES, 'hex')
+      this.scratchHash = this.hash(this.scratch, 0)
+      this.scratchId = id
+    }
+    return this.scratchHash
+  }
+
+  private insert (ordinal: number, hash = this.hash(this.ids, ordinal * ID_BYTES)): void {
+    let slot = hash & this.mask
     while (this.slots[slot] !== EMPTY) {
       slot = (slot + 1) & this.mask
     }
@@ -143,6 +213,12 @@ export class IdTable {
       h = (Math.imul(h, 5) + 0xe6546b64) | 0
     }
     return murmurFinish(h, ID_BYTES)
+  }
+
+  private growIds (byteLength: number): void {
+    const bigger = Buffer.allocUnsafeSlow(byteLength)
+    this.ids.copy(bigger, 0, 0, this.count * ID_BYTES)
+    this.ids = bigger
   }
 
   private grow (length: number): void {

@@ -1,40 +1,29 @@
 import { loadIndex, saveIndex } from './index-snapshot.ts'
+import { decodeRecord } from './record-codec.ts'
+import { readSegment } from './record-log.ts'
 import { snapshotToken } from './snapshot.ts'
 import type { DiscoveredFileRecord } from '../discovered-files.ts'
 import type { Section } from '../store.ts'
 import type { DiscoveredIndex } from './index-snapshot.ts'
+import type { SegmentWriter } from './record-log.ts'
 import type { BatchOptions } from 'level'
-
-/**
- * LevelDB writes of the discovered-file section, in order: an encoded record
- * (see record-codec.ts) by content id, or a delete. Two arrays, not an object
- * per write: a million-file ingest made a million of those.
- */
-export class RecordWrites {
-  readonly keys: string[] = []
-  readonly values: Array<Buffer | undefined> = []
-
-  get length (): number {
-    return this.keys.length
-  }
-
-  put (key: string, value: Buffer): void {
-    this.keys.push(key)
-    this.values.push(value)
-  }
-
-  del (key: string): void {
-    this.keys.push(key)
-    this.values.push(undefined)
-  }
-}
 
 // The section's key for the token of the snapshot that matches the records; not a content id, so never a file.
 const SNAPSHOT_TOKEN_KEY = '~snapshot'
 // classic-level's fsync'ed write (sublevels pass it on): the token's put and delete must outlast a power cut.
 const DURABLE: BatchOptions<string, unknown> = { sync: true }
-// Record values are encoded already: the section's JSON encoding must leave them alone.
+// Segments are encoded already: the section's JSON encoding must leave them alone.
 const BINARY = { valueEncoding: 'buffer' } as const
+// Keys of the log's segments (see record-log.ts): this prefix and the sequence number in 12 hex digits, so key order is log order.
+const LOG_PREFIX = '~log~'
+const LOG_END = '~log~~'
+// How many entries the log holds (a number), put in the same batch as each segment.
+const LOG_ENTRIES_KEY = '~log-entries'
+// Stores written before the log hold one JSON record per file, keyed by content id: every such key sorts below '~'.
+const PER_FILE_END = '~'
+const DELETES_PER_BATCH = 10_000
+
+const logKey = (sequence: number): string => LOG_PREFIX + sequence.toString(16).padStart(12, '0')
 
 /**
  * Keeps the snapshot file and the LevelDB records in agreement. LevelDB holds
@@ -54,6 +43,9 @@ export class IndexPersistence {
   /** LevelDB writes, one at a time in call order, so the token's put and delete never overtake a batch. */
   private writes: Promise<unknown> = Promise.resolve()
   private saving?: Promise<boolean>
+  /** The sequence number of the next segment, and how many entries the log holds (both read by load()). */
+  private nextSegment = 0
+  private entries = 0
 
   constructor (section: Section<DiscoveredFileRecord>, snapshotPath?: string) {
     this.section = section
@@ -66,6 +58,7 @@ export class IndexPersistence {
    * snapshot from loading, it must never load once the records move on.
    */
   async load (): Promise<{ index?: DiscoveredIndex, reason?: string }> {
+    await this.readLogState()
     const token = await this.tokens().get(SNAPSHOT_TOKEN_KEY)
     if (this.snapshotPath !== undefined && typeof token === 'string') {
       try {
@@ -100,34 +93,85 @@ export class IndexPersistence {
     return this.saving
   }
 
-  /** Writes a batch after those before it; the first after a snapshot also deletes its token. */
-  async write (writes: RecordWrites): Promise<void> {
-    if (writes.length === 0) {
+  /** Entries in the log: when far more than the files, {@link rewrite} it. */
+  get logEntries (): number {
+    return this.entries
+  }
+
+  /** Appends a segment after those before it; the first write after a snapshot also deletes its token. */
+  async append (segment: SegmentWriter): Promise<void> {
+    if (segment.entries === 0) {
       return
     }
+    await this.serially(async () => { await this.writeSegment(segment, this.entries + segment.entries) })
+  }
+
+  /**
+   * Replaces the whole log (and any per-file records of an older store) by
+   * `segments`, which must hold every file. The new segments are written
+   * first, after the old ones, and only then are the old ones deleted: a
+   * crash in between leaves both, whose replay gives the same files. If
+   * `segments` throws, nothing is deleted.
+   */
+  async rewrite (segments: Iterable<SegmentWriter>): Promise<void> {
     await this.serially(async () => {
-      // A chained batch needs the section open (an array batch would wait for it).
-      if (this.section.status !== 'open') {
-        await this.section.open()
+      const first = this.nextSegment
+      let total = 0
+      for (const segment of segments) {
+        total += segment.entries
+        await this.writeSegment(segment, this.entries + segment.entries)
       }
-      // A chained batch hands each write to LevelDB as it comes: no array of operations to copy and re-encode.
-      const batch = this.section.batch()
-      const retiring = this.savedToken !== undefined
-      if (retiring) {
-        batch.del(SNAPSHOT_TOKEN_KEY)
+      const old = [
+        this.section.keys({ lt: PER_FILE_END }),
+        this.section.keys({ gte: LOG_PREFIX, lt: logKey(first) })
+      ]
+      for (const keys of old) {
+        for (let batch = await keys.nextv(DELETES_PER_BATCH); batch.length > 0; batch = await keys.nextv(DELETES_PER_BATCH)) {
+          await this.section.batch(batch.map(key => ({ type: 'del', key })))
+        }
+        await keys.close()
       }
-      const { keys, values } = writes
-      for (let index = 0; index < keys.length; index++) {
-        const value = values[index]
-        if (value === undefined) {
-          batch.del(keys[index])
-        } else {
-          batch.put(keys[index], value as any, BINARY)
+      await this.section.put(LOG_ENTRIES_KEY, total as any)
+      this.entries = total
+    })
+  }
+
+  /**
+   * Calls `visit` with every file entry LevelDB holds, oldest first: the
+   * per-file records of an older store, then the log's entries in order (a
+   * removal as undefined). A damaged value is skipped; resolves with how many were.
+   */
+  async replay (visit: (id: string, record: DiscoveredFileRecord | undefined) => void): Promise<number> {
+    let damaged = 0
+    // Values raw: the JSON of per-file records is decoded here, and segments are binary.
+    const section = this.section as unknown as Section<Buffer>
+    const perFile = section.iterator({ lt: PER_FILE_END, valueEncoding: 'buffer' })
+    try {
+      for (let entries = await perFile.nextv(1000); entries.length > 0; entries = await perFile.nextv(1000)) {
+        for (const [id, value] of entries) {
+          const record = decodeRecord(value)
+          if (record === undefined) {
+            damaged++
+          } else {
+            visit(id, record)
+          }
         }
       }
-      this.savedToken = undefined
-      await batch.write(retiring ? DURABLE : {})
-    })
+    } finally {
+      await perFile.close()
+    }
+    // One segment at a time: each holds thousands of files.
+    const log = section.iterator({ gte: LOG_PREFIX, lt: LOG_END, valueEncoding: 'buffer' })
+    try {
+      for (let entries = await log.nextv(1); entries.length > 0; entries = await log.nextv(1)) {
+        if (!readSegment(entries[0][1], visit)) {
+          damaged++
+        }
+      }
+    } finally {
+      await log.close()
+    }
+    return damaged
   }
 
   /** Resolves once every write asked for so far is done. */
@@ -149,6 +193,30 @@ export class IndexPersistence {
       this.savedVersion = version
       return true
     })
+  }
+
+  private async readLogState (): Promise<void> {
+    const last = await this.section.keys({ gte: LOG_PREFIX, lt: LOG_END, reverse: true, limit: 1 }).all()
+    this.nextSegment = last.length === 0 ? 0 : parseInt(last[0].slice(LOG_PREFIX.length), 16) + 1
+    const entries = await this.tokens().get(LOG_ENTRIES_KEY) as unknown
+    this.entries = typeof entries === 'number' ? entries : 0
+  }
+
+  /** Puts a segment and the log's new entry count, deleting the snapshot's token in the same batch when there is one. */
+  private async writeSegment (segment: SegmentWriter, entries: number): Promise<void> {
+    if (segment.entries === 0) {
+      return
+    }
+    const retiring = this.savedToken !== undefined
+    const operations: Array<{ type: 'put' | 'del', key: string, value?: unknown, valueEncoding?: 'buffer' }> = []
+    if (retiring) {
+      operations.push({ type: 'del', key: SNAPSHOT_TOKEN_KEY })
+    }
+    operations.push({ type: 'put', key: logKey(this.nextSegment), value: segment.bytes(), ...BINARY }, { type: 'put', key: LOG_ENTRIES_KEY, value: entries })
+    this.savedToken = undefined
+    await this.section.batch(operations as any, retiring ? DURABLE : {})
+    this.nextSegment++
+    this.entries = entries
   }
 
   private async serially<T> (task: () => Promise<T>): Promise<T> {

@@ -18,61 +18,84 @@ import type { FileTable, TablePeer } from './file-table.ts'
 /** The first byte of a binary record: its format version. */
 export const RECORD_FORMAT = 1
 const JSON_OPEN_BRACE = 0x7b
-// Room for a few hundred typical records; a larger one gets a buffer of its own size.
+// Room for a few hundred typical records before the first growth.
 const INITIAL_BYTES = 64 * 1024
 
+/** A buffer written front to back that grows (by doubling) when full. */
+export class ByteWriter {
+  bytes: Buffer
+  used = 0
+
+  constructor (length = INITIAL_BYTES) {
+    this.bytes = Buffer.allocUnsafe(Math.max(length, 64))
+  }
+
+  /** Makes room for `length` more bytes at `used`. */
+  reserve (length: number): void {
+    if (this.used + length > this.bytes.byteLength) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.byteLength * 2, this.used + length))
+      this.bytes.copy(bigger, 0, 0, this.used)
+      this.bytes = bigger
+    }
+  }
+
+  /** The bytes written so far. */
+  written (): Buffer {
+    return this.bytes.subarray(0, this.used)
+  }
+}
+
 /**
- * Encodes records back to back into one growing buffer, so a batch of ten
- * thousand files costs a few allocations instead of ten thousand strings;
- * each peer's id and addresses are encoded once and copied after.
+ * Encodes files' records straight from the table into a {@link ByteWriter}:
+ * no string or object per file. Each peer's id and addresses are encoded
+ * once and copied after.
  */
 export class RecordEncoder {
-  private bytes = Buffer.allocUnsafe(INITIAL_BYTES)
-  private used = 0
-  private readonly peerBytes = new WeakMap<TablePeer, { addresses: string[], bytes: Buffer }>()
+  /** By peer number (never reused): the encoded peer, and the address array it was encoded from. */
+  private readonly peerBytes: Array<{ addresses: string[], bytes: Buffer } | undefined> = []
 
-  /** The record of a file of `table` as it is now (its providers whose peer is still known). */
-  encode (table: FileTable, ordinal: number): Buffer {
+  /** Appends the record of a file of `table` as it is now (its providers whose peer is still known); returns its length. */
+  encodeInto (table: FileTable, ordinal: number, out: ByteWriter): number {
     const links = table.linkCount(ordinal)
     let needed = 1 + 8 + 4 + table.nameByteLength(ordinal) + 2
-    const peers: Buffer[] = []
-    for (let link = 0; link < links; link++) {
-      const peer = table.peer(table.linkPeer(ordinal, link))
-      if (peer !== undefined) {
-        const bytes = this.peerSegment(peer)
-        peers.push(bytes)
-        needed += 8 + bytes.byteLength
-      }
-    }
-    const start = this.reserve(needed)
-    let at = start
-    at = this.bytes.writeUInt8(RECORD_FORMAT, at)
-    at = this.bytes.writeDoubleLE(table.fileSize(ordinal), at)
-    const nameLength = table.copyName(ordinal, this.bytes, at + 4)
-    at = this.bytes.writeUInt32LE(nameLength, at) + nameLength
-    at = this.bytes.writeUInt16LE(peers.length, at)
     let known = 0
     for (let link = 0; link < links; link++) {
-      if (table.peer(table.linkPeer(ordinal, link)) !== undefined) {
-        at = this.bytes.writeDoubleLE(table.linkSeen(ordinal, link), at)
-        at += peers[known++].copy(this.bytes, at)
+      const number = table.linkPeer(ordinal, link)
+      const peer = table.peer(number)
+      if (peer !== undefined) {
+        needed += 8 + this.peerSegment(number, peer).byteLength
+        known++
       }
     }
-    this.used = at
-    return this.bytes.subarray(start, at)
-  }
-
-  /** Makes room for `length` more bytes; a full buffer is left to the records that view it. */
-  private reserve (length: number): number {
-    if (this.used + length > this.bytes.byteLength) {
-      this.bytes = Buffer.allocUnsafe(Math.max(INITIAL_BYTES, length))
-      this.used = 0
+    out.reserve(needed)
+    const { bytes } = out
+    const start = out.used
+    let at = bytes.writeUInt8(RECORD_FORMAT, start)
+    at = bytes.writeDoubleLE(table.fileSize(ordinal), at)
+    const nameLength = table.copyName(ordinal, bytes, at + 4)
+    at = bytes.writeUInt32LE(nameLength, at) + nameLength
+    at = bytes.writeUInt16LE(known, at)
+    for (let link = 0; link < links; link++) {
+      const number = table.linkPeer(ordinal, link)
+      const peer = table.peer(number)
+      if (peer !== undefined) {
+        at = bytes.writeDoubleLE(table.linkSeen(ordinal, link), at)
+        at += this.peerSegment(number, peer).copy(bytes, at)
+      }
     }
-    return this.used
+    out.used = at
+    return at - start
   }
 
-  private peerSegment (peer: TablePeer): Buffer {
-    const cached = this.peerBytes.get(peer)
+  /** The record of a file on its own (a copy). */
+  encode (table: FileTable, ordinal: number): Buffer {
+    const out = new ByteWriter(256)
+    this.encodeInto(table, ordinal, out)
+    return Buffer.from(out.written())
+  }
+
+  private peerSegment (number: number, peer: TablePeer): Buffer {
+    const cached = this.peerBytes[number]
     if (cached?.addresses === peer.addresses) {
       return cached.bytes
     }
@@ -89,7 +112,7 @@ export class RecordEncoder {
       at = bytes.writeUInt16LE(address.length, at)
       at += bytes.write(address, at, 'latin1')
     }
-    this.peerBytes.set(peer, { addresses: peer.addresses, bytes })
+    this.peerBytes[number] = { addresses: peer.addresses, bytes }
     return bytes
   }
 }

@@ -1,3 +1,6 @@
+// Bytes an entry is guessed to take before any is known (a typical file name).
+const GUESSED_BYTES = 40
+
 /**
  * Strings numbered 0, 1, 2, … kept as UTF-8 in one growing buffer with an end
  * offset each, instead of a JS string per entry: a million names cost their
@@ -33,18 +36,25 @@ export class TextColumn {
     return this.count
   }
 
+  /** Makes room for `more` entries at once, their bytes guessed from those so far (see FileTable.reserve). */
+  reserve (more: number): void {
+    if (this.count + more > this.ends.length) {
+      this.growEnds(this.count + more)
+    }
+    const guess = this.used + Math.ceil(more * (this.count === 0 ? GUESSED_BYTES : this.used / this.count))
+    if (guess > this.bytes.byteLength) {
+      this.growBytes(guess)
+    }
+  }
+
   /** Appends a string; returns its index. */
   push (text: string): number {
     const needed = this.used + Buffer.byteLength(text)
     if (needed > this.bytes.byteLength) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(needed, this.bytes.byteLength * 2))
-      this.bytes.copy(bigger, 0, 0, this.used)
-      this.bytes = bigger
+      this.growBytes(Math.max(needed, this.bytes.byteLength * 2))
     }
     if (this.count === this.ends.length) {
-      const bigger = new Uint32Array(Math.max(1024, this.ends.length * 2))
-      bigger.set(this.ends)
-      this.ends = bigger
+      this.growEnds(Math.max(1024, this.ends.length * 2))
     }
     this.used += this.bytes.write(text, this.used)
     this.ends[this.count] = this.used
@@ -121,5 +131,17 @@ export class TextColumn {
       }
     }
     return low
+  }
+
+  private growBytes (byteLength: number): void {
+    const bigger = Buffer.allocUnsafeSlow(byteLength)
+    this.bytes.copy(bigger, 0, 0, this.used)
+    this.bytes = bigger
+  }
+
+  private growEnds (length: number): void {
+    const bigger = new Uint32Array(length)
+    bigger.set(this.ends.subarray(0, this.count))
+    this.ends = bigger
   }
 }

@@ -14,13 +14,17 @@ const EMPTY = -1
 
 /** Word ids by word; ids are handed out by the caller. */
 export class WordIds {
-  private slots = new Int32Array(1024).fill(EMPTY)
+  /**
+   * Open addressing, two entries a slot: the word's final hash, then its id
+   * (EMPTY when free). The hash beside the id means a probe reads one cache
+   * line, and only a matching hash reads the word's bytes: with a million
+   * words, each array read elsewhere was a cache miss.
+   */
+  private slots = new Int32Array(2048).fill(EMPTY)
   private mask = 1023
   private entries = 0
-  /** Per id: the word's hash, and where its bytes are. */
-  private hashes = new Uint32Array(1024)
-  private starts = new Uint32Array(1024)
-  private ends = new Uint32Array(1024)
+  /** Per id: where its bytes start and end in `bytes`, side by side (one cache line for both). */
+  private spans = new Uint32Array(2048)
   private bytes = Buffer.allocUnsafeSlow(64 * 1024)
   private used = 0
   private readonly others = new Map<string, number>()
@@ -39,11 +43,12 @@ export class WordIds {
 
   /** The id of the ASCII word `text[start, end)` whose running hash is `hash`, or -1. */
   findRange (text: string, start: number, end: number, hash: number): number {
-    const final = murmurFinish(hash, end - start)
-    for (let slot = final & this.mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & this.mask) {
-      const id = this.slots[slot]
-      if (this.hashes[id] === final && this.sameBytes(id, text, start, end)) {
-        return id
+    // Signed, as the slots hold it.
+    const final = murmurFinish(hash, end - start) | 0
+    const { slots, mask } = this
+    for (let slot = final & mask; slots[2 * slot + 1] !== EMPTY; slot = (slot + 1) & mask) {
+      if (slots[2 * slot] === final && this.sameBytes(slots[2 * slot + 1], text, start, end)) {
+        return slots[2 * slot + 1]
       }
     }
     return -1
@@ -51,24 +56,22 @@ export class WordIds {
 
   /** Records `id` for an ASCII word (not present) whose running hash is `hash`. */
   addWord (word: string, hash: number, id: number): void {
-    if (id >= this.hashes.length) {
-      const length = Math.max(id + 1, this.hashes.length * 2)
-      this.hashes = grown(this.hashes, length)
-      this.starts = grown(this.starts, length)
-      this.ends = grown(this.ends, length)
+    if (2 * id + 1 >= this.spans.length) {
+      const bigger = new Uint32Array(Math.max(2 * id + 2, this.spans.length * 2))
+      bigger.set(this.spans)
+      this.spans = bigger
     }
     if (this.used + word.length > this.bytes.byteLength) {
       const bigger = Buffer.allocUnsafeSlow(Math.max(this.bytes.byteLength * 2, this.used + word.length))
       this.bytes.copy(bigger, 0, 0, this.used)
       this.bytes = bigger
     }
-    this.starts[id] = this.used
+    this.spans[2 * id] = this.used
     this.used += this.bytes.write(word, this.used, 'latin1')
-    this.ends[id] = this.used
-    this.hashes[id] = murmurFinish(hash, word.length)
-    this.insert(id)
-    if (++this.entries * 2 > this.slots.length) {
-      this.rehash(this.slots.length * 2)
+    this.spans[2 * id + 1] = this.used
+    this.insert(murmurFinish(hash, word.length) | 0, id)
+    if (++this.entries * 2 > this.mask + 1) {
+      this.rehash(2 * (this.mask + 1))
     }
   }
 
@@ -106,8 +109,8 @@ export class WordIds {
   }
 
   private sameBytes (id: number, text: string, start: number, end: number): boolean {
-    const from = this.starts[id]
-    if (this.ends[id] - from !== end - start) {
+    const from = this.spans[2 * id]
+    if (this.spans[2 * id + 1] - from !== end - start) {
       return false
     }
     for (let at = 0; at < end - start; at++) {
@@ -118,21 +121,23 @@ export class WordIds {
     return true
   }
 
-  private insert (id: number): void {
-    let slot = this.hashes[id] & this.mask
-    while (this.slots[slot] !== EMPTY) {
+  private insert (hash: number, id: number): void {
+    let slot = hash & this.mask
+    while (this.slots[2 * slot + 1] !== EMPTY) {
       slot = (slot + 1) & this.mask
     }
-    this.slots[slot] = id
+    this.slots[2 * slot] = hash
+    this.slots[2 * slot + 1] = id
   }
 
+  /** Moves every entry into a table of `length` slots. */
   private rehash (length: number): void {
     const old = this.slots
-    this.slots = new Int32Array(length).fill(EMPTY)
+    this.slots = new Int32Array(2 * length).fill(EMPTY)
     this.mask = length - 1
-    for (const id of old) {
-      if (id !== EMPTY) {
-        this.insert(id)
+    for (let slot = 0; slot < old.length; slot += 2) {
+      if (old[slot + 1] !== EMPTY) {
+        this.insert(old[slot], old[slot + 1])
       }
     }
   }
@@ -141,10 +146,4 @@ export class WordIds {
 /** Whether a character code is one the ASCII word split keeps: `a-z` or `0-9` (see wordsOf). */
 export function isWordCode (code: number): boolean {
   return (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)
-}
-
-function grown (array: Uint32Array<ArrayBuffer>, length: number): Uint32Array<ArrayBuffer> {
-  const bigger = new Uint32Array(length)
-  bigger.set(array)
-  return bigger
 }

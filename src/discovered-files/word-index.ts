@@ -22,10 +22,12 @@ export class WordIndex {
   /** Postings frozen by {@link freeze}, packed per word (CSR): word w's are `frozenOrdinals[frozenStarts[w] … frozenStarts[w + 1]]`. */
   private frozenStarts = new Uint32Array(1)
   private frozenOrdinals = new Uint32Array(0)
-  /** Per word: its first and last posting added since the freeze, and how many. */
-  private heads = new Int32Array(1024)
-  private tails = new Int32Array(1024)
-  private counts = new Int32Array(1024)
+  /**
+   * Per word, side by side (WORD_STATE entries a word): its first and last
+   * posting added since the freeze, how many, and the last one's ordinal.
+   * One array, so posting a word reads one cache line, not four.
+   */
+  private linked = new Int32Array(1024 * WORD_STATE)
   /** Per posting added since the freeze: the file ordinal and the next posting of the same word (-1 at the end). */
   private ordinals = new Int32Array(4096)
   private next = new Int32Array(4096)
@@ -47,10 +49,17 @@ export class WordIndex {
     if (index.frozenStarts.length !== index.wordCount + 1 || index.frozenStarts[index.wordCount] !== index.frozenOrdinals.length) {
       throw new SnapshotUnusableError('word index blocks do not fit together')
     }
-    index.heads = new Int32Array(Math.max(1024, index.wordCount))
-    index.tails = new Int32Array(index.heads.length)
-    index.counts = new Int32Array(index.heads.length)
     return index
+  }
+
+  /** Makes room for the postings of `files` more files, guessed from the `indexedFiles` so far (see FileTable.reserve). */
+  reserve (files: number, indexedFiles: number): void {
+    const perFile = indexedFiles === 0 ? GUESSED_WORDS : (this.frozenOrdinals.length + this.postings) / indexedFiles
+    const wanted = this.postings + Math.ceil(files * perFile)
+    if (wanted > this.ordinals.length) {
+      this.ordinals = grown(this.ordinals, wanted)
+      this.next = grown(this.next, wanted)
+    }
   }
 
   /** How many distinct words are indexed. */
@@ -143,7 +152,7 @@ export class WordIndex {
     }
     const starts = new Uint32Array(this.wordCount + 1)
     for (let id = 0; id < this.wordCount; id++) {
-      starts[id + 1] = starts[id] + this.frozenCount(id) + this.counts[id]
+      starts[id + 1] = starts[id] + this.frozenCount(id) + this.linkedCount(id)
     }
     const ordinals = new Uint32Array(starts[this.wordCount])
     for (let id = 0; id < this.wordCount; id++) {
@@ -154,7 +163,7 @@ export class WordIndex {
     }
     this.frozenStarts = starts
     this.frozenOrdinals = ordinals
-    this.counts.fill(0)
+    this.linked.fill(0)
     this.postings = 0
     this.ordinals = new Int32Array(4096)
     this.next = new Int32Array(4096)
@@ -184,12 +193,22 @@ export class WordIndex {
     this.wordCount = 0
     this.frozenStarts = new Uint32Array(1)
     this.frozenOrdinals = new Uint32Array(0)
-    this.counts.fill(0)
+    this.linked.fill(0)
     this.postings = 0
   }
 
   private frozenCount (id: number): number {
     return id + 1 < this.frozenStarts.length ? this.frozenStarts[id + 1] - this.frozenStarts[id] : 0
+  }
+
+  private linkedCount (id: number): number {
+    // After a snapshot load the array covers no word until the first add (see buildWordIds).
+    return id * WORD_STATE < this.linked.length ? this.linked[id * WORD_STATE + COUNT] : 0
+  }
+
+  /** A word's first posting linked since the freeze, or -1. */
+  private firstLinked (id: number): number {
+    return this.linkedCount(id) === 0 ? -1 : this.linked[id * WORD_STATE + HEAD]
   }
 
   /** A word's postings in increasing ordinal order: the frozen ones, then those linked since. */
@@ -199,7 +218,7 @@ export class WordIndex {
         yield this.frozenOrdinals[at]
       }
     }
-    for (let posting = this.counts[id] === 0 ? -1 : this.heads[id]; posting !== -1; posting = this.next[posting]) {
+    for (let posting = this.firstLinked(id); posting !== -1; posting = this.next[posting]) {
       yield this.ordinals[posting]
     }
   }
@@ -211,7 +230,7 @@ export class WordIndex {
         bitmap[this.frozenOrdinals[at]] = 1
       }
     }
-    for (let posting = this.counts[id] === 0 ? -1 : this.heads[id]; posting !== -1; posting = this.next[posting]) {
+    for (let posting = this.firstLinked(id); posting !== -1; posting = this.next[posting]) {
       bitmap[this.ordinals[posting]] = 1
     }
   }
@@ -255,19 +274,26 @@ export class WordIndex {
 
   /** Adds a posting of a word, unless this file already has one (postings come in increasing ordinal order). */
   private post (id: number, ordinal: number): void {
-    if (this.counts[id] > 0 && this.ordinals[this.tails[id]] === ordinal) {
+    const { linked } = this
+    const at = id * WORD_STATE
+    if (linked[at + COUNT] > 0 && linked[at + LAST] === ordinal) {
       return
     }
     const posting = this.newPosting(ordinal)
-    if (this.counts[id]++ === 0) {
-      this.heads[id] = posting
+    if (linked[at + COUNT]++ === 0) {
+      linked[at + HEAD] = posting
     } else {
-      this.next[this.tails[id]] = posting
+      this.next[linked[at + TAIL]] = posting
     }
-    this.tails[id] = posting
+    linked[at + TAIL] = posting
+    linked[at + LAST] = ordinal
   }
 
   private buildWordIds (): WordIds {
+    // The per-word state of the snapshot's words, allocated only now: searches never need it.
+    if (this.linked.length < this.wordCount * WORD_STATE) {
+      this.linked = grown(this.linked, this.wordCount * WORD_STATE)
+    }
     const wordIds = new WordIds()
     for (const chunk of this.chunks) {
       chunk.forEachWord((word, index) => { wordIds.set(word, chunk.firstId + index) })
@@ -279,10 +305,8 @@ export class WordIndex {
   /** A new word's id (the caller records it in wordIds). */
   private newWord (word: string): number {
     const id = this.wordCount++
-    if (id === this.heads.length) {
-      this.heads = grown(this.heads)
-      this.tails = grown(this.tails)
-      this.counts = grown(this.counts)
+    if (id * WORD_STATE >= this.linked.length) {
+      this.linked = grown(this.linked, Math.max(2 * this.linked.length, (id + 1) * WORD_STATE))
     }
     let chunk = this.chunks.at(-1)
     if (chunk === undefined || chunk.size === CHUNK_WORDS) {
@@ -316,7 +340,7 @@ export class WordIndex {
       const from = ids.length
       chunk.find(part, ids)
       for (let index = from; index < ids.length; index++) {
-        count += this.frozenCount(ids[index]) + this.counts[ids[index]]
+        count += this.frozenCount(ids[index]) + this.linkedCount(ids[index])
       }
       if (count > maxCount) {
         return undefined
@@ -326,9 +350,9 @@ export class WordIndex {
   }
 }
 
-/** A copy of `array` with room for as many again (typed arrays cannot grow in place). */
-function grown (array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(array.length * 2)
+/** A copy of `array` with room for `length` (by default as many again: typed arrays cannot grow in place). */
+function grown (array: Int32Array<ArrayBuffer>, length = array.length * 2): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(length)
   bigger.set(array)
   return bigger
 }
@@ -336,6 +360,14 @@ function grown (array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
 // Words per vocabulary chunk: only the newest chunk changes as words arrive,
 // so the joined text of the others is built once.
 const CHUNK_WORDS = 4096
+// The per-word entries of WordIndex.linked.
+const HEAD = 0
+const TAIL = 1
+const COUNT = 2
+const LAST = 3
+const WORD_STATE = 4
+// Words a file name is guessed to have before any is indexed.
+const GUESSED_WORDS = 6
 // Past one in this many files, scanning every name beats building a candidate set.
 const SCAN_SHARE = 4
 // Up to this many matching words, their posting lists are merged in order (lazily); past it, a bitmap.

@@ -11,7 +11,7 @@ export const DEFAULT_TUNABLES: DownloadTunables = {
   // yamux stream starts with a small window, so each one costs both sides CPU
   // until it has grown: a fast provider's long runs cost a third less per byte
   // (docs/benchmarks.md). A provider alone in its round is asked for this many
-  // at once. A stall loses nothing: each piece is kept as it is verified, and
+  // at once, up to its lanes' share of maxBytesInFlight (32 each here). A stall loses nothing: each piece is kept as it is verified, and
   // only the rest of the run goes to another provider.
   piecesPerRequest: 64,
   requestSeconds: 1,

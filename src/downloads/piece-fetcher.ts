@@ -3,6 +3,7 @@ import { raceSignal } from 'race-signal'
 import { pieceLength, verifyPiece } from '../../protocols/file/manifest.ts'
 import { backoff } from '../timing.ts'
 import { BadPieceError, StallError } from './errors.ts'
+import { PendingWrites } from './pending-writes.ts'
 import { ratedRunLength, worthDuplicate } from './piece-scheduler.ts'
 import { RateWindow } from './rate-window.ts'
 import type { Manifest, PeeritFile, PieceData } from '../../protocols/file/index.ts'
@@ -48,6 +49,8 @@ const VERDICTS: Record<string, Verdict> = {
 
 /** A piece request in flight. */
 interface PieceRequest {
+  first: number
+  /** The next piece due; those before it arrived (and are written or being written). */
   next: number
   end: number
   controller: AbortController
@@ -65,6 +68,12 @@ interface Session {
 /** How long a provider's deliveries must span before its rate sizes its requests. */
 const RATE_SPAN_MS = 1000
 
+/**
+ * Piece writes one request keeps in flight: one in libuv's pool while the next
+ * piece is hashed is what removes the wait; a few more absorb a slow write.
+ */
+const WRITES_IN_FLIGHT = 4
+
 /** Marks a request aborted because other providers delivered all its remaining pieces. */
 const SUPERSEDED = Symbol('superseded')
 
@@ -72,7 +81,8 @@ const SUPERSEDED = Symbol('superseded')
  * Fetches the missing pieces of one file from several providers at once.
  * Each provider gets `maxRequestsPerPeer` lanes, each a loop of requests for
  * runs of pieces; every piece is verified on arrival and written at its
- * offset. A provider that stalls or fails gives its pieces back; one that
+ * offset while the next ones arrive (a few writes in flight per request), and
+ * counts as done once its write has finished. A provider that stalls or fails gives its pieces back; one that
  * sends a bad piece is banned. When every provider has dropped out, the pool
  * is asked for a new round.
  */
@@ -198,14 +208,17 @@ export class PieceFetcher {
 
   /**
    * The run for one of `peer`'s lanes at the rate it has delivered so far (see {@link ratedRunLength}).
-   * A provider alone in its round has nobody to share the last runs with, so its runs are as long as
-   * `piecesPerRequest` allows from the start: every new stream begins with yamux's small window, and
-   * short runs cost both sides a fifth more CPU per byte (docs/benchmarks.md).
+   * A provider alone in its round has nobody to share the last runs with, so its runs are long from
+   * the start (every new stream begins with yamux's small window, and short runs cost both sides a
+   * fifth more CPU per byte), but no longer than its lanes' share of the byte budget: a run's budget
+   * comes back only as its pieces are written, so a run of the whole budget kept the next request
+   * from going out until the last write had finished, and the connection idled between requests
+   * (docs/benchmarks.md).
    */
   private ratedRun (peer: string): number {
-    const { manifest, tunables } = this.init
+    const { manifest, tunables, budget } = this.init
     if (this.providersInRound === 1) {
-      return Number.POSITIVE_INFINITY
+      return Math.max(1, Math.floor(budget.capacity / (tunables.maxRequestsPerPeer * manifest.pieceSize)))
     }
     const rate = this.rates.get(peer)
     // Two lanes' first pieces land a moment apart: a rate is trusted only once it spans a while.
@@ -224,9 +237,10 @@ export class PieceFetcher {
   private async request (provider: Provider, run: PieceRun, laneSignal: AbortSignal): Promise<void> {
     const { file, contentId, manifest, scheduler, budget, tunables } = this.init
     // Waiting for the rate is not going quiet: the end game must not duplicate a request that was never sent.
-    const request: PieceRequest = { next: run.first, end: run.first + run.count, controller: new AbortController(), lastProgress: Number.POSITIVE_INFINITY }
+    const request: PieceRequest = { first: run.first, next: run.first, end: run.first + run.count, controller: new AbortController(), lastProgress: Number.POSITIVE_INFINITY }
     const signal = AbortSignal.any([laneSignal, request.controller.signal])
     this.requests.add(request)
+    const writes = new PendingWrites(WRITES_IN_FLIGHT)
     let stall: ReturnType<typeof setTimeout> | undefined
     try {
       await this.init.rate.take(this.runBytes(run), signal)
@@ -237,17 +251,26 @@ export class PieceFetcher {
         stall.refresh()
         request.lastProgress = Date.now()
         this.delivered(provider.id, piece.bytes.byteLength)
-        await this.accept(provider.id, request.next, piece)
-        budget.release(pieceLength(manifest, request.next))
+        const index = request.next
+        // Verified now; written (and only then counted) while the next pieces arrive.
+        const write = this.accept(provider.id, index, piece)
         request.next++
+        await writes.add(write.finally(() => { budget.release(pieceLength(manifest, index)) }))
         if (request.next < request.end && this.superseded(request)) {
+          await writes.drain()
           return
         }
       }
+      await writes.drain()
       if (request.next < request.end) {
         throw new Error(`${provider.id} ended the response after piece ${request.next - 1}`)
       }
     } catch (err) {
+      // A piece that could not be written says more than whatever ended the request after it.
+      await writes.settled()
+      if (writes.error != null && writes.error !== err) {
+        throw writes.error
+      }
       const reason = request.controller.signal.reason
       if (laneSignal.aborted || reason == null || VERDICTS[(err as Error).name] === 'fatal') {
         throw err
@@ -273,21 +296,36 @@ export class PieceFetcher {
     }
   }
 
-  /** Verifies and writes one arrived piece, unless another provider delivered it first. */
-  private async accept (peer: string, expected: number, piece: PieceData): Promise<void> {
-    const { manifest, scheduler, part } = this.init
+  /**
+   * Verifies one arrived piece at once (a bad one throws here), then returns
+   * its write, after which it counts as done; nothing to write when another
+   * provider delivered it first.
+   */
+  private accept (peer: string, expected: number, piece: PieceData): Promise<void> {
+    const { manifest, scheduler } = this.init
     if (piece.index !== expected) {
       throw new BadPieceError(`${peer} sent piece ${piece.index} where ${expected} was due`)
     }
     if (scheduler.isDone(expected)) {
-      return
+      return Promise.resolve()
     }
     if (!verifyPiece(manifest, expected, piece.bytes)) {
       throw new BadPieceError(`${peer} sent piece ${expected} with the wrong hash`)
     }
-    await part.write(piece.bytes, expected * manifest.pieceSize)
-    if (scheduler.markDone(expected)) {
-      this.init.onPiece(expected, peer)
+    return this.write(peer, expected, piece.bytes)
+  }
+
+  private async write (peer: string, index: number, bytes: Uint8Array): Promise<void> {
+    const { manifest, scheduler, part } = this.init
+    try {
+      await part.write(bytes, index * manifest.pieceSize)
+    } catch (err) {
+      // Another provider may deliver it; the error itself ends the download (a write error is fatal).
+      scheduler.release(peer, { first: index, count: 1 })
+      throw err
+    }
+    if (scheduler.markDone(index)) {
+      this.init.onPiece(index, peer)
       this.abortSuperseded()
     }
   }
@@ -305,7 +343,11 @@ export class PieceFetcher {
   private worthDuplicating (index: number, quietMs: number): boolean {
     const { scheduler } = this.init
     for (const request of this.requests) {
-      if (index >= request.next && index < request.end) {
+      if (index >= request.first && index < request.end) {
+        if (index < request.next) {
+          // It arrived and is being written: done in a moment.
+          return false
+        }
         // What the holder still has to send next: its first stretch of pieces no other provider has
         // delivered yet, so that what is left of a shared run is halved again.
         let next = request.next

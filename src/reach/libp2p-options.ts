@@ -50,7 +50,7 @@ export interface ReachLibp2pOptions {
   transports: Array<(components: any) => Transport>
   services: Record<string, (components: any) => unknown>
   appendAnnounce: string[]
-  /** Set on a relay with byte caps: the yamux receive window (see METERED_STREAM_WINDOW). */
+  /** Set on a relay: the yamux receive window (see RELAY_STREAM_WINDOW, METERED_STREAM_WINDOW). */
   maxStreamWindowSize?: number
   /** libp2p's connection monitor options (see {@link reachLibp2pOptions}). */
   connectionMonitor: { abortConnectionOnPingFailure: boolean }
@@ -66,6 +66,17 @@ export interface ReachLibp2pOptions {
  * path at 50 ms round trips for the relay's own transfers.
  */
 const METERED_STREAM_WINDOW = 1024 * 1024
+
+/**
+ * A relay without byte caps still holds a leg whose other leg is full
+ * (src/reach/relay-caps.ts), and a held stream buffers what its window lets
+ * the sender send: libp2p resets a stream past 4 MiB unread, so a relay's
+ * window stays below that (yamux's default grows to 16 MiB). It also bounds
+ * the relay's memory: a stalled circuit holds about a window per direction,
+ * plus what is queued on the leg that stalled. 3 MiB still fills 30 MiB/s
+ * at a 100 ms round trip.
+ */
+const RELAY_STREAM_WINDOW = 3 * 1024 * 1024
 
 /** Builds the reachability parts for a node listening on `listen`. */
 export function reachLibp2pOptions (reach: ReachOptions, limits: PeerLimits, listen: string[], onNotice?: (message: string) => void): ReachLibp2pOptions {
@@ -105,7 +116,14 @@ export function reachLibp2pOptions (reach: ReachOptions, limits: PeerLimits, lis
     // libp2p's monitor then aborted a healthy relay connection mid-transfer. A dead peer still
     // shows as a TCP error, a yamux keep-alive failure or a protocol's own idle timeout.
     connectionMonitor: { abortConnectionOnPingFailure: false },
-    maxStreamWindowSize: reach.relayServer && (limits.relayBytesPerSecond > 0 || limits.relayBytesPerSecondPerPeer > 0) ? METERED_STREAM_WINDOW : undefined,
+    maxStreamWindowSize: relayStreamWindow(reach, limits),
     notes
   }
+}
+
+function relayStreamWindow (reach: ReachOptions, limits: PeerLimits): number | undefined {
+  if (!reach.relayServer) {
+    return undefined
+  }
+  return limits.relayBytesPerSecond > 0 || limits.relayBytesPerSecondPerPeer > 0 ? METERED_STREAM_WINDOW : RELAY_STREAM_WINDOW
 }

@@ -2,11 +2,14 @@
  * What protects a relay operator: relayed bytes never pass through the file
  * server's upload limiter (the relay only splices two streams), so the relay
  * meters them itself. Each relayed stream is read at most as fast as the total
- * rate and the rates of both peers of its circuit allow: once a rate is
- * overdrawn the stream is paused, which stops yamux window updates, so the
- * sender is held back by flow control instead of the relay buffering.
+ * rate and the rates of both peers of its circuit allow, and only as fast as
+ * the other leg takes what is forwarded: once a rate is overdrawn or the other
+ * leg is full the stream is held (./stream-hold.ts), which stops yamux window
+ * updates, so the sender is held back by flow control instead of the relay
+ * buffering.
  */
 import { UploadRate } from '../../protocols/file/upload-rate.ts'
+import { StreamHold } from './stream-hold.ts'
 import type { Stream } from '@libp2p/interface'
 
 /** The relay caps of `limits` (0 = unlimited for the rates). */
@@ -31,6 +34,7 @@ export class RelayCaps {
   private readonly init: RelayCapsInit
   private readonly total?: UploadRate
   private readonly peers = new Map<string, PeerMeter>()
+  private readonly holds = new WeakMap<Stream, StreamHold>()
   private circuits = 0
   private relayedBytes = 0
 
@@ -79,8 +83,8 @@ export class RelayCaps {
    * `peers`: when a rate is overdrawn the stream is paused until it is not.
    */
   meter (stream: Stream, peers: string[]): void {
+    const hold = this.holdOf(stream)
     let timer: ReturnType<typeof setTimeout> | undefined
-    let holding = false
     const onMessage = (event: { data: { byteLength: number } }): void => {
       const bytes = event.data.byteLength
       this.relayedBytes += bytes
@@ -88,23 +92,9 @@ export class RelayCaps {
       for (const peer of peers) {
         waitMs = Math.max(waitMs, this.peers.get(peer)?.rate?.book(bytes) ?? 0)
       }
-      if (waitMs > 0 && !holding) {
-        holding = true
-        // Pause after this dispatch has returned: when it came from resume(), resume()
-        // goes on to send a window update, which would undo a pause made in here.
-        queueMicrotask(() => {
-          if (stream.readStatus !== 'readable') {
-            holding = false
-            return
-          }
-          stream.pause()
-          timer = setTimeout(() => {
-            holding = false
-            if (stream.readStatus === 'paused') {
-              stream.resume()
-            }
-          }, Math.ceil(waitMs))
-        })
+      if (waitMs > 0 && !hold.has('rate')) {
+        hold.hold('rate')
+        timer = setTimeout(() => { hold.release('rate') }, Math.ceil(waitMs))
       }
     }
     stream.addEventListener('message', onMessage)
@@ -112,6 +102,37 @@ export class RelayCaps {
       clearTimeout(timer)
       stream.removeEventListener('message', onMessage)
     }, { once: true })
+  }
+
+  /**
+   * Reads `from` only while `to`, the leg its bytes are forwarded to, takes
+   * them: when `to` needs a drain, `from` is held until it drains. Without
+   * this a receiver slower than its sender (or one that stops reading) would
+   * make the relay queue everything the sender sends.
+   */
+  holdWhileFull (from: Stream, to: Stream): void {
+    const hold = this.holdOf(from)
+    const release = (): void => { hold.release('drain') }
+    const onMessage = (): void => {
+      if (to.writableNeedsDrain && !hold.has('drain')) {
+        hold.hold('drain')
+        to.addEventListener('drain', release, { once: true })
+      }
+    }
+    from.addEventListener('message', onMessage)
+    from.addEventListener('close', () => {
+      from.removeEventListener('message', onMessage)
+      to.removeEventListener('drain', release)
+    }, { once: true })
+  }
+
+  private holdOf (stream: Stream): StreamHold {
+    let hold = this.holds.get(stream)
+    if (hold == null) {
+      hold = new StreamHold(stream)
+      this.holds.set(stream, hold)
+    }
+    return hold
   }
 
   private peerMeter (peer: string): PeerMeter {

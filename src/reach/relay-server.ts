@@ -9,10 +9,13 @@
  * factory builds: `handleReserve` (a reservation over the cap is logged),
  * `onHop` (the dialer's leg is metered), `handleConnect` (its target is
  * learnt) and `stopHop` (the leg to the reserving peer: admitted, counted,
- * metered). They are methods of @libp2p/circuit-relay-v2 4.2.13, which
- * package.json pins exactly; a release without them makes the relay refuse
- * to start ({@link RelayUnsupportedError}) rather than run without its caps,
- * and test/reach/relay-hooks.test.ts fails.
+ * metered, and each leg read only while the other takes what it forwards).
+ * They are methods of @libp2p/circuit-relay-v2 4.2.13, which package.json
+ * pins exactly; a release without them makes the relay refuse to start
+ * ({@link RelayUnsupportedError}) rather than run without its caps, and
+ * test/reach/relay-hooks.test.ts fails. The legs are paired through the
+ * abort options handleConnect hands on to stopHop; a release that stopped
+ * doing so fails test/reach/relay-backpressure.test.ts.
  */
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
@@ -37,7 +40,7 @@ export interface PeeritRelayService extends CircuitRelayService {
 interface HookableServer extends CircuitRelayService {
   onHop (stream: Stream, connection: Connection): Promise<void>
   handleReserve (options: { connection: Connection }, abort: AbortOptions): Promise<void>
-  handleConnect (options: { request: { peer?: { id: Uint8Array } }, connection: Connection }, abort: AbortOptions): Promise<void>
+  handleConnect (options: { stream: { unwrap(): Stream }, request: { peer?: { id: Uint8Array } }, connection: Connection }, abort: AbortOptions): Promise<void>
   stopHop (options: { connection: Connection, request: unknown }, abort: AbortOptions): Promise<Stream | undefined>
 }
 
@@ -95,13 +98,25 @@ export function peeritRelayServer (init: PeeritRelayServerInit): (components: Ci
       caps.meter(stream, peers)
       await onHop(stream, connection)
     }
+    // handleConnect hands its abort options on to stopHop: a copy of them per call
+    // lets stopHop name the target's leg of this very circuit.
+    const targetLegs = new WeakMap<AbortOptions, Stream>()
     const handleConnect = server.handleConnect.bind(server)
     server.handleConnect = async (options, abort) => {
       const target = options.request.peer?.id == null ? undefined : uint8ArrayToString(options.request.peer.id, 'base58btc')
       if (target != null) {
         hopPeers.get(options.connection)?.push(target)
       }
-      await handleConnect(options, abort)
+      const ownAbort = { ...abort }
+      await handleConnect(options, ownAbort)
+      const targetLeg = targetLegs.get(ownAbort)
+      if (targetLeg != null) {
+        // handleConnect ended by piping the two legs: the dialer's is unwrapped by now,
+        // so unwrap() only returns it (earlier it would take the stream from its reader).
+        const dialerLeg = options.stream.unwrap()
+        caps.holdWhileFull(dialerLeg, targetLeg)
+        caps.holdWhileFull(targetLeg, dialerLeg)
+      }
     }
 
     const stopHop = server.stopHop.bind(server)
@@ -118,6 +133,7 @@ export function peeritRelayServer (init: PeeritRelayServerInit): (components: Ci
         caps.openCircuit(stream, peers)
         // The target's leg: what it sends back towards the dialer is read here.
         caps.meter(stream, peers)
+        targetLegs.set(abort, stream)
       }
       return stream
     }

@@ -20,14 +20,20 @@ const KIND_BY_EXTENSION = new Map<string, FileKind>(
 
 /** A file name's extension, lowercased and without the dot; '' when it has none (".bashrc" has none). */
 export function extensionOf (name: string): string {
-  const base = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
-  const dot = base.lastIndexOf('.')
-  return dot > 0 ? base.slice(dot + 1).toLowerCase() : ''
+  // Indexes, not a slice of the base name: a million-file ingest calls this for every file.
+  const base = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1
+  const dot = name.lastIndexOf('.')
+  return dot > base ? name.slice(dot + 1).toLowerCase() : ''
 }
 
 /** The kind of a file, by its extension, case-insensitively; "other" when unknown. */
 export function fileKindOf (name: string): FileKind {
-  return KIND_BY_EXTENSION.get(extensionOf(name)) ?? 'other'
+  return kindOfExtension(extensionOf(name))
+}
+
+/** The kind of files with this extension (lowercase, no dot, as {@link extensionOf} gives); "other" when unknown. */
+export function kindOfExtension (extension: string): FileKind {
+  return KIND_BY_EXTENSION.get(extension) ?? 'other'
 }
 
 /** Whether a string is one of {@link FILE_KINDS}. */
