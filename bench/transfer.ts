@@ -49,6 +49,7 @@ import { DownloadManager } from '../src/downloads/index.ts'
 import { Store } from '../src/store.ts'
 import { adaptEncrypter } from '../src/transport/adapt-encrypter.ts'
 import { coalesceWrites, coalescingEncrypter } from '../src/transport/coalesce-writes.ts'
+import { connectionEncrypters } from '../src/transport/index.ts'
 import { socketTls } from '../src/transport/socket-tls.ts'
 import type { PeeritFile } from '../protocols/file/index.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
@@ -83,7 +84,8 @@ interface SenderReport {
 /**
  * The encrypters a libp2p case can run over (both ends offer only this one);
  * `tls-joined`: with PeerIT's joined writes into TLS (src/transport/coalesce-writes.ts), `+tcp` into TCP too;
- * `tls-socket`: TLS on the TCP socket itself (src/transport/socket-tls.ts).
+ * `tls-socket`: TLS on the TCP socket itself (src/transport/socket-tls.ts);
+ * `node`: a PeerIT node's own first choice, exactly as src/libp2p.ts builds it.
  */
 const ENCRYPTERS = {
   noise,
@@ -93,7 +95,8 @@ const ENCRYPTERS = {
   // TLS run by OpenSSL on the TCP socket (src/transport/socket-tls.ts), alone and with joined writes
   // forced on (a node joins only where TLS runs over a JavaScript stream)
   'tls-socket': socketTls,
-  'tls-socket-joined': () => adaptEncrypter(socketTls(), { afterHandshake: secured => { coalesceWrites(secured.connection) } })
+  'tls-socket-joined': () => adaptEncrypter(socketTls(), { afterHandshake: secured => { coalesceWrites(secured.connection) } }),
+  node: () => connectionEncrypters()[0]
 } as const
 type Encrypter = keyof typeof ENCRYPTERS
 
