@@ -2,8 +2,9 @@
  * How a PeerIT node's connections are encrypted and framed below the
  * protocols: TLS 1.3 first (on a direct TCP connection run by OpenSSL on the
  * socket itself, ./socket-tls.ts), noise for peers without it, TLS over a
- * JavaScript stream (relayed) writing joined buffers (./coalesce-writes.ts), and the muxer told 'drain' only once the
- * encrypted connection has sent its buffer (./drain-when-sent.ts). Measured in bench/relay.ts and
+ * JavaScript stream (relayed) writing joined buffers (./coalesce-writes.ts),
+ * and the muxer told 'drain' only once the encrypted connection has sent its
+ * buffer (./drain-when-sent.ts). Measured in bench/relay.ts and
  * bench/transfer.ts (docs/benchmarks.md).
  */
 import { noise } from '@chainsafe/libp2p-noise'
