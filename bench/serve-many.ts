@@ -99,7 +99,7 @@ function describeParts (parts: Record<string, any> | undefined): string {
 /** Fetches and verifies one run of pieces. */
 async function fetchRun (service: PeeritFile, connection: Connection, contentId: string, manifest: Manifest, first: number, count: number): Promise<void> {
   for await (const piece of service.getPieces(connection.remotePeer, contentId, manifest, first, count)) {
-    if (!verifyPiece(manifest, piece.index, piece.bytes)) {
+    if (!verifyPiece(manifest, piece.index, piece.chunks)) {
       throw new Error(`piece ${piece.index} failed verification`)
     }
   }

@@ -81,6 +81,7 @@ const handle = await open(import.meta.filename, 'r')
 const fileHandle = Object.getPrototypeOf(handle)
 await handle.close()
 wrap(fileHandle, 'write', timed('writeMs', 'fileWrites'))
+wrap(fileHandle, 'writev', timed('writeMs', 'fileWrites'))
 wrap(fileHandle, 'datasync', timed('datasyncMs', 'datasyncs'))
 
 wrap(crypto, 'createHash', original => function (this: unknown, ...args: unknown[]) {

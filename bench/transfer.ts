@@ -214,11 +214,11 @@ async function peeritReceiver (job: Job): Promise<number> {
   let bytes = 0
   try {
     for await (const piece of service.getPieces(connection.remotePeer, job.contentId, manifest, 0, pieceCount(manifest))) {
-      if (!verifyPiece(manifest, piece.index, piece.bytes)) {
+      if (!verifyPiece(manifest, piece.index, piece.chunks)) {
         throw new Error(`piece ${piece.index} failed verification`)
       }
-      await handle.write(piece.bytes, 0, piece.bytes.byteLength, piece.index * manifest.pieceSize)
-      bytes += piece.bytes.byteLength
+      await handle.writev(piece.chunks, piece.index * manifest.pieceSize)
+      bytes += piece.byteLength
     }
   } finally {
     await handle.close()

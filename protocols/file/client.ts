@@ -4,6 +4,7 @@ import { CONTENT_ID_LENGTH, MAX_RESPONSE_HEADER_LENGTH, PROTOCOL } from './const
 import { BusyError, FileUnavailableError, NotFoundError, ProtocolError, RelayLimitedError } from './errors.ts'
 import { decodeManifestFor, MAX_MANIFEST_LENGTH, pieceCount, pieceLength } from './manifest.ts'
 import { decodeResponse, encodeRequest, RequestKind, ResponseStatus } from './messages.ts'
+import { ReceivedPiece } from './received-piece.ts'
 import { StreamReader } from './stream-reader.ts'
 import type { PieceData } from './index.ts'
 import type { Manifest } from './manifest.ts'
@@ -65,8 +66,7 @@ export class FileClient {
     try {
       const last = request.first + request.count - 1
       for (let index = request.first; index <= last; index++) {
-        const bytes = allocPiece(pieceLength(manifest, index))
-        await reader.readInto(bytes)
+        const piece = new ReceivedPiece(index, await reader.readChunks(pieceLength(manifest, index)))
         if (index === last) {
           // The end is checked before the last piece is handed over: a consumer
           // that has all it asked for may stop reading, and would never see the
@@ -74,7 +74,7 @@ export class FileClient {
           await reader.readEnd()
           complete = true
         }
-        yield { index, bytes }
+        yield piece
       }
     } catch (err) {
       stream.abort(err as Error)
@@ -133,14 +133,4 @@ function contentIdBytes (contentId: string): Uint8Array {
     throw new InvalidParametersError(`content id must be ${CONTENT_ID_LENGTH * 2} lowercase hex digits`)
   }
   return uint8ArrayFromString(contentId, 'base16')
-}
-
-/**
- * A piece buffer without zero-filling (every byte is overwritten by the read),
- * as a plain Uint8Array on its own memory: never a slice of Node's shared pool,
- * and without Buffer's view-returning `slice`.
- */
-function allocPiece (length: number): Uint8Array {
-  const buffer = Buffer.allocUnsafeSlow(length)
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, length)
 }

@@ -19,6 +19,7 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export { PROTOCOL } from './constants.ts'
 export * from './manifest.ts'
+export { ReceivedPiece } from './received-piece.ts'
 export { NotFoundError, FileUnavailableError, ProtocolError, BusyError, TimeoutError, RelayLimitedError } from './errors.ts'
 
 /** What the server needs to know about a shared file. */
@@ -137,7 +138,12 @@ export type FileViolation = 'rate-limit' | 'malformed' | 'bad-request'
 /** One piece as it arrived: exactly `pieceLength(manifest, index)` bytes, not yet verified. */
 export interface PieceData {
   index: number
-  bytes: Uint8Array
+  /** The piece's length in bytes. */
+  readonly byteLength: number
+  /** The piece as it arrived, in order: views of the received buffers, never copied. */
+  readonly chunks: readonly Uint8Array[]
+  /** The piece in one buffer: the chunks joined on first use (a copy when there are several). */
+  readonly bytes: Uint8Array
 }
 
 /** Counters of what the server did since it started. */

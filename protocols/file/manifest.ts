@@ -84,13 +84,20 @@ export function pieceHash (manifest: Manifest, index: number): Uint8Array {
   return manifest.pieceHashes.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH)
 }
 
-/** Whether `bytes` are exactly piece `index` of this manifest. */
-export function verifyPiece (manifest: Manifest, index: number, bytes: Uint8Array): boolean {
-  if (bytes.byteLength !== pieceLength(manifest, index)) {
+/**
+ * Whether `data` is exactly piece `index` of this manifest: one buffer, or the
+ * piece's chunks in order (hashed as they are, without joining them).
+ */
+export function verifyPiece (manifest: Manifest, index: number, data: Uint8Array | readonly Uint8Array[]): boolean {
+  const chunks = data instanceof Uint8Array ? [data] : data
+  if (chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0) !== pieceLength(manifest, index)) {
     return false
   }
-  const digest = createHash('sha256').update(bytes).digest()
-  return digest.equals(pieceHash(manifest, index))
+  const hash = createHash('sha256')
+  for (const chunk of chunks) {
+    hash.update(chunk)
+  }
+  return hash.digest().equals(pieceHash(manifest, index))
 }
 
 /** The canonical bytes of a manifest. */

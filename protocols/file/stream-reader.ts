@@ -23,7 +23,8 @@ const MAX_VARINT_BYTES = 8
 /**
  * Reads a libp2p stream exactly, with back-pressure, and without the per-chunk
  * allocations of `byteStream`: received chunks are queued as they come and
- * copied once, straight into the caller's buffer. When the caller falls behind,
+ * either copied once, straight into the caller's buffer, or handed over as
+ * views (`readChunks`, for piece bodies). When the caller falls behind,
  * the stream is paused (yamux then stops granting the peer window) instead of
  * buffering without bound.
  */
@@ -102,6 +103,23 @@ export class StreamReader {
       filled += take
       this.consume(take)
     }
+  }
+
+  /**
+   * Reads exactly `length` bytes as views of the received chunks, without
+   * copying them; throws {@link ProtocolError} if the stream ends first.
+   */
+  async readChunks (length: number): Promise<Uint8Array[]> {
+    const taken: Uint8Array[] = []
+    for (let left = length; left > 0;) {
+      await this.fill()
+      const chunk = this.chunks[0]
+      const take = Math.min(chunk.byteLength - this.offset, left)
+      taken.push(chunk.subarray(this.offset, this.offset + take))
+      left -= take
+      this.consume(take)
+    }
+    return taken
   }
 
   /** Waits for the end of the stream; throws {@link ProtocolError} if more bytes arrive instead. */

@@ -64,13 +64,14 @@ export class PartFile {
     return new PartFile(path, handle)
   }
 
-  /** Writes `bytes` at `position`. */
-  async write (bytes: Uint8Array, position: number): Promise<void> {
+  /** Writes `chunks`, in order, at `position`: one `writev` (more only when the kernel writes less). */
+  async write (chunks: readonly Uint8Array[], position: number): Promise<void> {
     try {
-      let written = 0
-      while (written < bytes.byteLength) {
-        const { bytesWritten } = await this.handle.write(bytes, written, bytes.byteLength - written, position + written)
-        written += bytesWritten
+      let rest = chunks
+      while (rest.length > 0) {
+        const { bytesWritten } = await this.handle.writev(rest, position)
+        position += bytesWritten
+        rest = afterBytes(rest, bytesWritten)
       }
     } catch (err) {
       throw toWriteError(err, this.path)
@@ -105,6 +106,16 @@ export class PartFile {
       throw toWriteError(err, this.path)
     }
   }
+}
+
+/** What is left of `chunks` once their first `count` bytes are gone. */
+function afterBytes (chunks: readonly Uint8Array[], count: number): readonly Uint8Array[] {
+  let i = 0
+  while (i < chunks.length && count >= chunks[i].byteLength) {
+    count -= chunks[i].byteLength
+    i++
+  }
+  return count === 0 ? chunks.slice(i) : [chunks[i].subarray(count), ...chunks.slice(i + 1)]
 }
 
 /**

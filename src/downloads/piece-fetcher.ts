@@ -250,7 +250,7 @@ export class PieceFetcher {
       for await (const piece of file.getPieces(provider.peerId, contentId, manifest, run.first, run.count, { signal })) {
         stall.refresh()
         request.lastProgress = Date.now()
-        this.delivered(provider.id, piece.bytes.byteLength)
+        this.delivered(provider.id, piece.byteLength)
         const index = request.next
         // Verified now; written (and only then counted) while the next pieces arrive.
         const write = this.accept(provider.id, index, piece)
@@ -309,16 +309,17 @@ export class PieceFetcher {
     if (scheduler.isDone(expected)) {
       return Promise.resolve()
     }
-    if (!verifyPiece(manifest, expected, piece.bytes)) {
+    // The chunks as they arrived: hashed and written without joining them into one buffer.
+    if (!verifyPiece(manifest, expected, piece.chunks)) {
       throw new BadPieceError(`${peer} sent piece ${expected} with the wrong hash`)
     }
-    return this.write(peer, expected, piece.bytes)
+    return this.write(peer, expected, piece.chunks)
   }
 
-  private async write (peer: string, index: number, bytes: Uint8Array): Promise<void> {
+  private async write (peer: string, index: number, chunks: readonly Uint8Array[]): Promise<void> {
     const { manifest, scheduler, part } = this.init
     try {
-      await part.write(bytes, index * manifest.pieceSize)
+      await part.write(chunks, index * manifest.pieceSize)
     } catch (err) {
       // Another provider may deliver it; the error itself ends the download (a write error is fatal).
       scheduler.release(peer, { first: index, count: 1 })

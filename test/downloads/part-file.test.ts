@@ -19,12 +19,28 @@ describe('PartFile', () => {
 
   it('is created at the full size and written at piece offsets', async () => {
     const part = await PartFile.create(dir, 'a.bin', 10)
-    await part.write(Buffer.from('xyz'), 7)
-    await part.write(Buffer.from('ab'), 0)
+    await part.write([Buffer.from('xyz')], 7)
+    await part.write([Buffer.from('a'), Buffer.from('b')], 0)
     await part.sync()
     await part.close()
     assert.equal(part.path, join(dir, 'a.bin.part'))
     assert.deepEqual(await readFile(part.path), Buffer.from('ab\0\0\0\0\0xyz'))
+  })
+
+  it('writes the rest of a piece when the kernel writes only part of it', async () => {
+    const part = await PartFile.create(dir, 'short-writes.bin', 12)
+    // A writev that takes half of its first buffer at most: every split point is crossed.
+    const handle = (part as unknown as { handle: { writev: (buffers: Uint8Array[], position: number) => Promise<unknown> } }).handle
+    const writev = handle.writev.bind(handle)
+    let calls = 0
+    handle.writev = async (buffers, position) => {
+      calls++
+      return writev([buffers[0].subarray(0, Math.ceil(buffers[0].byteLength / 2))], position)
+    }
+    await part.write([Buffer.from('abcd'), Buffer.from('e'), Buffer.from('fghij')], 1)
+    await part.close()
+    assert.deepEqual(await readFile(part.path), Buffer.from('\0abcdefghij\0'))
+    assert.ok(calls > 3, `${calls} writes`)
   })
 
   it('never takes the name of an existing part file', async () => {

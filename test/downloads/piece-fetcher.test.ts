@@ -7,6 +7,7 @@ import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ReceivedPiece } from '../../protocols/file/index.ts'
 import { Bitfield } from '../../src/downloads/bitfield.ts'
 import { Budget } from '../../src/downloads/budget.ts'
 import { DEFAULT_TUNABLES } from '../../src/downloads/constants.ts'
@@ -49,10 +50,11 @@ describe('PieceFetcher', () => {
     const written = new Set<number>()
     const writtenBy = new Map<number, string>()
     const write = part.write.bind(part)
-    part.write = async (piece, position) => {
+    part.write = async (chunks, position) => {
+      const piece = Buffer.concat(chunks)
       assert.equal(Buffer.compare(piece, bytes.subarray(position, position + piece.byteLength)), 0, 'only verified bytes are written')
       await badPieceSeen.promise
-      await write(piece, position)
+      await write(chunks, position)
       written.add(position / PIECE_SIZE)
     }
     const file = {
@@ -64,7 +66,8 @@ describe('PieceFetcher', () => {
             piece[0] ^= 0xff
             badPieceSeen.resolve()
           }
-          yield { index, bytes: piece }
+          // In two chunks, as a piece spanning received buffers arrives.
+          yield new ReceivedPiece(index, [piece.subarray(0, 1000), piece.subarray(1000)])
         }
       }
     } as unknown as PeeritFile
