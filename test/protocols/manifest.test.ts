@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import {
   contentIdOf, decodeManifest, decodeManifestFor, defaultPieceSize, encodeManifest, hashFile,
-  MANIFEST_HEADER_LENGTH, MIN_PIECE_SIZE, pieceCount, pieceHash, pieceLength, verifyPiece
+  MANIFEST_HEADER_LENGTH, MIN_PIECE_SIZE, pieceCount, pieceHash, pieceLength, ReceivedPiece, verifyPiece
 } from '../../protocols/file/index.ts'
 import { createShareFolder } from '../fixtures/file-nodes.ts'
 import type { Manifest } from '../../protocols/file/index.ts'
@@ -107,6 +107,21 @@ describe('manifest', () => {
     assert.equal(verifyPiece(manifest, 0, wrong), false)
     assert.equal(verifyPiece(manifest, 2, file.bytes.subarray(2 * 65536, 2 * 65536 + 99)), false)
     assert.equal(file.contentId, contentIdOf(file.manifestBytes))
+  })
+
+  it('verifies a piece given as the chunks it arrived in', async () => {
+    const file = await folder.add('chunks.bin', 65536 + 10, 65536)
+    const piece = file.bytes.subarray(0, 65536)
+    const chunks = [piece.subarray(0, 1), piece.subarray(1, 40_000), piece.subarray(40_000)]
+    assert.ok(verifyPiece(file.manifest, 0, chunks))
+    const joined = new ReceivedPiece(0, chunks)
+    assert.equal(joined.byteLength, 65536)
+    assert.deepEqual(joined.bytes, piece)
+    // Chunks in another order, one short, or one too many do not verify.
+    assert.equal(verifyPiece(file.manifest, 0, [chunks[1], chunks[0], chunks[2]]), false)
+    assert.equal(verifyPiece(file.manifest, 0, chunks.slice(0, 2)), false)
+    assert.equal(verifyPiece(file.manifest, 0, [...chunks, new Uint8Array(1)]), false)
+    assert.ok(verifyPiece(file.manifest, 1, [file.bytes.subarray(65536)]))
   })
 
   it('gives the same bytes the same content id', async () => {
