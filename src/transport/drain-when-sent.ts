@@ -5,24 +5,40 @@
  * megabytes; yamux then lets every stream send again, each up to its send
  * window (16 MiB at most). Under load that buffer held 231 MiB of a daemon's
  * 650 MiB serving 32 peers (docs/benchmarks.md "Memory under load"). Here the
- * muxer hears 'drain' only once that buffer is empty ('idle'), so what waits
- * below the streams is bounded by what they send in one turn.
+ * muxer hears 'drain' only once what that buffer held at the socket's drain
+ * has been sent on, so what waits below the streams is bounded by what they
+ * send in one turn.
  */
 import { adaptEncrypter } from './adapt-encrypter.ts'
 import type { ConnectionEncrypter, MessageStream, SecuredConnection } from '@libp2p/interface'
 
 type DrainListener = (event: Event) => void
 
-/** Wraps a connection encrypter factory so the connections it secures report 'drain' only once their write buffer is empty. */
+/** Wraps a connection encrypter factory so the connections it secures report 'drain' only once what their write buffer held has been sent. */
 export function drainWhenSent<Components> (factory: (components: Components) => ConnectionEncrypter): (components: Components) => ConnectionEncrypter {
   return adaptEncrypter(factory, { afterHandshake: holdDrainUntilSent })
 }
 
-/** From now on, 'drain' listeners added to the secured connection (the muxer's) wait for its write buffer to empty. */
+/**
+ * From now on, 'drain' listeners added to the secured connection (the muxer's)
+ * wait until the bytes queued when the socket drained have been sent on.
+ * Not until the buffer is empty: a yamux stream sends again on each window
+ * update its reader returns, drained or not, so one busy stream can keep the
+ * buffer from ever emptying, and a stream that waits for the muxer's drain
+ * (its window open, nothing in flight to bring it an update) then got no
+ * turn at all: a piece stalled 30 s beside a busy one (docs/benchmarks.md
+ * "Two lanes per peer stall under load"). Bytes queued later do not delay it.
+ */
 function holdDrainUntilSent (secured: SecuredConnection<unknown>): void {
   const connection: MessageStream = secured.connection
   const add = connection.addEventListener.bind(connection)
   const remove = connection.removeEventListener.bind(connection)
+  const send = connection.send.bind(connection)
+  let queued = 0
+  connection.send = (data) => {
+    queued += data.byteLength
+    return send(data)
+  }
   const deferred = new Map<DrainListener, DrainListener>()
   connection.addEventListener = ((type: string, listener: unknown, options?: boolean | EventListenerOptions & { once?: boolean }) => {
     if (type !== 'drain' || typeof listener !== 'function' || deferred.has(listener as DrainListener)) {
@@ -30,18 +46,31 @@ function holdDrainUntilSent (secured: SecuredConnection<unknown>): void {
       return
     }
     const drain = listener as DrainListener
-    let waiting = false
+    // what must have left the buffer (counted in bytes ever queued) before the listener hears the drain
+    let until: number | undefined
+    let idleArmed = false
+    const release = (event: Event): void => {
+      if (until === undefined || queued - connection.writeBufferLength < until) {
+        return
+      }
+      until = undefined
+      drain(event)
+    }
     const whenSent: DrainListener = (event) => {
-      if (connection.writeBufferLength === 0) {
+      if (until === undefined && connection.writeBufferLength === 0) {
         drain(event)
         return
       }
-      // One wait per listener however many drains come before the buffer empties.
-      if (!waiting) {
-        waiting = true
+      until ??= queued
+      // The connection's own drain listener (added first) sends on in a
+      // microtask queued before this one: count what it sent, then decide.
+      queueMicrotask(() => { release(event) })
+      // one 'idle' listener per drain listener however many drains come before the buffer empties
+      if (!idleArmed) {
+        idleArmed = true
         add('idle', () => {
-          waiting = false
-          drain(event)
+          idleArmed = false
+          release(event)
         }, { once: true })
       }
     }

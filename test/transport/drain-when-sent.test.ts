@@ -4,9 +4,28 @@ import { TypedEventEmitter } from 'main-event'
 import { drainWhenSent } from '../../src/transport/drain-when-sent.ts'
 import type { ConnectionEncrypter, MessageStream } from '@libp2p/interface'
 
-/** Just what the wrapper touches of an encrypted connection: its events and its write buffer. */
+/** Just what the wrapper touches of an encrypted connection: its events, its sends and its write buffer. */
 class FakeConnection extends TypedEventEmitter<{ drain: Event, idle: Event }> {
   writeBufferLength = 0
+
+  send (data: Uint8Array): boolean {
+    this.writeBufferLength += data.byteLength
+    return false
+  }
+
+  /** The socket took `bytes` of the buffer and drained. */
+  socketDrained (bytes: number): void {
+    this.writeBufferLength -= bytes
+    this.dispatchEvent(new Event('drain'))
+    if (this.writeBufferLength === 0) {
+      this.dispatchEvent(new Event('idle'))
+    }
+  }
+}
+
+/** Lets the microtasks queued by a drain run. */
+async function settle (): Promise<void> {
+  await new Promise(resolve => setImmediate(resolve))
 }
 
 /** An encrypter whose secured connection is `connection`, wrapped by drainWhenSent. */
@@ -29,7 +48,7 @@ describe('drainWhenSent', () => {
     const stream = await secured(connection)
     const heard: string[] = []
     stream.addEventListener('drain', () => { heard.push('drain') })
-    connection.writeBufferLength = 1024
+    connection.send(new Uint8Array(1024))
     connection.dispatchEvent(new Event('drain'))
     connection.dispatchEvent(new Event('drain'))
     assert.deepEqual(own, ['drain', 'drain'], 'the connection\'s own listener still hears every drain')
@@ -39,6 +58,28 @@ describe('drainWhenSent', () => {
     assert.deepEqual(heard, ['drain'], 'one drain once the buffer emptied')
     connection.dispatchEvent(new Event('drain'))
     assert.deepEqual(heard, ['drain', 'drain'], 'at once when nothing waits')
+  })
+
+  // The stall of docs/benchmarks.md "Two lanes per peer stall under load": a
+  // busy yamux stream refills the buffer on every window update, so it never
+  // empties, and the muxer's drain (the only one an idle stream gets) waited for good.
+  it('tells the drain once what the buffer held has been sent, while later sends keep it full', async () => {
+    const connection = new FakeConnection()
+    const stream = await secured(connection)
+    let heard = 0
+    stream.addEventListener('drain', () => { heard++ })
+    const chunk = 16 * 1024
+    connection.send(new Uint8Array(4 * chunk))
+    const heardAt: number[] = []
+    for (let step = 1; step <= 8; step++) {
+      connection.socketDrained(chunk)
+      // the busy stream's next frame, sent on the window update it just got
+      connection.send(new Uint8Array(chunk))
+      await settle()
+      assert.equal(connection.writeBufferLength, 4 * chunk, 'the buffer never empties')
+      heardAt.push(heard)
+    }
+    assert.deepEqual(heardAt, [0, 0, 0, 1, 1, 1, 1, 2], 'a drain each time the bytes queued before it had left')
   })
 
   it('removes a wrapped drain listener', async () => {
