@@ -154,10 +154,7 @@ export class DiscoveredFiles {
   /** Waits for pending writes and saves a snapshot, so the next open is quick. */
   async close (): Promise<void> {
     await this.persistence.settled()
-    // A save already running (after a log rewrite) fails when the index changed under it: then one more.
-    if (!await this.saveSnapshot()) {
-      await this.saveSnapshot()
-    }
+    await this.saveSnapshot()
   }
 
   /** Replays every record into a fresh index. */

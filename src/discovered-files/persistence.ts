@@ -97,6 +97,10 @@ export class IndexPersistence {
           throw new Error(`the snapshot matches log segment ${mark.position}, past the log's end (${this.nextSegment})`)
         }
         const index = await loadIndex(this.snapshotPath, mark.token)
+        if (typeof stored === 'string') {
+          // An older store's bare token, which writes from now on would leave alone: pin its position first.
+          await this.tokens().put(SNAPSHOT_TOKEN_KEY, mark as any, DURABLE)
+        }
         this.savedToken = mark.token
         this.savedVersion = index.table.version
         return { index, position: mark.position }
@@ -147,7 +151,8 @@ export class IndexPersistence {
   /**
    * Writes a snapshot of `index` unless the last one still matches, and
    * resolves with whether one now does (false when the index changed while
-   * it was written: the next call tries again, or when no path is set).
+   * it was written: the next call tries again, or when no path is set). A
+   * call while a save runs waits for it, then saves again if it is stale.
    */
   async save (index: DiscoveredIndex): Promise<boolean> {
     if (this.snapshotPath === undefined) {
@@ -156,7 +161,12 @@ export class IndexPersistence {
     if (this.savedToken !== undefined && this.savedVersion === index.table.version) {
       return true
     }
-    this.saving ??= this.writeSnapshot(this.snapshotPath, index).finally(() => { this.saving = undefined })
+    if (this.saving !== undefined) {
+      // One already running took the index as it was when it began: wait for it, then look again.
+      await this.saving.catch(() => {})
+      return this.save(index)
+    }
+    this.saving = this.writeSnapshot(this.snapshotPath, index).finally(() => { this.saving = undefined })
     return this.saving
   }
 
