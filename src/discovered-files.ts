@@ -123,6 +123,10 @@ export class DiscoveredFiles {
     let reason = loaded.reason
     if (loaded.index !== undefined) {
       ({ table: this.table, words: this.words } = loaded.index)
+      // Room for the log's files at once and no more: the snapshot's columns are full, and doubling them all cost ~200 MB at 1M files.
+      const incoming = await this.persistence.entriesFrom(loaded.position ?? 0)
+      this.words.reserve(incoming, this.table.ordinals)
+      this.table.reserve(incoming, true)
       let replayed = 0
       reason = await this.persistence.replayFrom(loaded.position ?? 0, (id, record) => {
         this.apply(id, record)

@@ -1,6 +1,6 @@
 import { loadIndex, saveIndex } from './index-snapshot.ts'
 import { decodeRecord } from './record-codec.ts'
-import { readSegment } from './record-log.ts'
+import { readSegment, segmentEntries } from './record-log.ts'
 import { snapshotToken } from './snapshot.ts'
 import type { DiscoveredFileRecord } from '../discovered-files.ts'
 import type { Section } from '../store.ts'
@@ -113,6 +113,21 @@ export class IndexPersistence {
       await this.retire()
     }
     return { reason: this.snapshotPath === undefined ? 'no snapshot file configured' : 'no snapshot matches the records' }
+  }
+
+  /** How many entries the log holds from segment `position` on (as their segments say; a damaged one counts as it claims). */
+  async entriesFrom (position: number): Promise<number> {
+    const section = this.section as unknown as Section<Buffer>
+    let entries = 0
+    const log = section.iterator({ gte: logKey(position), lt: LOG_END, valueEncoding: 'buffer' })
+    try {
+      for (let values = await log.nextv(1); values.length > 0; values = await log.nextv(1)) {
+        entries += segmentEntries(values[0][1])
+      }
+    } finally {
+      await log.close()
+    }
+    return entries
   }
 
   /**
