@@ -1,7 +1,8 @@
 /**
  * The provider records the discovered-file benches ingest: `count` files
  * from bench/file-names.ts spread over ten providers, as one fetch would
- * bring them back.
+ * bring them back; numbered from `first` (ids are hashes of the numbers), so
+ * a later batch adds files instead of refreshing them.
  */
 import { createHash } from 'node:crypto'
 import type { ProviderRecord, SharedFileEntry } from '../protocols/fetch/index.ts'
@@ -17,14 +18,14 @@ export const PROVIDERS = 10
  * space and made the ingest pay for the bench's own input (1M files: 24 s
  * of CPU with ropes, 13 s with flat strings).
  */
-export function providerRecords (count: number, names: FileNames): ProviderRecord[] {
+export function providerRecords (count: number, names: FileNames, first = 0): ProviderRecord[] {
   const records: ProviderRecord[] = Array.from({ length: PROVIDERS }, (_, index) => ({
     peerId: `12D3KooWBenchProvider${index}`,
     addresses: [`/ip4/127.0.0.1/tcp/${4000 + index}`],
     files: [] as SharedFileEntry[],
     hops: 1
   }))
-  for (let index = 0; index < count; index++) {
+  for (let index = first; index < first + count; index++) {
     const id = createHash('sha256').update(String(index)).digest('hex')
     records[index % PROVIDERS].files.push({ id, name: names.nameFor(index), size: 1000 + index, type: 'other' })
   }

@@ -2,10 +2,12 @@
  * Search benchmark: ingests 1,000,000 discovered files into a real LevelDB
  * (rate) and closes the index (snapshot write); then — each in a fresh
  * process, as a restarted daemon would — reopens the store from the snapshot
- * (time, memory, queries: median, p95), and reopens it again from the
- * records alone (the rebuild a stale snapshot costs), side by side. CPU times
+ * (time, memory, queries: median, p95); ingests `--more` files (50,000) on
+ * top and is killed (SIGKILL, no close); reopens that from the snapshot and
+ * the log written after it (the crash reopen); and reopens it again from the
+ * records alone (the rebuild a crash used to cost), side by side. CPU times
  * are printed beside wall times: on a shared machine they say more.
- * Run: `npx node --expose-gc bench/search.ts [--files N] [--seed 42]`.
+ * Run: `npx node --expose-gc bench/search.ts [--files N] [--more N] [--seed 42]`.
  */
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -23,9 +25,18 @@ import type { SearchQuery } from '../src/search/index.ts'
 import type { Section } from '../src/store.ts'
 
 const { values } = parseArgs({
-  options: { files: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '42' }, reopen: { type: 'string' }, from: { type: 'string', default: 'snapshot' } }
+  options: {
+    files: { type: 'string', default: '1000000' },
+    more: { type: 'string', default: '50000' },
+    seed: { type: 'string', default: '42' },
+    reopen: { type: 'string' },
+    // snapshot | crash (both load the snapshot, then replay the log after it) | records (a rebuild)
+    from: { type: 'string', default: 'snapshot' },
+    extend: { type: 'string' }
+  }
 })
 const fileCount = Number(values.files)
+const moreCount = Number(values.more)
 
 // Seeded, Zipf-distributed names (see file-names.ts), so every run indexes the same realistic mix.
 const names = new FileNames({ seed: Number(values.seed) })
@@ -89,11 +100,23 @@ async function ingestPhase (store: Store, location: string): Promise<void> {
   console.log(`snapshot written at close: ${mib((await stat(snapshotPathOf(location))).size)} in ${ms(performance.now() - saving)} (CPU ${ms(cpuMs(savingCpu))})`)
 }
 
+/** Opens the store, ingests `--more` files after the first ones, and dies as a crash would: no close, no snapshot. */
+async function extendPhase (location: string): Promise<void> {
+  const store = new Store(location)
+  await store.open()
+  const files = new DiscoveredFiles({ files: section(store), logger: silentLogger(), snapshotPath: snapshotPathOf(location) })
+  await files.open()
+  const started = performance.now()
+  const { files: accepted } = await files.ingest(providerRecords(moreCount, names, fileCount))
+  console.log(`\ncrash: ${accepted} more files ingested in ${ms(performance.now() - started)}, then SIGKILL (no close)`)
+  process.kill(process.pid, 'SIGKILL')
+}
+
 /** Reopens the store in this (fresh) process, as a restarted daemon does, and runs the queries. */
 async function reopenPhase (location: string): Promise<void> {
   const reopened = new Store(location)
   await reopened.open()
-  const fromSnapshot = values.from === 'snapshot'
+  const fromSnapshot = values.from !== 'records'
   const files = new DiscoveredFiles({ files: section(reopened), logger: silentLogger(), ...(fromSnapshot ? { snapshotPath: snapshotPathOf(location) } : {}) })
   let started = performance.now()
   const cpu = process.cpuUsage()
@@ -123,18 +146,26 @@ async function reopenPhase (location: string): Promise<void> {
   await reopened.close()
 }
 
+/** Runs a phase of this bench in a fresh process; resolves with how it ended. */
+function phase (args: string[]): ReturnType<typeof spawnSync> {
+  return spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args, '--seed', values.seed, '--files', values.files, '--more', values.more], { stdio: 'inherit' })
+}
+
 if (values.reopen !== undefined) {
   await reopenPhase(values.reopen)
+} else if (values.extend !== undefined) {
+  await extendPhase(values.extend)
 } else {
   const { store, location, remove } = await tempStore('bench-search')
   try {
     await ingestPhase(store, location)
     await store.close()
-    // From the records last: a reopen without the snapshot drops its token (it no longer vouches for anything).
-    for (const from of ['snapshot', 'records']) {
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--reopen', location, '--seed', values.seed, '--from', from], { stdio: 'inherit' })
-      if (child.status !== 0) {
-        throw new Error(`the reopen phase exited ${child.status}`)
+    // The crash after the clean reopen; from the records last: a reopen without the snapshot drops its mark.
+    for (const args of [['--reopen', location, '--from', 'snapshot'], ['--extend', location], ['--reopen', location, '--from', 'crash'], ['--reopen', location, '--from', 'records']]) {
+      const child = phase(args)
+      const expected = args[0] === '--extend' ? child.signal === 'SIGKILL' : child.status === 0
+      if (!expected) {
+        throw new Error(`the ${args[0]} phase ended with status ${child.status}, signal ${child.signal}`)
       }
     }
   } finally {

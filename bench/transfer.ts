@@ -45,6 +45,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { decodeManifest, hashFile, peeritFile, pieceCount, verifyPiece } from '../protocols/file/index.ts'
 import { sendBufferBelow } from '../protocols/shared/back-pressure.ts'
+import { daemonProcessEnv } from '../src/daemon/process-env.ts'
 import { DownloadManager } from '../src/downloads/index.ts'
 import { Store } from '../src/store.ts'
 import { adaptEncrypter } from '../src/transport/adapt-encrypter.ts'
@@ -310,7 +311,9 @@ function spawnChild (job: Job): ChildProcess {
     ...(profile == null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]),
     ...(process.env.PEERIT_BENCH_COUNTERS == null ? [] : ['--import', new URL('./transfer-counters.ts', import.meta.url).href])
   ]
-  return fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
+  // A download runs in the daemon, so its receiver gets the daemon's memory settings (src/daemon/process-env.ts).
+  const env = job.role === 'receiver' && job.key.startsWith('e') ? daemonProcessEnv() : process.env
+  return fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv, env })
 }
 
 async function firstMessage<T> (child: ChildProcess): Promise<T> {

@@ -71,8 +71,9 @@ const LOG_SLACK = 1000
  * What fetches brought back: every discovered file with its providers. The
  * files live in LevelDB; an in-memory word index over their names answers
  * searches (word and substring) without reading the disk. `open()` loads that
- * index from a snapshot file when LevelDB vouches for it (see
- * IndexPersistence), and otherwise rebuilds it from the records.
+ * index from a snapshot file when LevelDB vouches for it and replays the log
+ * written since (see IndexPersistence), and otherwise rebuilds it from the
+ * records.
  */
 export class DiscoveredFiles {
   private readonly log: Logger
@@ -101,7 +102,7 @@ export class DiscoveredFiles {
     this.persistence = new IndexPersistence(init.files, init.snapshotPath)
   }
 
-  /** Where the last `open()` found the index: the snapshot, or the records (a rebuild). */
+  /** Where the last `open()` found the index: the snapshot (and the log after it), or the records (a rebuild). */
   get openedFrom (): 'snapshot' | 'records' {
     return this.opened
   }
@@ -111,15 +112,32 @@ export class DiscoveredFiles {
     return this.table.size
   }
 
-  /** Loads the index from the snapshot when it matches the records, or else rebuilds it from them. */
+  /**
+   * Loads the index from the snapshot LevelDB vouches for, replaying the log
+   * written after it, or else (no snapshot, or a log segment after it
+   * missing or damaged) rebuilds the index from every record.
+   */
   async open (): Promise<void> {
     const started = Date.now()
-    const { index, reason } = await this.persistence.load()
-    if (index !== undefined) {
-      ({ table: this.table, words: this.words } = index)
-      this.opened = 'snapshot'
-      this.log('opened %d discovered files from the snapshot in %d ms', this.table.size, Date.now() - started)
-      return
+    const loaded = await this.persistence.load()
+    let reason = loaded.reason
+    if (loaded.index !== undefined) {
+      ({ table: this.table, words: this.words } = loaded.index)
+      // Room for the log's files at once and no more: the snapshot's columns are full, and doubling them all cost ~200 MB at 1M files.
+      const incoming = await this.persistence.entriesFrom(loaded.position ?? 0)
+      this.words.reserve(incoming, this.table.ordinals)
+      this.table.reserve(incoming, true)
+      let replayed = 0
+      reason = await this.persistence.replayFrom(loaded.position ?? 0, (id, record) => {
+        this.apply(id, record)
+        replayed++
+      })
+      if (reason === undefined) {
+        this.words.prepare()
+        this.opened = 'snapshot'
+        this.log('opened %d discovered files from the snapshot and %d log entries after it in %d ms', this.table.size, replayed, Date.now() - started)
+        return
+      }
     }
     this.log('rebuilding the index from the records: %s', reason)
     await this.rebuild()
@@ -205,8 +223,8 @@ export class DiscoveredFiles {
   /**
    * Files whose names hold every query word (as a word or a substring) and
    * pass the type filter, at most `limit` (default 1000), in index order:
-   * the order of discovery (kept by a snapshot; a rebuild from the records
-   * turns it into content id order).
+   * the order of discovery (kept by a snapshot and by the log; only the
+   * per-file records of an older store come back in content id order).
    * Throws InvalidTypeFilterError on a junk type.
    */
   async search (query: SearchQuery, options: { limit?: number } = {}): Promise<DiscoveredFile[]> {
@@ -390,6 +408,8 @@ export class DiscoveredFiles {
       yield segment
     })())
     this.log('rewrote the discovered-file log: %d files in %d ms', table.size, Date.now() - started)
+    // The rewrite retired the snapshot (its log position is gone): a new one, so a crash costs no rebuild.
+    this.saveSnapshot().catch((err: Error) => { this.log.error('saving a snapshot after the log rewrite failed - %e', err) })
   }
 
   private addFile (id: string, name: string, size: number): number {

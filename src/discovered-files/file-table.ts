@@ -186,11 +186,14 @@ export class FileTable {
    * Makes room for `files` more files in every column at once: an ingest
    * knows how many may come, and each doubling of a column was another
    * copy and more external memory, which makes V8 mark the whole heap again.
+   * `exact`: room for those files alone, not the doubling that keeps many
+   * small ingests cheap (a reopen adds the log after a snapshot, and then
+   * waits for fetches).
    */
-  reserve (files: number): void {
+  reserve (files: number, exact = false): void {
     const wanted = this.ordinals + files
     if (wanted > this.sizes.length) {
-      this.growColumns(Math.max(wanted, this.sizes.length * 2))
+      this.growColumns(exact ? wanted : Math.max(wanted, this.sizes.length * 2))
     }
     this.idTable.reserve(files)
     this.names.reserve(files)

@@ -1,6 +1,6 @@
 import { loadIndex, saveIndex } from './index-snapshot.ts'
 import { decodeRecord } from './record-codec.ts'
-import { readSegment } from './record-log.ts'
+import { readSegment, segmentEntries } from './record-log.ts'
 import { snapshotToken } from './snapshot.ts'
 import type { DiscoveredFileRecord } from '../discovered-files.ts'
 import type { Section } from '../store.ts'
@@ -8,9 +8,10 @@ import type { DiscoveredIndex } from './index-snapshot.ts'
 import type { SegmentWriter } from './record-log.ts'
 import type { BatchOptions } from 'level'
 
-// The section's key for the token of the snapshot that matches the records; not a content id, so never a file.
+// The section's key for the snapshot's mark (see SnapshotMark); not a content id, so never a file.
 const SNAPSHOT_TOKEN_KEY = '~snapshot'
-// classic-level's fsync'ed write (sublevels pass it on): the token's put and delete must outlast a power cut.
+// classic-level's fsync'ed write (sublevels pass it on): the mark's put and delete must outlast a power cut
+// (a sync'ed write also makes every LevelDB write before it durable: the segments the snapshot holds).
 const DURABLE: BatchOptions<string, unknown> = { sync: true }
 // Segments are encoded already: the section's JSON encoding must leave them alone.
 const BINARY = { valueEncoding: 'buffer' } as const
@@ -26,19 +27,47 @@ const DELETES_PER_BATCH = 10_000
 const logKey = (sequence: number): string => LOG_PREFIX + sequence.toString(16).padStart(12, '0')
 
 /**
+ * What LevelDB keeps for the snapshot it vouches for: the snapshot's token,
+ * and the sequence number of the first log segment written after it, so the
+ * segments from there on are what happened since. Stores before this kept
+ * the token alone (a string), deleted by the first write after its snapshot:
+ * such a token matches the whole log (its position is the log's end).
+ */
+interface SnapshotMark {
+  token: string
+  position: number
+}
+
+/** The mark a stored value holds, if any: an old store's bare token matches the log up to `logEnd`. */
+function markOf (value: unknown, logEnd: number): SnapshotMark | undefined {
+  if (typeof value === 'string') {
+    return { token: value, position: logEnd }
+  }
+  const mark = value as Partial<SnapshotMark> | undefined
+  if (typeof mark?.token === 'string' && Number.isSafeInteger(mark.position) && (mark.position as number) >= 0) {
+    return { token: mark.token, position: mark.position as number }
+  }
+  return undefined
+}
+
+/**
  * Keeps the snapshot file and the LevelDB records in agreement. LevelDB holds
- * the token of the one snapshot that matches the records; the first write
- * after that snapshot deletes the token in the same (atomic) batch, and a new
- * token is put only once a new snapshot is on disk whole and nothing changed
- * while it was written. So a snapshot is never used once the records moved
- * on, and a crash at any point costs a rebuild, never a file lost or invented.
+ * the mark of the one snapshot it vouches for: its token, and the log
+ * position it matches (the first segment written after it). A mark is put
+ * only once a snapshot is on disk whole and nothing changed while it was
+ * written; later segments leave it alone, so a reopen loads the snapshot and
+ * replays the segments from that position (each entry is a file's whole
+ * state or its removal, so an entry the snapshot already holds changes
+ * nothing). A log rewrite deletes the segments a mark points into, and so
+ * retires the mark first. A crash at any point costs at most a rebuild,
+ * never a file lost or invented.
  */
 export class IndexPersistence {
   private readonly section: Section<DiscoveredFileRecord>
   private readonly snapshotPath?: string
-  /** The token LevelDB holds while the latest snapshot matches the records; undefined once they changed. */
+  /** The token of the snapshot LevelDB vouches for; undefined when there is none. */
   private savedToken?: string
-  /** The index version that snapshot holds. */
+  /** The index version that snapshot holds: while the index has it, there is nothing new to save. */
   private savedVersion = 0
   /** LevelDB writes, one at a time in call order, so the token's put and delete never overtake a batch. */
   private writes: Promise<unknown> = Promise.resolve()
@@ -53,34 +82,92 @@ export class IndexPersistence {
   }
 
   /**
-   * The index from the snapshot when LevelDB vouches for it; else undefined
-   * (with why, for the log), and the token is retired: whatever kept that
-   * snapshot from loading, it must never load once the records move on.
+   * The index from the snapshot when LevelDB vouches for it, with the log
+   * position to replay from ({@link replayFrom}); else undefined (with why,
+   * for the log), and the mark is retired: whatever kept that snapshot from
+   * loading, it must never load once the records move on.
    */
-  async load (): Promise<{ index?: DiscoveredIndex, reason?: string }> {
+  async load (): Promise<{ index?: DiscoveredIndex, position?: number, reason?: string }> {
     await this.readLogState()
-    const token = await this.tokens().get(SNAPSHOT_TOKEN_KEY)
-    if (this.snapshotPath !== undefined && typeof token === 'string') {
+    const stored = await this.tokens().get(SNAPSHOT_TOKEN_KEY) as unknown
+    const mark = markOf(stored, this.nextSegment)
+    if (this.snapshotPath !== undefined && mark !== undefined) {
       try {
-        const index = await loadIndex(this.snapshotPath, token)
-        this.savedToken = token
+        if (mark.position > this.nextSegment) {
+          throw new Error(`the snapshot matches log segment ${mark.position}, past the log's end (${this.nextSegment})`)
+        }
+        const index = await loadIndex(this.snapshotPath, mark.token)
+        if (typeof stored === 'string') {
+          // An older store's bare token, which writes from now on would leave alone: pin its position first.
+          await this.tokens().put(SNAPSHOT_TOKEN_KEY, mark as any, DURABLE)
+        }
+        this.savedToken = mark.token
         this.savedVersion = index.table.version
-        return { index }
+        return { index, position: mark.position }
       } catch (err: any) {
-        await this.tokens().del(SNAPSHOT_TOKEN_KEY)
+        await this.retire()
         return { reason: err.message }
       }
     }
-    if (token !== undefined) {
-      await this.tokens().del(SNAPSHOT_TOKEN_KEY)
+    if (stored !== undefined) {
+      await this.retire()
     }
     return { reason: this.snapshotPath === undefined ? 'no snapshot file configured' : 'no snapshot matches the records' }
+  }
+
+  /** How many entries the log holds from segment `position` on (as their segments say; a damaged one counts as it claims). */
+  async entriesFrom (position: number): Promise<number> {
+    const section = this.section as unknown as Section<Buffer>
+    let entries = 0
+    const log = section.iterator({ gte: logKey(position), lt: LOG_END, valueEncoding: 'buffer' })
+    try {
+      for (let values = await log.nextv(1); values.length > 0; values = await log.nextv(1)) {
+        entries += segmentEntries(values[0][1])
+      }
+    } finally {
+      await log.close()
+    }
+    return entries
+  }
+
+  /**
+   * Calls `visit` with every entry of the log from segment `position` on, in
+   * order. Resolves with why they cannot be trusted, having visited some: a
+   * segment missing (a gap in the sequence) or damaged, so the caller must
+   * rebuild from every record instead (and the mark is retired); else
+   * undefined.
+   */
+  async replayFrom (position: number, visit: (id: string, record: DiscoveredFileRecord | undefined) => void): Promise<string | undefined> {
+    const section = this.section as unknown as Section<Buffer>
+    const log = section.iterator({ gte: logKey(position), lt: LOG_END, valueEncoding: 'buffer' })
+    let unusable: string | undefined
+    try {
+      // One segment at a time: each holds thousands of files.
+      for (let expected = position, entries = await log.nextv(1); entries.length > 0; expected++, entries = await log.nextv(1)) {
+        const [key, value] = entries[0]
+        if (key !== logKey(expected)) {
+          unusable = `log segment ${expected} is missing`
+        } else if (!readSegment(value, visit)) {
+          unusable = `log segment ${expected} is damaged`
+        }
+        if (unusable !== undefined) {
+          break
+        }
+      }
+    } finally {
+      await log.close()
+    }
+    if (unusable !== undefined) {
+      await this.retire()
+    }
+    return unusable
   }
 
   /**
    * Writes a snapshot of `index` unless the last one still matches, and
    * resolves with whether one now does (false when the index changed while
-   * it was written: the next call tries again, or when no path is set).
+   * it was written: the next call tries again, or when no path is set). A
+   * call while a save runs waits for it, then saves again if it is stale.
    */
   async save (index: DiscoveredIndex): Promise<boolean> {
     if (this.snapshotPath === undefined) {
@@ -89,7 +176,12 @@ export class IndexPersistence {
     if (this.savedToken !== undefined && this.savedVersion === index.table.version) {
       return true
     }
-    this.saving ??= this.writeSnapshot(this.snapshotPath, index).finally(() => { this.saving = undefined })
+    if (this.saving !== undefined) {
+      // One already running took the index as it was when it began: wait for it, then look again.
+      await this.saving.catch(() => {})
+      return this.save(index)
+    }
+    this.saving = this.writeSnapshot(this.snapshotPath, index).finally(() => { this.saving = undefined })
     return this.saving
   }
 
@@ -98,7 +190,7 @@ export class IndexPersistence {
     return this.entries
   }
 
-  /** Appends a segment after those before it; the first write after a snapshot also deletes its token. */
+  /** Appends a segment after those before it. */
   async append (segment: SegmentWriter): Promise<void> {
     if (segment.entries === 0) {
       return
@@ -111,7 +203,9 @@ export class IndexPersistence {
    * `segments`, which must hold every file. The new segments are written
    * first, after the old ones, and only then are the old ones deleted: a
    * crash in between leaves both, whose replay gives the same files. If
-   * `segments` throws, nothing is deleted.
+   * `segments` throws, nothing is deleted. The snapshot's mark points into
+   * the old segments (whose removals the new ones do not repeat), so it is
+   * retired before they go: save a new snapshot after this.
    */
   async rewrite (segments: Iterable<SegmentWriter>): Promise<void> {
     await this.serially(async () => {
@@ -121,6 +215,7 @@ export class IndexPersistence {
         total += segment.entries
         await this.writeSegment(segment, this.entries + segment.entries)
       }
+      await this.retireNow()
       const old = [
         this.section.keys({ lt: PER_FILE_END }),
         this.section.keys({ gte: LOG_PREFIX, lt: logKey(first) })
@@ -188,7 +283,9 @@ export class IndexPersistence {
       if (index.table.version !== version) {
         return false
       }
-      await this.tokens().put(SNAPSHOT_TOKEN_KEY, token, DURABLE)
+      // Every segment asked for before the snapshot was taken is written by now (writes run in order).
+      const mark: SnapshotMark = { token, position: this.nextSegment }
+      await this.tokens().put(SNAPSHOT_TOKEN_KEY, mark as any, DURABLE)
       this.savedToken = token
       this.savedVersion = version
       return true
@@ -202,21 +299,28 @@ export class IndexPersistence {
     this.entries = typeof entries === 'number' ? entries : 0
   }
 
-  /** Puts a segment and the log's new entry count, deleting the snapshot's token in the same batch when there is one. */
+  /** Puts a segment and the log's new entry count. */
   private async writeSegment (segment: SegmentWriter, entries: number): Promise<void> {
     if (segment.entries === 0) {
       return
     }
-    const retiring = this.savedToken !== undefined
-    const operations: Array<{ type: 'put' | 'del', key: string, value?: unknown, valueEncoding?: 'buffer' }> = []
-    if (retiring) {
-      operations.push({ type: 'del', key: SNAPSHOT_TOKEN_KEY })
-    }
-    operations.push({ type: 'put', key: logKey(this.nextSegment), value: segment.bytes(), ...BINARY }, { type: 'put', key: LOG_ENTRIES_KEY, value: entries })
-    this.savedToken = undefined
-    await this.section.batch(operations as any, retiring ? DURABLE : {})
+    await this.section.batch([
+      { type: 'put', key: logKey(this.nextSegment), value: segment.bytes(), ...BINARY },
+      { type: 'put', key: LOG_ENTRIES_KEY, value: entries }
+    ] as any)
     this.nextSegment++
     this.entries = entries
+  }
+
+  /** Deletes the mark, in turn with the writes asked for before. */
+  private async retire (): Promise<void> {
+    await this.serially(async () => { await this.retireNow() })
+  }
+
+  /** Deletes the mark now (inside a serial task): no snapshot is vouched for until the next save. */
+  private async retireNow (): Promise<void> {
+    this.savedToken = undefined
+    await this.tokens().del(SNAPSHOT_TOKEN_KEY, DURABLE)
   }
 
   private async serially<T> (task: () => Promise<T>): Promise<T> {

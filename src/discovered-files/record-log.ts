@@ -118,6 +118,11 @@ export function readSegment (value: Uint8Array, visit: (id: string, record: Disc
   return at === bytes.byteLength
 }
 
+/** How many entries a segment says it holds (0 for one too short or of an unknown format). */
+export function segmentEntries (value: Uint8Array): number {
+  return value.byteLength < HEADER_BYTES || value[0] !== SEGMENT_FORMAT ? 0 : Buffer.from(value.buffer, value.byteOffset, value.byteLength).readUInt32LE(1)
+}
+
 // Segments handed to LevelDB and not yet written while the next is encoded: two, so the next write is queued the moment one ends.
 const MAX_IN_FLIGHT = 2
 

@@ -28,7 +28,9 @@ describe('the discovered-file log', () => {
     for (let round = 0; round < 3; round++) {
       const location = join(folder.path, `db-${round}`)
       // The child ingests the same files pass after pass; the log is rewritten every other pass.
-      const child = spawn(process.execPath, [rewriter, location, String(FILES)], { stdio: ['ignore', 'pipe', 'inherit'] })
+      // Odd rounds keep a snapshot too: the reopen then loads it and replays the log written after it.
+      const snapshotPath = round % 2 === 1 ? join(folder.path, `snapshot-${round}`) : undefined
+      const child = spawn(process.execPath, [rewriter, location, String(FILES), ...(snapshotPath === undefined ? [] : [snapshotPath])], { stdio: ['ignore', 'pipe', 'inherit'] })
       t.after(() => { child.kill('SIGKILL') })
       let output = ''
       child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -43,12 +45,17 @@ describe('the discovered-file log', () => {
       const store = new Store(location)
       await store.open()
       try {
-        const files = new DiscoveredFiles({ files: store.section<DiscoveredFileRecord>('discoveredFiles'), logger: silentLogger() })
-        await files.open()
-        const found = (await files.list({ limit: FILES + 1 })).sort((a, b) => a.id.localeCompare(b.id))
-        assert.equal(found.length, FILES, `round ${round}: every file, once`)
-        assert.deepEqual(found, expected, `round ${round}`)
-        assert.equal((await files.search({ text: 'registro' }, { limit: FILES + 1 })).length, FILES)
+        // With the snapshot, then without (a rebuild from the records): both give every file.
+        for (const path of new Set([snapshotPath, undefined])) {
+          const files = new DiscoveredFiles({ files: store.section<DiscoveredFileRecord>('discoveredFiles'), logger: silentLogger(), snapshotPath: path })
+          await files.open()
+          const what = `round ${round}, opened from the ${files.openedFrom}`
+          t.diagnostic(what)
+          const found = (await files.list({ limit: FILES + 1 })).sort((a, b) => a.id.localeCompare(b.id))
+          assert.equal(found.length, FILES, `${what}: every file, once`)
+          assert.deepEqual(found, expected, what)
+          assert.equal((await files.search({ text: 'registro' }, { limit: FILES + 1 })).length, FILES)
+        }
       } finally {
         await store.close()
       }
