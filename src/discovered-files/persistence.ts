@@ -117,15 +117,9 @@ export class IndexPersistence {
 
   /** How many entries the log holds from segment `position` on (as their segments say; a damaged one counts as it claims). */
   async entriesFrom (position: number): Promise<number> {
-    const section = this.section as unknown as Section<Buffer>
     let entries = 0
-    const log = section.iterator({ gte: logKey(position), lt: LOG_END, valueEncoding: 'buffer' })
-    try {
-      for (let values = await log.nextv(1); values.length > 0; values = await log.nextv(1)) {
-        entries += segmentEntries(values[0][1])
-      }
-    } finally {
-      await log.close()
+    for await (const [, segment] of this.segmentsFrom(position)) {
+      entries += segmentEntries(segment)
     }
     return entries
   }
@@ -138,24 +132,18 @@ export class IndexPersistence {
    * undefined.
    */
   async replayFrom (position: number, visit: (id: string, record: DiscoveredFileRecord | undefined) => void): Promise<string | undefined> {
-    const section = this.section as unknown as Section<Buffer>
-    const log = section.iterator({ gte: logKey(position), lt: LOG_END, valueEncoding: 'buffer' })
     let unusable: string | undefined
-    try {
-      // One segment at a time: each holds thousands of files.
-      for (let expected = position, entries = await log.nextv(1); entries.length > 0; expected++, entries = await log.nextv(1)) {
-        const [key, value] = entries[0]
-        if (key !== logKey(expected)) {
-          unusable = `log segment ${expected} is missing`
-        } else if (!readSegment(value, visit)) {
-          unusable = `log segment ${expected} is damaged`
-        }
-        if (unusable !== undefined) {
-          break
-        }
+    let expected = position
+    for await (const [key, segment] of this.segmentsFrom(position)) {
+      if (key !== logKey(expected)) {
+        unusable = `log segment ${expected} is missing`
+      } else if (!readSegment(segment, visit)) {
+        unusable = `log segment ${expected} is damaged`
       }
-    } finally {
-      await log.close()
+      if (unusable !== undefined) {
+        break
+      }
+      expected++
     }
     if (unusable !== undefined) {
       await this.retire()
@@ -255,18 +243,25 @@ export class IndexPersistence {
     } finally {
       await perFile.close()
     }
-    // One segment at a time: each holds thousands of files.
-    const log = section.iterator({ gte: LOG_PREFIX, lt: LOG_END, valueEncoding: 'buffer' })
+    for await (const [, segment] of this.segmentsFrom(0)) {
+      if (!readSegment(segment, visit)) {
+        damaged++
+      }
+    }
+    return damaged
+  }
+
+  /** The log's segments (key and encoded value) from `position` on, in order, one read at a time: each holds thousands of files. */
+  private async * segmentsFrom (position: number): AsyncGenerator<[string, Buffer]> {
+    const section = this.section as unknown as Section<Buffer>
+    const log = section.iterator({ gte: logKey(position), lt: LOG_END, valueEncoding: 'buffer' })
     try {
       for (let entries = await log.nextv(1); entries.length > 0; entries = await log.nextv(1)) {
-        if (!readSegment(entries[0][1], visit)) {
-          damaged++
-        }
+        yield entries[0]
       }
     } finally {
       await log.close()
     }
-    return damaged
   }
 
   /** Resolves once every write asked for so far is done. */
